@@ -1,0 +1,91 @@
+// Streaming readers and writers for the input formats logclf accepts (CSV, JSON lines, plain lines) and
+// the classified output. Readers never drop a record: each input record yields exactly one Record, in order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logclf/types.h"
+
+namespace logclf {
+
+enum class Format { csv, jsonl, lines };
+
+// "csv", "jsonl" (also "ndjson", "json"), "lines" (also "text", "txt"); nullopt for anything else.
+std::optional<Format> parse_format(std::string_view name);
+std::string_view to_string(Format format);
+// By extension: .csv -> csv; .jsonl/.ndjson/.json -> jsonl; .log/.txt -> lines; otherwise `fallback`.
+// A trailing .gz etc. is not looked through. "-" gives `fallback`.
+Format format_from_path(std::string_view path, Format fallback);
+
+struct Record {
+  uint64_t line = 0;                 // 1-based line of the input on which the record starts
+  std::string message;               // the message field, valid UTF-8
+  std::string source;                // the source field; empty when the input has none
+  std::string label;                 // the label field (e.g. target_label) when present, else empty
+  // Pass-through data for writers. csv: every field in header order (valid UTF-8);
+  // jsonl: exactly one element, the object's original text; lines: empty.
+  std::vector<std::string> fields;
+};
+
+struct ReadOptions {
+  Format format = Format::csv;
+  bool strict_utf8 = false;          // invalid UTF-8 is an error instead of being replaced by U+FFFD
+  std::string message_field = "log_message";
+  std::string source_field = "source";
+  std::string label_field = "target_label";
+  bool require_label = false;        // a record without a label is an error (train / evaluate)
+  std::size_t max_record_bytes = std::size_t{16} << 20;  // longer record -> Error (bounded memory)
+};
+
+class RecordReader {
+ public:
+  // `path` "-" reads standard input. Throws Error when the file cannot be opened or its header is invalid.
+  static std::unique_ptr<RecordReader> open(const std::string& path, const ReadOptions& options);
+  // Reads from memory; `name` is used in error messages.
+  static std::unique_ptr<RecordReader> from_string(std::string data, std::string name,
+                                                   const ReadOptions& options);
+  virtual ~RecordReader() = default;
+
+  // Fills `out` with the next record; returns false at end of input. Throws Error("NAME:LINE: problem").
+  virtual bool next(Record& out) = 0;
+  // csv: the header's column names; jsonl and lines: {message_field}.
+  virtual const std::vector<std::string>& columns() const = 0;
+  virtual Format format() const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+struct WriteOptions {
+  Format format = Format::csv;
+  bool explain = false;              // add stage, rule, confidence
+};
+
+// Writes input records with their prediction. csv output: the input's columns (csv input), or
+// log_message[,source] (other inputs), then predicted_label [, stage, rule, confidence].
+// jsonl output: the input object (jsonl input) or an object of the input columns, with the same keys
+// added. lines output: "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message".
+class RecordWriter {
+ public:
+  // `path` "-" writes standard output; any other path is written to a temporary file beside it and
+  // renamed into place by commit(), so an interrupted run never leaves a half-written file.
+  static std::unique_ptr<RecordWriter> open(const std::string& path, const RecordReader& input,
+                                            const WriteOptions& options);
+  // Writes to a string (for servers and tests); the text is available from str() after commit().
+  static std::unique_ptr<RecordWriter> to_string(const RecordReader& input, const WriteOptions& options);
+  virtual ~RecordWriter() = default;
+
+  virtual void write(const Record& record, const Prediction& prediction) = 0;
+  virtual void flush() = 0;          // pushes buffered output to the destination
+  virtual void commit() = 0;         // flushes and, for files, atomically moves the result into place
+  virtual const std::string& str() const = 0;  // the text written, for to_string() writers
+};
+
+// Writes `data` to `path` atomically (temporary file in the same directory, fsync, rename).
+void write_file_atomic(const std::string& path, std::string_view data);
+
+}  // namespace logclf

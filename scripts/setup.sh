@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, tests and fuzzers need. Idempotent: skips
+# apt entirely when everything is already installed.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  libre2-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
+  libcairo2-dev libxxhash-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
