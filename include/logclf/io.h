@@ -88,4 +88,8 @@ class RecordWriter {
 // Writes `data` to `path` atomically (temporary file in the same directory, fsync, rename).
 void write_file_atomic(const std::string& path, std::string_view data);
 
+// Deletes the temporary files of writers not yet committed. Async-signal-safe: call it from a SIGINT /
+// SIGTERM handler so an interrupted run leaves neither a half-written output nor a stray temporary file.
+void remove_pending_temp_files() noexcept;
+
 }  // namespace logclf

@@ -20,6 +20,9 @@ class Error : public std::runtime_error {
 enum class Stage { rule, model, uncertain };
 std::string_view to_string(Stage stage);
 
+// The version of logclf, e.g. "0.1.0".
+std::string_view version();
+
 // The label given to lines whose head probability is below the threshold.
 inline constexpr std::string_view kUncertainLabel = "Uncertain";
 

@@ -1,0 +1,50 @@
+// The hybrid classifier: rules first, then encoder + logistic-regression head, then the threshold.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logclf/rules.h"
+#include "logclf/types.h"
+
+namespace logclf {
+
+namespace detail {
+struct ClassifierParts;
+}
+
+class Classifier {
+ public:
+  // Loads a model bundle directory (layout: docs/FORMATS.md). Throws Error naming the missing or bad part.
+  static Classifier load(const std::string& model_dir);
+  // The default bundle built into logclf (trained on the project's own generated corpus).
+  static Classifier load_default();
+
+  Prediction classify(std::string_view message, std::string_view source = {}) const;
+  // One prediction per line, in order. `with_distribution` keeps Prediction::probabilities.
+  std::vector<Prediction> classify_batch(std::span<const LogLine> lines, bool with_distribution = false) const;
+
+  // The head's labels, in the order of Prediction::probabilities.
+  const std::vector<std::string>& labels() const;
+  const RuleSet& rules() const;
+  double threshold() const;
+  void set_threshold(double threshold);  // 0 <= threshold <= 1
+  std::string_view encoder_kind() const;
+  // The bundle's metadata document (logclf-model.json) as JSON text.
+  std::string metadata_json() const;
+
+  // Writes the bundle to `model_dir`, replacing any bundle there only once every file is written.
+  void save(const std::string& model_dir) const;
+
+  explicit Classifier(std::shared_ptr<detail::ClassifierParts> parts);
+
+ private:
+  std::shared_ptr<detail::ClassifierParts> parts_;
+};
+
+}  // namespace logclf

@@ -1,0 +1,32 @@
+// The encoder stage: turns a message into a feature vector for the head. Every encoder (the lexical one
+// owned by the project, the E5 sentence encoder) implements this interface.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace logclf::encoder {
+
+// A sparse vector: value[i] is the weight of feature index[i]. Indices are unique.
+struct Features {
+  std::vector<std::uint32_t> index;
+  std::vector<float> value;
+  void clear() {
+    index.clear();
+    value.clear();
+  }
+};
+
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  virtual std::string_view kind() const = 0;
+  virtual std::size_t dim() const = 0;
+  // Thread-safe: may be called concurrently on one encoder.
+  virtual void encode(std::string_view text, Features& out) const = 0;
+};
+
+}  // namespace logclf::encoder
