@@ -5,9 +5,9 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config git
   libre2-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
-  libcairo2-dev libxxhash-dev libfmt-dev
+  libcairo2-dev libxxhash-dev libfmt-dev liblbfgs-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev fonts-dejavu-core
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,29 +1,4 @@
-// Deterministic generator of realistic labelled log lines for the nine labels of the default model.
+// The generator's declarations are public: see logclf/corpus.h.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <vector>
-
-namespace logclf::corpus {
-
-struct GeneratedLine {
-  std::string timestamp;
-  std::string source;
-  std::string message;
-  std::string label;
-};
-
-struct GeneratorOptions {
-  std::size_t count = 20000;
-  std::uint64_t seed = 1;
-};
-
-// The same options always give the same lines, on every platform.
-std::vector<GeneratedLine> generate(const GeneratorOptions& options);
-
-// The nine labels the generator produces, in a fixed order.
-const std::vector<std::string>& labels();
-
-}  // namespace logclf::corpus
+#include "logclf/corpus.h"

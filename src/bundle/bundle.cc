@@ -1,0 +1,191 @@
+#include "bundle/bundle.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "embedded_files.h"
+#include "encoder/lexical.h"
+#include "logclf/types.h"
+
+extern "C" {
+extern const char logclf_embedded_0_begin[], logclf_embedded_0_end[];
+extern const char logclf_embedded_1_begin[], logclf_embedded_1_end[];
+extern const char logclf_embedded_2_begin[], logclf_embedded_2_end[];
+extern const char logclf_embedded_3_begin[], logclf_embedded_3_end[];
+}
+
+namespace logclf::bundle {
+namespace fs = std::filesystem;
+namespace {
+
+template <typename T>
+T field(const nlohmann::json& doc, const nlohmann::json::json_pointer& pointer, const std::string& where) {
+  if (!doc.contains(pointer)) throw Error(where + ": missing field '" + pointer.to_string().substr(1) + "'");
+  try {
+    return doc.at(pointer).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(where + ": field '" + pointer.to_string().substr(1) + "' has the wrong type");
+  }
+}
+
+void write_synced(const fs::path& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      throw Error("cannot write '" + path.string() + "': " + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
+}
+
+}  // namespace
+
+std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std::string& where) {
+  const std::string meta_where = where + "/" + kMetadataFile;
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(read(kMetadataFile));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(meta_where + ": invalid JSON: " + e.what());
+  }
+  using ptr = nlohmann::json::json_pointer;
+  if (!meta.is_object() || meta.value("format", "") != "logclf-model")
+    throw Error(meta_where + ": not a logclf model bundle (field 'format' is not \"logclf-model\")");
+  const int version = field<int>(meta, ptr("/version"), meta_where);
+  if (version != kFormatVersion)
+    throw Error(meta_where + ": bundle format version " + std::to_string(version) +
+                " is not supported (this logclf reads version " + std::to_string(kFormatVersion) + ")");
+
+  auto parts = std::make_shared<detail::ClassifierParts>();
+  parts->labels = field<std::vector<std::string>>(meta, ptr("/labels"), meta_where);
+  if (parts->labels.size() < 2) throw Error(meta_where + ": a model needs at least two labels");
+  if (std::set<std::string>(parts->labels.begin(), parts->labels.end()).size() != parts->labels.size())
+    throw Error(meta_where + ": duplicate label in 'labels'");
+  parts->threshold = field<double>(meta, ptr("/threshold"), meta_where);
+  if (!(parts->threshold >= 0.0 && parts->threshold <= 1.0))
+    throw Error(meta_where + ": 'threshold' must be between 0 and 1");
+
+  const auto kind = field<std::string>(meta, ptr("/encoder/kind"), meta_where);
+  if (kind != encoder::LexicalEncoder::kKind)
+    throw Error(meta_where + ": encoder kind '" + kind + "' is not supported by this logclf");
+  parts->encoder_file = read(kEncoderFile);
+  if (!meta.contains(ptr("/encoder/params"))) throw Error(meta_where + ": missing field 'encoder/params'");
+  parts->encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::load(
+      meta.at(ptr("/encoder/params")), parts->encoder_file, where + "/" + kEncoderFile));
+
+  parts->head = head::LogisticRegression::load(read(kHeadFile), where + "/" + kHeadFile);
+  if (static_cast<std::size_t>(parts->head.classes()) != parts->labels.size())
+    throw Error(where + "/" + kHeadFile + ": head has " + std::to_string(parts->head.classes()) +
+                " classes but the bundle lists " + std::to_string(parts->labels.size()) + " labels");
+  if (parts->head.dim() != parts->encoder->dim())
+    throw Error(where + "/" + kHeadFile + ": head expects " + std::to_string(parts->head.dim()) +
+                " features but the encoder gives " + std::to_string(parts->encoder->dim()));
+
+  parts->rules = RuleSet::parse(read(kRulesFile), where + "/" + kRulesFile);
+  parts->metadata = std::move(meta);
+  return parts;
+}
+
+std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir) {
+  if (!fs::is_directory(dir))
+    throw Error("model directory '" + dir + "' does not exist (train one with 'logclf train')");
+  return load(
+      [&](const std::string& name) {
+        const fs::path path = fs::path(dir) / name;
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw Error("model bundle '" + dir + "' is missing " + name);
+        std::ostringstream out;
+        out << in.rdbuf();
+        return std::move(out).str();
+      },
+      dir);
+}
+
+std::shared_ptr<detail::ClassifierParts> load_embedded_default() {
+  static const std::pair<const char*, const char*> ranges[] = {
+      {logclf_embedded_0_begin, logclf_embedded_0_end}, {logclf_embedded_1_begin, logclf_embedded_1_end},
+      {logclf_embedded_2_begin, logclf_embedded_2_end}, {logclf_embedded_3_begin, logclf_embedded_3_end}};
+  static_assert(std::size(ranges) == std::size(embedded::kNames), "one symbol pair per embedded file");
+  if (ranges[0].first == ranges[0].second)
+    throw Error("this logclf was built without a default model: pass -m MODEL_DIR, or build the default "
+                "with scripts/build-default-model.sh and rebuild");
+  return load(
+      [](const std::string& name) {
+        for (std::size_t i = 0; i < std::size(ranges); ++i)
+          if (name == embedded::kNames[i]) return std::string(ranges[i].first, ranges[i].second);
+        throw Error("the built-in default model has no file " + name);
+      },
+      "<built-in default model>");
+}
+
+nlohmann::json metadata_document(const detail::ClassifierParts& parts) {
+  nlohmann::json doc = parts.metadata;
+  doc["format"] = "logclf-model";
+  doc["version"] = kFormatVersion;
+  doc["labels"] = parts.labels;
+  doc["threshold"] = parts.threshold;
+  doc["encoder"]["kind"] = std::string(parts.encoder->kind());
+  doc["encoder"]["file"] = kEncoderFile;
+  doc["head"]["kind"] = "logistic-regression";
+  doc["head"]["file"] = kHeadFile;
+  doc["head"]["classes"] = parts.head.classes();
+  doc["head"]["features"] = parts.head.dim();
+  doc["rules"]["file"] = kRulesFile;
+  doc["rules"]["count"] = parts.rules.size();
+  return doc;
+}
+
+void save_directory(const detail::ClassifierParts& parts, const std::string& dir) {
+  const fs::path target = fs::absolute(fs::path(dir).lexically_normal());
+  const fs::path parent = target.has_filename() ? target.parent_path() : target.parent_path().parent_path();
+  const fs::path final_path = target.has_filename() ? target : target.parent_path();
+  if (fs::exists(final_path)) {
+    if (!fs::is_directory(final_path)) throw Error("'" + dir + "' exists and is not a directory");
+    if (!fs::is_empty(final_path) && !fs::exists(final_path / kMetadataFile))
+      throw Error("refusing to replace '" + dir + "': it is not empty and holds no logclf model");
+  }
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  std::string temp_template = (parent / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
+  if (::mkdtemp(temp_template.data()) == nullptr)
+    throw Error("cannot create a directory beside '" + dir + "': " + std::strerror(errno));
+  const fs::path temp = temp_template;
+  try {
+    write_synced(temp / kMetadataFile, metadata_document(parts).dump(2) + "\n");
+    write_synced(temp / kRulesFile, parts.rules.text());
+    write_synced(temp / kEncoderFile, parts.encoder_file);
+    write_synced(temp / kHeadFile, parts.head.serialize());
+    fs::permissions(temp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    if (fs::exists(final_path)) {
+      // Swap the new bundle in with one atomic step, then delete the old one now at the temporary name.
+      if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) != 0)
+        throw Error("cannot replace '" + dir + "': " + std::strerror(errno));
+    } else if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+      throw Error("cannot create '" + dir + "': " + std::strerror(errno));
+    }
+  } catch (...) {
+    fs::remove_all(temp, ec);
+    throw;
+  }
+  fs::remove_all(temp, ec);
+}
+
+}  // namespace logclf::bundle

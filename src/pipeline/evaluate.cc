@@ -1,0 +1,64 @@
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "logclf/train.h"
+
+namespace logclf {
+
+PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data) {
+  PipelineEvaluation out;
+  out.total = data.size();
+  const auto& rules = classifier.rules().rules();
+  for (const Rule& rule : rules) out.rules.push_back({rule.name, rule.label, 0, 0});
+  std::vector<std::string> truth, predicted, model_truth, model_predicted;
+  truth.reserve(data.size());
+  predicted.reserve(data.size());
+  const auto& labels = classifier.labels();
+  for (const LabeledLine& row : data) {
+    Prediction p = classifier.classify(row.message, row.source);
+    truth.push_back(row.label);
+    switch (p.stage) {
+      case Stage::rule: {
+        ++out.by_rule;
+        const auto it = std::find_if(out.rules.begin(), out.rules.end(),
+                                     [&](const RuleEvaluation& r) { return r.name == p.rule; });
+        ++it->matched;
+        it->correct += p.label == row.label;
+        break;
+      }
+      case Stage::model: ++out.by_model; break;
+      case Stage::uncertain: ++out.uncertain; break;
+    }
+    if (p.stage != Stage::rule) {
+      const auto best = std::max_element(p.probabilities.begin(), p.probabilities.end());
+      model_truth.push_back(row.label);
+      model_predicted.push_back(labels[static_cast<std::size_t>(best - p.probabilities.begin())]);
+    }
+    predicted.push_back(std::move(p.label));
+  }
+  out.hybrid = ClassificationReport::compute(truth, predicted);
+  if (!model_truth.empty()) out.model = ClassificationReport::compute(model_truth, model_predicted);
+  return out;
+}
+
+std::string PipelineEvaluation::json() const {
+  nlohmann::json doc;
+  doc["total"] = total;
+  doc["stages"] = {{"rule", by_rule}, {"model", by_model}, {"uncertain", uncertain}};
+  doc["rule_coverage"] = total ? static_cast<double>(by_rule) / static_cast<double>(total) : 0.0;
+  doc["hybrid"] = nlohmann::json::parse(hybrid.json());
+  nlohmann::json rule_list = nlohmann::json::array();
+  for (const RuleEvaluation& r : rules) {
+    rule_list.push_back({{"name", r.name},
+                         {"label", r.label},
+                         {"matched", r.matched},
+                         {"correct", r.correct},
+                         {"precision", r.matched ? nlohmann::json(static_cast<double>(r.correct) / static_cast<double>(r.matched))
+                                                 : nlohmann::json(nullptr)}});
+  }
+  doc["rules"] = std::move(rule_list);
+  doc["model"] = model ? nlohmann::json::parse(model->json()) : nlohmann::json(nullptr);
+  return doc.dump(2);
+}
+
+}  // namespace logclf

@@ -1,0 +1,192 @@
+#include "logclf/train.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "encoder/lexical.h"
+#include "head/logreg.h"
+#include "pipeline/parts.h"
+#include "util/random.h"
+
+namespace logclf {
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+// Stratified split: every label keeps the same share in both parts (rounded per label); a label with a
+// single example stays in the training part so the head can learn it.
+void stratified_split(const std::vector<int>& labels, int classes, double test_size, std::uint64_t seed,
+                      std::vector<std::size_t>& train, std::vector<std::size_t>& test) {
+  std::vector<std::vector<std::size_t>> by_class(classes);
+  for (std::size_t i = 0; i < labels.size(); ++i) by_class[labels[i]].push_back(i);
+  util::Random random(seed);
+  for (auto& members : by_class) {
+    random.shuffle(members);
+    auto n_test = static_cast<std::size_t>(std::llround(test_size * static_cast<double>(members.size())));
+    if (n_test >= members.size()) n_test = members.size() - 1;
+    test.insert(test.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(n_test));
+    train.insert(train.end(), members.begin() + static_cast<std::ptrdiff_t>(n_test), members.end());
+  }
+  std::sort(train.begin(), train.end());
+  std::sort(test.begin(), test.end());
+}
+
+// Identifies the training rows independently of the file format they came in.
+std::string checksum(std::span<const LabeledLine> data) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  for (const LabeledLine& row : data) {
+    for (const std::string* field : {&row.message, &row.source, &row.label}) {
+      XXH3_128bits_update(state, field->data(), field->size());
+      XXH3_128bits_update(state, "\x1f", 1);
+    }
+  }
+  const XXH128_hash_t hash = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
+                static_cast<unsigned long long>(hash.low64));
+  return std::string("xxh3-128:") + hex;
+}
+
+}  // namespace
+
+TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options) {
+  if (!(options.test_size >= 0.0 && options.test_size < 1.0)) throw Error("test size must be in [0, 1)");
+  if (!(options.threshold >= 0.0 && options.threshold <= 1.0)) throw Error("threshold must be between 0 and 1");
+  TrainResult result;
+  result.rows = data.size();
+  std::vector<std::size_t> usable;
+  std::set<std::string_view> excluded(options.exclude_sources.begin(), options.exclude_sources.end());
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data[i].label.empty()) throw Error("row " + std::to_string(i + 1) + " has an empty label");
+    if (excluded.count(data[i].source) != 0) {
+      ++result.rows_excluded;
+    } else if (!options.all_rows && options.rules.match(data[i].message, data[i].source)) {
+      ++result.rows_rule_matched;
+    } else {
+      usable.push_back(i);
+    }
+  }
+  if (usable.empty())
+    throw Error("no rows left to fit the head on (" + std::to_string(result.rows_rule_matched) +
+                " matched a rule, " + std::to_string(result.rows_excluded) + " were excluded); try --all-rows");
+
+  std::vector<std::string> labels;
+  for (std::size_t i : usable) labels.push_back(data[i].label);
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  if (labels.size() < 2)
+    throw Error("the head needs at least two labels among the rows it is fitted on; found only '" + labels[0] + "'");
+  const int classes = static_cast<int>(labels.size());
+  std::vector<int> y(usable.size());
+  for (std::size_t r = 0; r < usable.size(); ++r)
+    y[r] = static_cast<int>(std::lower_bound(labels.begin(), labels.end(), data[usable[r]].label) - labels.begin());
+
+  std::vector<std::size_t> train_rows, test_rows;
+  if (options.test_size > 0.0) {
+    stratified_split(y, classes, options.test_size, options.seed, train_rows, test_rows);
+  } else {
+    train_rows.resize(usable.size());
+    for (std::size_t r = 0; r < usable.size(); ++r) train_rows[r] = r;
+  }
+  result.rows_train = train_rows.size();
+  result.rows_test = test_rows.size();
+
+  head::FitOptions fit_options;
+  fit_options.C = options.C;
+  fit_options.max_iter = options.max_iter;
+  fit_options.balanced = options.class_weight == ClassWeight::balanced;
+  struct Fitted {
+    std::shared_ptr<encoder::LexicalEncoder> encoder;
+    head::LogisticRegression head;
+    head::FitReport report;
+  };
+  auto fit = [&](const std::vector<std::size_t>& rows) {
+    std::vector<std::string_view> texts;
+    texts.reserve(rows.size());
+    for (std::size_t r : rows) texts.push_back(data[usable[r]].message);
+    Fitted f;
+    f.encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::fit(texts, {}));
+    head::Dataset dataset;
+    dataset.dim = f.encoder->dim();
+    encoder::Features features;
+    for (std::size_t r : rows) {
+      f.encoder->encode(data[usable[r]].message, features);
+      dataset.add(features, y[r]);
+    }
+    f.head = head::LogisticRegression::fit(dataset, classes, fit_options, &f.report);
+    return f;
+  };
+
+  Fitted fitted = fit(train_rows);
+  if (!test_rows.empty()) {
+    std::vector<std::string> truth, predicted;
+    std::vector<float> proba(labels.size());
+    encoder::Features features;
+    for (std::size_t r : test_rows) {
+      fitted.encoder->encode(data[usable[r]].message, features);
+      fitted.head.predict_proba(features, proba);
+      truth.push_back(labels[y[r]]);
+      predicted.push_back(labels[std::max_element(proba.begin(), proba.end()) - proba.begin()]);
+    }
+    result.held_out = ClassificationReport::compute(truth, predicted);
+    if (options.refit) {
+      std::vector<std::size_t> all(usable.size());
+      for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
+      fitted = fit(all);
+      train_rows = std::move(all);
+    }
+  }
+  result.iterations = fitted.report.iterations;
+  result.converged = fitted.report.converged;
+  const head::FitReport& report = fitted.report;
+
+  std::map<std::string, std::size_t> train_counts;
+  for (std::size_t r : train_rows) ++train_counts[labels[y[r]]];
+  nlohmann::json training = {
+      {"data", options.data_name},
+      {"data_checksum", checksum(data)},
+      {"created", utc_now()},
+      {"logclf_version", std::string(version())},
+      {"rows", {{"total", result.rows}, {"excluded", result.rows_excluded},
+                {"rule_matched_skipped", result.rows_rule_matched}, {"train", result.rows_train},
+                {"held_out", result.rows_test}, {"final_fit", train_rows.size()}}},
+      {"train_label_counts", train_counts},
+      {"options", {{"test_size", options.test_size}, {"seed", options.seed}, {"all_rows", options.all_rows},
+                   {"exclude_sources", options.exclude_sources}, {"refit", options.refit}, {"C", options.C},
+                   {"max_iter", options.max_iter},
+                   {"class_weight", options.class_weight == ClassWeight::balanced ? "balanced" : "none"}}},
+      {"iterations", report.iterations},
+      {"converged", report.converged},
+  };
+  if (result.held_out) training["held_out_metrics"] = nlohmann::json::parse(result.held_out->json());
+
+  auto parts = std::make_shared<detail::ClassifierParts>();
+  parts->rules = options.rules;
+  parts->encoder_file = fitted.encoder->vocabulary();
+  parts->metadata = {{"encoder", {{"kind", std::string(fitted.encoder->kind())}, {"params", fitted.encoder->params()}}},
+                     {"training", std::move(training)}};
+  parts->encoder = std::move(fitted.encoder);
+  parts->head = std::move(fitted.head);
+  parts->labels = std::move(labels);
+  parts->threshold = options.threshold;
+  result.classifier.emplace(std::move(parts));
+  return result;
+}
+
+}  // namespace logclf

@@ -1,0 +1,431 @@
+// logclf command line: a table of verbs, each a thin layer over the library's public API.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <nlohmann/json.hpp>
+
+#include "logclf/classifier.h"
+#include "logclf/corpus.h"
+#include "logclf/evaluation.h"
+#include "logclf/io.h"
+#include "logclf/train.h"
+
+namespace {
+
+using namespace logclf;
+using Clock = std::chrono::steady_clock;
+
+struct InputOptions {
+  std::string format;  // empty: by extension
+  bool strict = false;
+  std::string message_column = "log_message";
+  std::string source_column = "source";
+  std::string label_column = "target_label";
+
+  void add_to(CLI::App* app, bool with_label) {
+    app->add_option("--format", format, "input format: csv, jsonl or lines (default: by extension, else csv)")
+        ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
+    app->add_flag("--strict", strict, "reject invalid UTF-8 instead of replacing it with U+FFFD");
+    app->add_option("--message-column", message_column, "column / field holding the message")->capture_default_str();
+    app->add_option("--source-column", source_column, "column / field holding the source")->capture_default_str();
+    if (with_label)
+      app->add_option("--label-column", label_column, "column / field holding the true label")->capture_default_str();
+  }
+
+  ReadOptions read_options(const std::string& path, bool require_label) const {
+    ReadOptions o;
+    o.format = format.empty() ? format_from_path(path, Format::csv) : *parse_format(format);
+    o.strict_utf8 = strict;
+    o.message_field = message_column;
+    o.source_field = source_column;
+    o.label_field = label_column;
+    o.require_label = require_label;
+    return o;
+  }
+};
+
+std::vector<LabeledLine> read_labeled(const std::string& path, const InputOptions& input) {
+  auto reader = RecordReader::open(path, input.read_options(path, true));
+  std::vector<LabeledLine> rows;
+  Record record;
+  while (reader->next(record)) rows.push_back({record.message, record.source, record.label});
+  if (rows.empty()) throw Error(reader->name() + ": no rows");
+  return rows;
+}
+
+Classifier load_model(const std::string& model_dir) {
+  return model_dir.empty() ? Classifier::load_default() : Classifier::load(model_dir);
+}
+
+void install_signal_handlers() {
+  // An interrupted run removes its temporary output so no half-written file is left behind.
+  auto handler = [](int sig) {
+    remove_pending_temp_files();
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  };
+  std::signal(SIGINT, handler);
+  std::signal(SIGTERM, handler);
+  std::signal(SIGHUP, handler);
+}
+
+// ---- train ---------------------------------------------------------------------------------------
+struct TrainArgs {
+  std::string data, output, rules_file, class_weight = "balanced";
+  TrainOptions options;
+  InputOptions input;
+};
+
+int run_train(const TrainArgs& a) {
+  TrainOptions options = a.options;
+  options.class_weight = a.class_weight == "none" ? ClassWeight::none : ClassWeight::balanced;
+  if (!a.rules_file.empty()) options.rules = RuleSet::load(a.rules_file);
+  options.data_name = std::filesystem::path(a.data).filename().string();
+  const auto rows = read_labeled(a.data, a.input);
+  const auto start = Clock::now();
+  TrainResult result = train(rows, options);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  fmt::print("rows: {} read, {} excluded by source, {} decided by rules (not used for the head), "
+             "{} train, {} held out\n",
+             result.rows, result.rows_excluded, result.rows_rule_matched, result.rows_train, result.rows_test);
+  fmt::print("head: {} labels, L-BFGS {} iterations ({}), {:.2f} s\n", result.classifier->labels().size(),
+             result.iterations, result.converged ? "converged" : "iteration limit reached", seconds);
+  if (result.held_out) {
+    fmt::print("\nheld-out report (head alone):\n\n{}", result.held_out->text());
+  }
+  result.classifier->save(a.output);
+  fmt::print("\nmodel written to {}\n", a.output);
+  return 0;
+}
+
+// ---- classify ------------------------------------------------------------------------------------
+struct ClassifyArgs {
+  std::string input = "-", output = "-", model_dir, output_format;
+  bool explain = false, quiet = false;
+  std::optional<double> threshold;
+  InputOptions in;
+};
+
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  void tick(std::uint64_t lines) {
+    if (!enabled_ || (lines & 1023) != 0) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "\r%llu lines, %.0f lines/s ", static_cast<unsigned long long>(lines), lines / s);
+    shown_ = true;
+  }
+  void done() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  Clock::time_point start_ = Clock::now(), last_ = Clock::now();
+};
+
+struct ClassifyStats {
+  std::uint64_t lines = 0;
+  double seconds = 0;
+  std::map<std::string, std::uint64_t> per_label;
+  std::uint64_t per_stage[3] = {0, 0, 0};
+};
+
+ClassifyStats classify_file(const Classifier& classifier, const ClassifyArgs& a) {
+  auto reader = RecordReader::open(a.input, a.in.read_options(a.input, false));
+  WriteOptions wo;
+  wo.format = a.output_format.empty() ? format_from_path(a.output, reader->format()) : *parse_format(a.output_format);
+  wo.explain = a.explain;
+  auto writer = RecordWriter::open(a.output, *reader, wo);
+  ClassifyStats stats;
+  Progress progress(!a.quiet);
+  const auto start = Clock::now();
+  Record record;
+  while (reader->next(record)) {
+    const Prediction p = classifier.classify(record.message, record.source);
+    writer->write(record, p);
+    ++stats.per_label[p.label];
+    ++stats.per_stage[static_cast<int>(p.stage)];
+    progress.tick(++stats.lines);
+  }
+  writer->commit();
+  progress.done();
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return stats;
+}
+
+int run_classify(const ClassifyArgs& a) {
+  Classifier classifier = load_model(a.model_dir);
+  if (a.threshold) classifier.set_threshold(*a.threshold);
+  const ClassifyStats s = classify_file(classifier, a);
+  if (a.quiet) return 0;
+  const auto n = static_cast<unsigned long long>(s.lines);
+  std::fprintf(stderr, "classified %llu lines in %.2f s (%.0f lines/s)\n", n, s.seconds,
+               s.seconds > 0 ? s.lines / s.seconds : 0.0);
+  std::fprintf(stderr, "by stage: rule %llu, model %llu, uncertain %llu\n",
+               static_cast<unsigned long long>(s.per_stage[0]), static_cast<unsigned long long>(s.per_stage[1]),
+               static_cast<unsigned long long>(s.per_stage[2]));
+  std::fprintf(stderr, "by label:\n");
+  for (const auto& [label, count] : s.per_label)
+    std::fprintf(stderr, "  %-22s %10llu  %5.1f%%\n", label.c_str(), static_cast<unsigned long long>(count),
+                 s.lines ? 100.0 * count / s.lines : 0.0);
+  return 0;
+}
+
+// ---- bench ---------------------------------------------------------------------------------------
+// End-to-end classify throughput (read, classify, write) on each input repeated to at least `min_lines`
+// records, so short samples are measured over a meaningful run.
+int run_bench_classify(const std::vector<std::string>& inputs, const std::string& model_dir, std::uint64_t min_lines,
+                       const InputOptions& in) {
+  const Classifier classifier = load_model(model_dir);
+  char temp_template[] = "/tmp/logclf-bench-XXXXXX";
+  if (::mkdtemp(temp_template) == nullptr) throw Error("cannot create a temporary directory");
+  const std::filesystem::path temp = temp_template;
+  fmt::print("logclf {} bench classify: model {}, {} hardware threads\n", version(),
+             model_dir.empty() ? "built-in" : model_dir, std::thread::hardware_concurrency());
+  fmt::print("{:<28} {:>10} {:>9} {:>12} {:>9} {:>9}\n", "input", "lines", "seconds", "lines/s", "rule %", "model %");
+  try {
+    for (const std::string& input : inputs) {
+      const ReadOptions ro = in.read_options(input, false);
+      std::uint64_t records = 0;
+      {
+        auto reader = RecordReader::open(input, ro);
+        Record r;
+        while (reader->next(r)) ++records;
+      }
+      if (records == 0) throw Error(input + ": no records");
+      std::ifstream file(input, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+      if (!text.empty() && text.back() != '\n') text.push_back('\n');
+      std::string header;
+      if (ro.format == Format::csv) {  // the header appears once; only the rows repeat
+        const std::size_t eol = text.find('\n');
+        header = text.substr(0, eol + 1);
+        text.erase(0, eol + 1);
+      }
+      const std::uint64_t copies = (min_lines + records - 1) / records;
+      const std::string extension = std::filesystem::path(input).extension().string();
+      const std::string repeated = (temp / ("input" + extension)).string();
+      {
+        std::ofstream out(repeated, std::ios::binary);
+        out << header;
+        for (std::uint64_t c = 0; c < copies; ++c) out << text;
+      }
+      ClassifyArgs args;
+      args.input = repeated;
+      args.output = (temp / ("output" + extension)).string();
+      args.quiet = true;
+      args.in = in;
+      const ClassifyStats s = classify_file(classifier, args);
+      fmt::print("{:<28} {:>10} {:>9.3f} {:>12.0f} {:>8.1f}% {:>8.1f}%\n",
+                 std::filesystem::path(input).filename().string(), s.lines, s.seconds, s.lines / s.seconds,
+                 100.0 * s.per_stage[0] / s.lines, 100.0 * (s.per_stage[1] + s.per_stage[2]) / s.lines);
+    }
+  } catch (...) {
+    std::filesystem::remove_all(temp);
+    throw;
+  }
+  std::filesystem::remove_all(temp);
+  return 0;
+}
+
+// ---- evaluate ------------------------------------------------------------------------------------
+struct EvaluateArgs {
+  std::string data, model_dir, heatmap;
+  bool json = false;
+  std::optional<double> threshold;
+  InputOptions in;
+};
+
+int run_evaluate(const EvaluateArgs& a) {
+  Classifier classifier = load_model(a.model_dir);
+  if (a.threshold) classifier.set_threshold(*a.threshold);
+  const auto rows = read_labeled(a.data, a.in);
+  const PipelineEvaluation e = evaluate(classifier, rows);
+  if (!a.heatmap.empty())
+    write_heatmap_png(e.hybrid, a.heatmap,
+                      fmt::format("logclf: {} ({} lines, accuracy {:.3f})",
+                                  std::filesystem::path(a.data).filename().string(), e.total, e.hybrid.accuracy()));
+  if (a.json) {
+    fmt::print("{}\n", e.json());
+    return 0;
+  }
+  fmt::print("Hybrid pipeline on {} ({} lines)\n\n{}\n", a.data, e.total, e.hybrid.text());
+  fmt::print("Stages: rule {} ({:.1f}%), model {} ({:.1f}%), uncertain {} ({:.1f}%)\n\n", e.by_rule,
+             100.0 * e.by_rule / e.total, e.by_model, 100.0 * e.by_model / e.total, e.uncertain,
+             100.0 * e.uncertain / e.total);
+  fmt::print("Rules (coverage {:.1f}%):\n", 100.0 * e.by_rule / e.total);
+  std::size_t width = 4;
+  for (const auto& r : e.rules) width = std::max(width, r.name.size());
+  fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}\n", "rule", width, "label", "matched", "precision");
+  for (const auto& r : e.rules)
+    fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}\n", r.name, width, r.label, r.matched,
+               r.matched ? fmt::format("{:.4f}", double(r.correct) / r.matched) : "-");
+  if (e.model)
+    fmt::print("\nModel alone (arg-max, no threshold) on the {} lines no rule decided:\n\n{}", e.model->total(),
+               e.model->text());
+  fmt::print("\nConfusion matrix (rows: true, columns: predicted):\n{}", e.hybrid.confusion_text());
+  if (!a.heatmap.empty()) fmt::print("\nheatmap written to {}\n", a.heatmap);
+  return 0;
+}
+
+// ---- rules ---------------------------------------------------------------------------------------
+int run_rules_test(const std::string& file, const std::string& message, const std::string& source) {
+  const RuleSet rules = file == "default" ? RuleSet::defaults() : RuleSet::load(file);
+  const auto match = rules.match(message, source);
+  if (!match) {
+    fmt::print("no rule matches ({} rules tried)\n", rules.size());
+    return 1;
+  }
+  const Rule& r = rules.rules()[*match];
+  fmt::print("rule #{} '{}' matches: label '{}'\n  pattern: {}\n", *match + 1, r.name, r.label, r.pattern);
+  return 0;
+}
+
+int run_rules_check(const std::string& file) {
+  const RuleSet rules = file == "default" ? RuleSet::defaults() : RuleSet::load(file);
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const Rule& r = rules.rules()[i];
+    fmt::print("{:>3}. {:<28} {:<22} {}{}{}\n", i + 1, r.name, r.label, r.ignore_case ? "(?i)" : "", r.pattern,
+               r.sources.empty() ? "" : fmt::format("  [sources: {}]", fmt::join(r.sources, ", ")));
+  }
+  fmt::print("{} rules OK\n", rules.size());
+  return 0;
+}
+
+// ---- corpus --------------------------------------------------------------------------------------
+int run_corpus(std::size_t count, std::uint64_t seed, const std::string& output) {
+  const std::string csv = corpus::generate_csv({count, seed});
+  if (output == "-") {
+    std::fwrite(csv.data(), 1, csv.size(), stdout);
+  } else {
+    write_file_atomic(output, csv);
+    fmt::print(stderr, "{} labelled lines written to {}\n", count, output);
+  }
+  return 0;
+}
+
+// ---- model info ----------------------------------------------------------------------------------
+int run_model_info(const std::string& model_dir) {
+  fmt::print("{}\n", load_model(model_dir).metadata_json());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"logclf: hybrid log classifier (rules, then encoder + logistic regression)"};
+  app.set_version_flag("--version", std::string(logclf::version()));
+  app.require_subcommand(1);
+
+  TrainArgs train_args;
+  auto* train_cmd = app.add_subcommand("train", "fit a model on a labelled file and report held-out metrics");
+  train_cmd->add_option("DATA", train_args.data, "labelled input (CSV with log_message and target_label)")->required();
+  train_cmd->add_option("-o,--output", train_args.output, "model directory to write")->required();
+  train_cmd->add_option("--test-size", train_args.options.test_size, "held-out share (0 trains on everything)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  train_cmd->add_option("--seed", train_args.options.seed, "seed of the stratified split")->capture_default_str();
+  train_cmd->add_flag("--refit", train_args.options.refit,
+                      "after the held-out report, fit the saved model on every row");
+  train_cmd->add_flag("--all-rows", train_args.options.all_rows, "fit the head on rule-matched rows too");
+  train_cmd->add_option("--rules", train_args.rules_file, "rules file (default: the built-in rules)");
+  train_cmd->add_option("--exclude-source", train_args.options.exclude_sources, "leave out rows from this source")
+      ->take_all()->allow_extra_args(false);
+  train_cmd->add_option("--C", train_args.options.C, "inverse L2 regularisation strength")->capture_default_str();
+  train_cmd->add_option("--max-iter", train_args.options.max_iter, "L-BFGS iteration limit")->capture_default_str();
+  train_cmd->add_option("--class-weight", train_args.class_weight, "balanced or none")
+      ->capture_default_str()->check(CLI::IsMember({"balanced", "none"}));
+  train_cmd->add_option("--threshold", train_args.options.threshold, "head probability below which a line is Uncertain")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  train_args.input.add_to(train_cmd, true);
+
+  ClassifyArgs classify_args;
+  auto* classify_cmd = app.add_subcommand("classify", "label every line of a file (CSV, JSON lines or plain lines)");
+  classify_cmd->add_option("INPUT", classify_args.input, "input file, - for standard input")->capture_default_str();
+  classify_cmd->add_option("-m,--model", classify_args.model_dir, "model directory (default: the built-in model)");
+  classify_cmd->add_option("-o,--output", classify_args.output, "output file, - for standard output")->capture_default_str();
+  classify_cmd->add_option("--output-format", classify_args.output_format, "csv, jsonl or lines (default: like the input)")
+      ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
+  classify_cmd->add_flag("--explain", classify_args.explain, "add stage, rule and confidence columns");
+  classify_cmd->add_option("--threshold", classify_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
+  classify_cmd->add_flag("-q,--quiet", classify_args.quiet, "no progress or summary on stderr");
+  classify_args.in.add_to(classify_cmd, false);
+
+  EvaluateArgs evaluate_args;
+  auto* evaluate_cmd = app.add_subcommand("evaluate", "report precision, recall, F1 and the confusion matrix on labelled data");
+  evaluate_cmd->add_option("DATA", evaluate_args.data, "labelled input")->required();
+  evaluate_cmd->add_option("-m,--model", evaluate_args.model_dir, "model directory (default: the built-in model)");
+  evaluate_cmd->add_flag("--json", evaluate_args.json, "print the evaluation as JSON");
+  evaluate_cmd->add_option("--heatmap", evaluate_args.heatmap, "write the confusion matrix as a PNG heatmap");
+  evaluate_cmd->add_option("--threshold", evaluate_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
+  evaluate_args.in.add_to(evaluate_cmd, true);
+
+  auto* rules_cmd = app.add_subcommand("rules", "inspect and try rules files");
+  rules_cmd->require_subcommand(1);
+  std::string rules_file, rules_message, rules_source;
+  auto* rules_test = rules_cmd->add_subcommand("test", "show which rule matches a message");
+  rules_test->add_option("FILE", rules_file, "rules file, or 'default' for the built-in rules")->required();
+  rules_test->add_option("MESSAGE", rules_message, "log message")->required();
+  rules_test->add_option("--source", rules_source, "the line's source, for rules with a source filter");
+  auto* rules_check = rules_cmd->add_subcommand("check", "validate a rules file and list its rules");
+  rules_check->add_option("FILE", rules_file, "rules file, or 'default' for the built-in rules")->required();
+
+  std::size_t corpus_count = 20000;
+  std::uint64_t corpus_seed = 1;
+  std::string corpus_output = "-";
+  auto* corpus_cmd = app.add_subcommand("corpus", "write the generated labelled corpus the default model is trained on");
+  corpus_cmd->add_option("-n,--count", corpus_count, "number of lines")->capture_default_str();
+  corpus_cmd->add_option("--seed", corpus_seed, "generator seed")->capture_default_str();
+  corpus_cmd->add_option("-o,--output", corpus_output, "output CSV, - for standard output")->capture_default_str();
+
+  std::string info_model;
+  auto* model_cmd = app.add_subcommand("model", "inspect model bundles");
+  model_cmd->require_subcommand(1);
+  auto* model_info = model_cmd->add_subcommand("info", "print a bundle's metadata (labels, threshold, training metrics)");
+  model_info->add_option("-m,--model", info_model, "model directory (default: the built-in model)");
+
+  std::vector<std::string> bench_inputs;
+  std::string bench_model;
+  std::uint64_t bench_lines = 100000;
+  InputOptions bench_in;
+  auto* bench_cmd = app.add_subcommand("bench", "measure throughput");
+  bench_cmd->require_subcommand(1);
+  auto* bench_classify = bench_cmd->add_subcommand("classify", "end-to-end classify lines/s on each input, repeated");
+  bench_classify->add_option("INPUTS", bench_inputs, "input files (CSV, JSON lines or plain lines)")->required();
+  bench_classify->add_option("-m,--model", bench_model, "model directory (default: the built-in model)");
+  bench_classify->add_option("--lines", bench_lines, "repeat each input to at least this many lines")->capture_default_str();
+  bench_in.add_to(bench_classify, false);
+
+  CLI11_PARSE(app, argc, argv);
+  install_signal_handlers();
+  try {
+    if (*train_cmd) return run_train(train_args);
+    if (*classify_cmd) return run_classify(classify_args);
+    if (*evaluate_cmd) return run_evaluate(evaluate_args);
+    if (*rules_test) return run_rules_test(rules_file, rules_message, rules_source);
+    if (*rules_check) return run_rules_check(rules_file);
+    if (*corpus_cmd) return run_corpus(corpus_count, corpus_seed, corpus_output);
+    if (*model_info) return run_model_info(info_model);
+    if (*bench_classify) return run_bench_classify(bench_inputs, bench_model, bench_lines, bench_in);
+  } catch (const logclf::Error& e) {
+    std::fprintf(stderr, "logclf: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "logclf: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
