@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include "logclf/types.h"
 
@@ -13,6 +14,10 @@ namespace logclf::head {
 namespace {
 
 constexpr char kHeadMagic[8] = {'L', 'C', 'L', 'F', 'H', 'E', 'A', 'D'};
+
+// The rows are split into a fixed number of chunks whose gradients are summed in chunk order, so the result
+// is identical whatever the number of threads that computes them.
+constexpr std::size_t kChunks = 4;
 
 struct Problem {
   const Dataset* data;
@@ -22,24 +27,20 @@ struct Problem {
   double tol;
   int iterations = 0;
   bool converged = false;
-  std::vector<double> scores;  // scratch, one row of logits
+  std::vector<std::vector<double>> chunk_gradient;
+  std::vector<double> chunk_loss;
 };
 
-// Loss and gradient of the objective at `x` = [W (dim x classes, feature-major), b (classes)].
-lbfgsfloatval_t evaluate(void* instance, const lbfgsfloatval_t* x, lbfgsfloatval_t* g, const int n,
-                         const lbfgsfloatval_t) {
-  auto& p = *static_cast<Problem*>(instance);
+// Loss and gradient of rows [begin, end) at parameters x, accumulated into g (zeroed by the caller).
+double chunk_loss_and_gradient(const Problem& p, const double* x, std::size_t begin, std::size_t end, double* g) {
   const Dataset& d = *p.data;
   const int k = p.classes;
   const double* w = x;
   const double* b = x + d.dim * k;
-  std::fill(g, g + n, 0.0);
-  double* gw = g;
   double* gb = g + d.dim * k;
   double loss = 0.0;
-  std::vector<double>& z = p.scores;
-  z.resize(k);
-  for (std::size_t i = 0; i < d.rows(); ++i) {
+  std::vector<double> z(k);
+  for (std::size_t i = begin; i < end; ++i) {
     std::copy(b, b + k, z.begin());
     for (std::size_t e = d.row_start[i]; e < d.row_start[i + 1]; ++e) {
       const double v = d.value[e];
@@ -56,15 +57,46 @@ lbfgsfloatval_t evaluate(void* instance, const lbfgsfloatval_t* x, lbfgsfloatval
     for (int c = 0; c < k; ++c) z[c] = sw * (std::exp(z[c] - log_sum) - (c == y ? 1.0 : 0.0));
     for (std::size_t e = d.row_start[i]; e < d.row_start[i + 1]; ++e) {
       const double v = d.value[e];
-      double* gj = gw + static_cast<std::size_t>(d.index[e]) * k;
+      double* gj = g + static_cast<std::size_t>(d.index[e]) * k;
       for (int c = 0; c < k; ++c) gj[c] += v * z[c];
     }
     for (int c = 0; c < k; ++c) gb[c] += z[c];
   }
+  return loss;
+}
+
+// Loss and gradient of the objective at `x` = [W (dim x classes, feature-major), b (classes)].
+lbfgsfloatval_t evaluate(void* instance, const lbfgsfloatval_t* x, lbfgsfloatval_t* g, const int n,
+                         const lbfgsfloatval_t) {
+  auto& p = *static_cast<Problem*>(instance);
+  const Dataset& d = *p.data;
+  const std::size_t rows = d.rows();
+  auto run_chunk = [&](std::size_t c) {
+    std::vector<double>& cg = p.chunk_gradient[c];
+    std::fill(cg.begin(), cg.end(), 0.0);
+    p.chunk_loss[c] = chunk_loss_and_gradient(p, x, rows * c / kChunks, rows * (c + 1) / kChunks, cg.data());
+  };
+  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kChunks);
+  std::vector<std::thread> workers;
+  for (std::size_t t = 1; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (std::size_t c = t; c < kChunks; c += threads) run_chunk(c);
+    });
+  for (std::size_t c = 0; c < kChunks; c += threads) run_chunk(c);
+  for (auto& worker : workers) worker.join();
+
+  double loss = 0.0;
+  std::fill(g, g + n, 0.0);
+  for (std::size_t c = 0; c < kChunks; ++c) {
+    loss += p.chunk_loss[c];
+    const double* cg = p.chunk_gradient[c].data();
+    for (int j = 0; j < n; ++j) g[j] += cg[j];
+  }
+  const std::size_t weights = d.dim * p.classes;
   double penalty = 0.0;
-  for (std::size_t j = 0; j < d.dim * k; ++j) {
-    penalty += w[j] * w[j];
-    gw[j] += p.inverse_c * w[j];
+  for (std::size_t j = 0; j < weights; ++j) {
+    penalty += x[j] * x[j];
+    g[j] += p.inverse_c * x[j];
   }
   return loss + 0.5 * p.inverse_c * penalty;
 }
@@ -107,14 +139,15 @@ LogisticRegression LogisticRegression::fit(const Dataset& data, int classes, con
   if (data.rows() == 0) throw Error("training needs at least one example");
   if (!(options.C > 0)) throw Error("C must be positive");
   if (options.max_iter < 1) throw Error("max_iter must be at least 1");
-  Problem problem{&data, classes, 1.0 / options.C, std::vector<double>(classes, 1.0), options.tol, 0, false, {}};
+  const int n = static_cast<int>(data.dim * classes + classes);
+  Problem problem{&data, classes, 1.0 / options.C, std::vector<double>(classes, 1.0), options.tol, 0, false,
+                  std::vector<std::vector<double>>(kChunks, std::vector<double>(n)), std::vector<double>(kChunks)};
   if (options.balanced) {
     std::vector<double> counts(classes, 0.0);
     for (int y : data.label) counts[y] += 1.0;
     for (int c = 0; c < classes; ++c)
       problem.sample_weight[c] = counts[c] > 0 ? static_cast<double>(data.rows()) / (classes * counts[c]) : 0.0;
   }
-  const int n = static_cast<int>(data.dim * classes + classes);
   lbfgsfloatval_t* x = lbfgs_malloc(n);
   if (x == nullptr) throw Error("out of memory for the model parameters");
   std::fill(x, x + n, 0.0);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,18 @@ class Random {
   }
 
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  bool chance(double p) { return uniform() < p; }
+
+  // Uniform in [lo, hi], inclusive.
+  std::int64_t between(std::int64_t lo, std::int64_t hi) {
+    if (hi <= lo) return lo;
+    return lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo) + 1));
+  }
+
+  template <typename Container>
+  const auto& pick(const Container& items) {
+    return items[below(std::size(items))];
+  }
 
   template <typename T>
   void shuffle(std::vector<T>& items) {  // Fisher-Yates
