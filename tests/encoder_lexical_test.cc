@@ -13,6 +13,7 @@ namespace {
 LexicalEncoder fit(std::vector<std::string_view> texts, int min_df = 1) {
   LexicalOptions options;
   options.min_df = min_df;
+  options.norm = 1.0f;
   return LexicalEncoder::fit(texts, options);
 }
 
@@ -95,6 +96,15 @@ TEST(LexicalEncoder, SimilarMessagesAreCloserThanUnrelatedOnes) {
   };
   EXPECT_GT(cosine("shard 5 replication failed", "replication of shard 7 failed"),
             cosine("shard 5 replication failed", "user carol logged in"));
+}
+
+TEST(LexicalEncoder, VectorsHaveTheConfiguredNorm) {
+  LexicalOptions options;
+  options.min_df = 1;
+  const auto enc = LexicalEncoder::fit(std::vector<std::string_view>{"disk full on host", "disk ok"}, options);
+  Features f;
+  enc.encode("disk full", f);
+  EXPECT_NEAR(norm(f), 3.0, 1e-5);  // the default
 }
 
 TEST(LexicalEncoder, SaveLoadRoundTrip) {

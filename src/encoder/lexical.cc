@@ -186,18 +186,18 @@ void LexicalEncoder::encode(std::string_view text, Features& out) const {
     i = j;
   }
   // Words and character n-grams are normalised separately and weighted equally, so the many n-grams
-  // of a message do not drown its few words; the result has unit L2 norm.
+  // of a message do not drown its few words; the result has L2 norm options_.norm.
   const int groups = (norm2[0] > 0) + (norm2[1] > 0);
   if (groups == 0) return;
   float scale[2];
   for (int g = 0; g < 2; ++g)
-    scale[g] = norm2[g] > 0 ? static_cast<float>(1.0 / std::sqrt(norm2[g] * groups)) : 0.0f;
+    scale[g] = norm2[g] > 0 ? static_cast<float>(options_.norm / std::sqrt(norm2[g] * groups)) : 0.0f;
   for (std::size_t k = 0; k < out.index.size(); ++k) out.value[k] *= scale[group_[out.index[k]]];
 }
 
 nlohmann::json LexicalEncoder::params() const {
   return {{"char_min", options_.char_min},   {"char_max", options_.char_max},
-          {"word_bigrams", options_.word_bigrams}, {"min_df", options_.min_df},
+          {"word_bigrams", options_.word_bigrams}, {"min_df", options_.min_df}, {"norm", options_.norm},
           {"documents", documents_},         {"features", hashes_.size()}};
 }
 
@@ -218,6 +218,7 @@ LexicalEncoder LexicalEncoder::load(const nlohmann::json& params, std::string_vi
     encoder.options_.char_max = params.at("char_max").get<int>();
     encoder.options_.word_bigrams = params.at("word_bigrams").get<bool>();
     encoder.options_.min_df = params.at("min_df").get<int>();
+    encoder.options_.norm = params.at("norm").get<float>();
     encoder.documents_ = params.at("documents").get<std::uint64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(name + ": invalid lexical encoder parameters: " + e.what());
@@ -225,6 +226,8 @@ LexicalEncoder LexicalEncoder::load(const nlohmann::json& params, std::string_vi
   if (encoder.options_.char_min < 1 || encoder.options_.char_max < encoder.options_.char_min ||
       encoder.options_.char_max > 16)
     throw Error(name + ": invalid character n-gram range");
+  if (!(encoder.options_.norm > 0.0f) || !std::isfinite(encoder.options_.norm))
+    throw Error(name + ": invalid vector norm");
   const std::size_t header = sizeof kVocabularyMagic + sizeof(std::uint64_t);
   if (vocabulary.size() < header || std::memcmp(vocabulary.data(), kVocabularyMagic, 8) != 0)
     throw Error(name + ": not a logclf lexical vocabulary file");

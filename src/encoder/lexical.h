@@ -21,6 +21,11 @@ struct LexicalOptions {
   int char_max = 5;
   bool word_bigrams = true;
   int min_df = 2;           // features seen in fewer training messages are dropped
+  // L2 norm of every encoded vector. Above 1 so that a head fitted with C = 1 on a few thousand lines is
+  // confident enough for the 0.5 threshold (norm s acts like C * s^2 on unit vectors); measured on
+  // generated corpora of 3,000 lines: norm 1 left 34% of unseen in-distribution lines Uncertain, 3 left 4%,
+  // while lines unlike any label (Loghub's Linux sample) stay Uncertain about as often.
+  float norm = 3.0f;
 };
 
 class LexicalEncoder final : public Encoder {
