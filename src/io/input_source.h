@@ -1,0 +1,46 @@
+// A buffered byte source shared by the readers: a file descriptor read in large blocks, or a string in
+// memory. Readers scan the unconsumed window directly (memchr etc.), so there is no per-byte call.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace logclf::io {
+
+class InputSource {
+ public:
+  // Opens `path` for reading; "-" is standard input (not closed on destruction).
+  // Throws Error("cannot open 'PATH': <strerror>").
+  static InputSource open(const std::string& path);
+  // Reads from memory. With `chunk`, each fill() makes at most that many more bytes visible, which lets
+  // tests and fuzzers put a buffer boundary at every position of a record.
+  static InputSource from_string(std::string data, std::size_t chunk = std::string::npos);
+
+  InputSource(InputSource&& other) noexcept;
+  InputSource& operator=(InputSource&&) = delete;
+  InputSource(const InputSource&) = delete;
+  ~InputSource();
+
+  // The buffered bytes not yet consumed. Valid until the next fill().
+  const char* data() const { return buffer_.data() + begin_; }
+  std::size_t size() const { return end_ - begin_; }
+  void consume(std::size_t n) { begin_ += n; }
+
+  // Appends more input to the window (moving it to the front of the buffer, so pointers into it are
+  // invalidated but offsets from data() stay valid). Returns false at end of input. Returns as soon as
+  // one read() delivers data, so a slow pipe is not waited on until a whole block arrives.
+  // Throws Error("NAME: read error: <strerror>").
+  bool fill(const std::string& name);
+
+ private:
+  InputSource(int fd, bool owns_fd, std::string buffer, std::size_t chunk);
+
+  int fd_;              // -1 for a string source
+  bool owns_fd_;
+  std::string buffer_;  // data lives in [begin_, end_)
+  std::size_t chunk_;   // string source: bytes made visible per fill()
+  std::size_t begin_ = 0;
+  std::size_t end_;
+};
+
+}  // namespace logclf::io

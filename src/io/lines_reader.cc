@@ -1,0 +1,52 @@
+#include "io/lines_reader.h"
+
+#include <utility>
+#include <vector>
+
+#include "io/reader_util.h"
+
+namespace logclf::io {
+
+namespace {
+
+class LinesReader final : public RecordReader {
+ public:
+  LinesReader(InputSource source, std::string name, const ReadOptions& options)
+      : lines_(std::move(source), std::move(name), options.max_record_bytes),
+        strict_(options.strict_utf8),
+        columns_{options.message_field} {
+    if (options.require_label) {
+      throw Error(lines_.name() + ": plain lines have no '" + options.label_field + "' field");
+    }
+  }
+
+  bool next(Record& out) override {
+    std::string_view line;
+    if (!lines_.next(line)) return false;
+    out.line = lines_.line_number();
+    out.message.assign(line);
+    ensure_utf8(out.message, strict_, lines_.name(), out.line, "the line");
+    out.source.clear();
+    out.label.clear();
+    out.fields.clear();
+    return true;
+  }
+
+  const std::vector<std::string>& columns() const override { return columns_; }
+  Format format() const override { return Format::lines; }
+  const std::string& name() const override { return lines_.name(); }
+
+ private:
+  LineSplitter lines_;
+  bool strict_;
+  std::vector<std::string> columns_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordReader> make_lines_reader(InputSource source, std::string name,
+                                                const ReadOptions& options) {
+  return std::make_unique<LinesReader>(std::move(source), std::move(name), options);
+}
+
+}  // namespace logclf::io

@@ -1,0 +1,29 @@
+#include "io/csv_reader.h"
+#include "io/jsonl_reader.h"
+#include "io/lines_reader.h"
+
+namespace logclf {
+
+namespace {
+
+std::unique_ptr<RecordReader> make_reader(io::InputSource source, std::string name, const ReadOptions& options) {
+  switch (options.format) {
+    case Format::csv: return io::make_csv_reader(std::move(source), std::move(name), options);
+    case Format::jsonl: return io::make_jsonl_reader(std::move(source), std::move(name), options);
+    case Format::lines: return io::make_lines_reader(std::move(source), std::move(name), options);
+  }
+  throw Error(name + ": unknown input format");
+}
+
+}  // namespace
+
+std::unique_ptr<RecordReader> RecordReader::open(const std::string& path, const ReadOptions& options) {
+  return make_reader(io::InputSource::open(path), path == "-" ? "<stdin>" : path, options);
+}
+
+std::unique_ptr<RecordReader> RecordReader::from_string(std::string data, std::string name,
+                                                        const ReadOptions& options) {
+  return make_reader(io::InputSource::from_string(std::move(data)), std::move(name), options);
+}
+
+}  // namespace logclf

@@ -1,0 +1,49 @@
+// Helpers shared by the record readers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "io/input_source.h"
+
+namespace logclf::io {
+
+// "NAME:LINE: problem", the form of every reader error.
+[[noreturn]] void throw_at(const std::string& name, uint64_t line, std::string_view problem);
+
+// Makes `text` valid UTF-8 in place. In strict mode an invalid sequence is an error instead:
+// "NAME:LINE: invalid UTF-8 at byte N of WHAT", N counted from 1 within `text`.
+void ensure_utf8(std::string& text, bool strict, const std::string& name, uint64_t line,
+                 std::string_view what);
+
+// True when [p, p+n) starts with the UTF-8 byte order mark.
+inline bool starts_with_bom(const char* p, std::size_t n) {
+  return n >= 3 && std::string_view(p, 3) == "\xEF\xBB\xBF";
+}
+
+// Splits an input into lines ending in LF or CRLF (the last line may lack its terminator). Never
+// holds more than one line plus one read block in memory.
+class LineSplitter {
+ public:
+  LineSplitter(InputSource source, std::string name, std::size_t max_line_bytes)
+      : source_(std::move(source)), name_(std::move(name)), max_(max_line_bytes) {}
+
+  // The next line without its terminator and, on line 1, without a UTF-8 BOM; the view stays valid
+  // until the next call. False at end of input. A line longer than max_line_bytes is an Error.
+  bool next(std::string_view& line);
+  uint64_t line_number() const { return line_; }  // of the line last returned, 1-based
+  const std::string& name() const { return name_; }
+
+ private:
+  InputSource source_;
+  std::string name_;
+  std::size_t max_;
+  std::size_t scanned_ = 0;   // bytes of the window already searched for '\n'
+  std::size_t pending_ = 0;   // bytes of the previous line (with terminator) still to consume
+  uint64_t line_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace logclf::io

@@ -1,0 +1,277 @@
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "io/atomic_file.h"
+#include "io/swar.h"
+#include "logclf/io.h"
+
+namespace logclf {
+
+namespace {
+
+// Output is sent to its destination in blocks of about this size.
+constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+
+// Whether `field` holds a comma, quote, CR or LF. (string_view::find_first_of would call memchr once
+// per byte of the field.)
+bool has_csv_special(std::string_view field) {
+  const char* end = field.data() + field.size();
+  return io::swar::find_first(
+             field.data(), end,
+             [](uint64_t w) {
+               return io::swar::equal(w, ',') | io::swar::equal(w, '"') | io::swar::equal(w, '\r') |
+                      io::swar::equal(w, '\n');
+             },
+             [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; }) != end;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// RFC 4180 quoting, only where needed. Leading or trailing blanks are quoted too, as many readers
+// trim unquoted fields.
+void append_csv(std::string& out, std::string_view field) {
+  const bool quote = has_csv_special(field) || (!field.empty() && (is_blank(field.front()) || is_blank(field.back())));
+  if (!quote) {
+    out += field;
+    return;
+  }
+  out += '"';
+  for (std::size_t start = 0;;) {
+    const std::size_t q = field.find('"', start);
+    if (q == field.npos) {
+      out.append(field, start);
+      break;
+    }
+    out.append(field, start, q + 1 - start);
+    out += '"';
+    start = q + 1;
+  }
+  out += '"';
+}
+
+// A JSON string literal; the text is valid UTF-8 already, so only quotes, backslashes and control
+// characters need escaping.
+void append_json(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char* p = text.data();
+  const char* end = p + text.size();
+  out += '"';
+  for (;;) {
+    const char* special = io::swar::find_json_special(p, end);
+    out.append(p, special);
+    if (special == end) break;
+    p = special + 1;
+    switch (const auto c = static_cast<unsigned char>(*special)) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out += '"';
+}
+
+// For the lines format: CR, LF or CRLF becomes the two characters \n so that one row stays one line.
+void append_one_line(std::string& out, std::string_view text) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  for (;;) {
+    const char* newline = io::swar::find_first(
+        p, end, [](uint64_t w) { return io::swar::equal(w, '\r') | io::swar::equal(w, '\n'); },
+        [](char c) { return c == '\r' || c == '\n'; });
+    out.append(p, newline);
+    if (newline == end) break;
+    out += "\\n";
+    if (*newline == '\r' && newline + 1 < end && newline[1] == '\n') ++newline;
+    p = newline + 1;
+  }
+}
+
+void append_confidence(std::string& out, double confidence) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, confidence, std::chars_format::fixed, 4);
+  out.append(buffer, result.ptr);
+}
+
+// Formats rows into one buffer, sent to the destination in kFlushBytes blocks. Destroyed without
+// commit(), a file writer removes its temporary file, and a stdout writer drops what it has not
+// flushed yet, so an aborted run ends at a row boundary.
+class Writer final : public RecordWriter {
+ public:
+  enum class Target { memory, standard_output, file };
+
+  Writer(const RecordReader& input, const WriteOptions& options, Target target, const std::string& path)
+      : options_(options), input_format_(input.format()), target_(target) {
+    if (target_ == Target::file) file_.emplace(path);
+    if (input_format_ == Format::csv) {
+      input_columns_ = input.columns();
+    } else {
+      // The message column keeps the name the reader was told (options.message_field).
+      input_columns_ = {input.columns().front()};
+      if (input_format_ == Format::jsonl) input_columns_.push_back("source");
+    }
+    if (target_ != Target::memory) buffer_.reserve(kFlushBytes + kFlushBytes / 4);
+    if (options_.format == Format::csv) write_csv_header();
+  }
+
+  void write(const Record& record, const Prediction& prediction) override {
+    switch (options_.format) {
+      case Format::csv: write_csv(record, prediction); break;
+      case Format::jsonl: write_jsonl(record, prediction); break;
+      case Format::lines: write_lines(record, prediction); break;
+    }
+    if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
+  }
+
+  void flush() override {
+    if (target_ == Target::memory || buffer_.empty()) return;
+    if (file_) {
+      file_->write(buffer_);
+    } else {
+      io::write_all(STDOUT_FILENO, buffer_, "<stdout>");
+    }
+    buffer_.clear();
+  }
+
+  void commit() override {
+    flush();
+    if (file_) file_->commit();
+  }
+
+  const std::string& str() const override {
+    static const std::string kNothing;
+    return target_ == Target::memory ? buffer_ : kNothing;
+  }
+
+ private:
+  // The record's values for input_columns_.
+  const std::vector<std::string_view>& input_values(const Record& record) {
+    values_.clear();
+    if (input_format_ == Format::csv) {
+      if (record.fields.size() != input_columns_.size()) {
+        throw Error("record of line " + std::to_string(record.line) + " has " + std::to_string(record.fields.size()) +
+                    " fields, the input has " + std::to_string(input_columns_.size()) + " columns");
+      }
+      values_.assign(record.fields.begin(), record.fields.end());
+    } else {
+      values_.push_back(record.message);
+      if (input_format_ == Format::jsonl) values_.push_back(record.source);
+    }
+    return values_;
+  }
+
+  void write_csv_header() {
+    for (const std::string& column : input_columns_) {
+      append_csv(buffer_, column);
+      buffer_ += ',';
+    }
+    buffer_ += options_.explain ? "predicted_label,stage,rule,confidence\n" : "predicted_label\n";
+  }
+
+  void write_csv(const Record& record, const Prediction& prediction) {
+    for (std::string_view value : input_values(record)) {
+      append_csv(buffer_, value);
+      buffer_ += ',';
+    }
+    append_csv(buffer_, prediction.label);
+    if (options_.explain) {
+      buffer_ += ',';
+      buffer_ += logclf::to_string(prediction.stage);
+      buffer_ += ',';
+      append_csv(buffer_, prediction.rule);
+      buffer_ += ',';
+      append_confidence(buffer_, prediction.confidence);
+    }
+    buffer_ += '\n';
+  }
+
+  // JSON lines input keeps its object text with the new keys inserted before the closing brace. If the
+  // object already has a key of the same name, the added one comes last, and JSON parsers keep the last.
+  void write_jsonl(const Record& record, const Prediction& prediction) {
+    const std::string_view object = record.fields.size() == 1 ? std::string_view(record.fields[0]) : "";
+    if (input_format_ == Format::jsonl && !object.empty() && object.back() == '}') {
+      const std::size_t close = object.size() - 1;
+      const std::size_t before = object.find_last_not_of(" \t\r\n", close - 1);
+      buffer_.append(object, 0, close);
+      if (before != object.npos && object[before] != '{') buffer_ += ',';
+    } else {
+      // Objects built from columns, also for jsonl Records made without their text (e.g. by a server).
+      const auto& values = input_values(record);
+      buffer_ += '{';
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        append_json(buffer_, input_columns_[i]);
+        buffer_ += ':';
+        append_json(buffer_, values[i]);
+        buffer_ += ',';
+      }
+    }
+    buffer_ += "\"predicted_label\":";
+    append_json(buffer_, prediction.label);
+    if (options_.explain) {
+      buffer_ += ",\"stage\":\"";
+      buffer_ += logclf::to_string(prediction.stage);
+      buffer_ += "\",\"rule\":";
+      if (prediction.rule.empty()) {
+        buffer_ += "null";
+      } else {
+        append_json(buffer_, prediction.rule);
+      }
+      buffer_ += ",\"confidence\":";
+      if (std::isfinite(prediction.confidence)) {
+        append_confidence(buffer_, prediction.confidence);
+      } else {
+        buffer_ += "null";  // JSON has no NaN or infinity
+      }
+    }
+    buffer_ += "}\n";
+  }
+
+  void write_lines(const Record& record, const Prediction& prediction) {
+    append_one_line(buffer_, prediction.label);
+    buffer_ += '\t';
+    if (options_.explain) {
+      buffer_ += logclf::to_string(prediction.stage);
+      buffer_ += '\t';
+      append_one_line(buffer_, prediction.rule);
+      buffer_ += '\t';
+      append_confidence(buffer_, prediction.confidence);
+      buffer_ += '\t';
+    }
+    append_one_line(buffer_, record.message);
+    buffer_ += '\n';
+  }
+
+  WriteOptions options_;
+  Format input_format_;
+  Target target_;
+  std::optional<io::AtomicFile> file_;
+  std::vector<std::string> input_columns_;
+  std::vector<std::string_view> values_;
+  std::string buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordWriter> RecordWriter::open(const std::string& path, const RecordReader& input,
+                                                 const WriteOptions& options) {
+  if (path == "-") return std::make_unique<Writer>(input, options, Writer::Target::standard_output, path);
+  return std::make_unique<Writer>(input, options, Writer::Target::file, path);
+}
+
+std::unique_ptr<RecordWriter> RecordWriter::to_string(const RecordReader& input, const WriteOptions& options) {
+  return std::make_unique<Writer>(input, options, Writer::Target::memory, "");
+}
+
+}  // namespace logclf

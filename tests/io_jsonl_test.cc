@@ -1,0 +1,212 @@
+// JSON lines reader: field extraction, pass-through text, blank lines, errors with line numbers.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "io/jsonl_reader.h"
+#include "logclf/io.h"
+
+namespace logclf {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::StartsWith;
+
+ReadOptions jsonl_options() {
+  ReadOptions options;
+  options.format = Format::jsonl;
+  return options;
+}
+
+std::vector<Record> read_all(std::string data, const ReadOptions& options = jsonl_options()) {
+  auto reader = RecordReader::from_string(std::move(data), "in.jsonl", options);
+  std::vector<Record> records;
+  Record record;
+  while (reader->next(record)) records.push_back(record);
+  return records;
+}
+
+std::string error_of(std::string data, const ReadOptions& options = jsonl_options()) {
+  try {
+    read_all(std::move(data), options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(JsonlReader, ExtractsFieldsAndKeepsText) {
+  auto reader = RecordReader::from_string(
+      "{\"log_message\": \"disk full\", \"source\": \"Billing\", \"target_label\": \"Critical Error\", \"n\": 3}\n",
+      "in.jsonl", jsonl_options());
+  EXPECT_THAT(reader->columns(), ElementsAre("log_message"));
+  EXPECT_EQ(reader->format(), Format::jsonl);
+  Record r;
+  ASSERT_TRUE(reader->next(r));
+  EXPECT_EQ(r.line, 1u);
+  EXPECT_EQ(r.message, "disk full");
+  EXPECT_EQ(r.source, "Billing");
+  EXPECT_EQ(r.label, "Critical Error");
+  EXPECT_THAT(r.fields, ElementsAre("{\"log_message\": \"disk full\", \"source\": \"Billing\", "
+                                    "\"target_label\": \"Critical Error\", \"n\": 3}"));
+  EXPECT_FALSE(reader->next(r));
+}
+
+TEST(JsonlReader, DecodesEscapes) {
+  auto records = read_all(R"({"log_message":"a\"b\\c\nd \u00e9 \ud83d\ude00"})");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].message, "a\"b\\c\nd \xC3\xA9 \xF0\x9F\x98\x80");
+}
+
+TEST(JsonlReader, SourceIsOptionalAndMayBeNull) {
+  auto records = read_all("{\"log_message\":\"a\"}\n{\"log_message\":\"b\",\"source\":null}\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].source, "");
+  EXPECT_EQ(records[1].source, "");
+  EXPECT_EQ(error_of("{\"log_message\":\"b\",\"source\":7}"), "in.jsonl:1: field 'source' is not a string");
+}
+
+TEST(JsonlReader, OnlyTopLevelKeysCountAndTheLastDuplicateWins) {
+  auto records = read_all(R"({"x":{"log_message":"nested","source":1},"log_message":"first","log_message":"top"})");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].message, "top");
+  EXPECT_EQ(records[0].source, "");
+  EXPECT_EQ(error_of(R"({"log_message":"a","log_message":[1]})"), "in.jsonl:1: field 'log_message' is not a string");
+}
+
+TEST(JsonlReader, BlankLinesAreSkippedAndLinesCounted) {
+  auto records = read_all("\n  \t\n{\"log_message\":\"a\"}  \r\n\r\n\t{\"log_message\":\"b\"}");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].line, 3u);
+  EXPECT_THAT(records[0].fields, ElementsAre("{\"log_message\":\"a\"}"));
+  EXPECT_EQ(records[1].line, 5u);
+  EXPECT_THAT(records[1].fields, ElementsAre("{\"log_message\":\"b\"}"));
+}
+
+TEST(JsonlReader, SkipsByteOrderMark) {
+  auto records = read_all("\xEF\xBB\xBF{\"log_message\":\"a\"}\n");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_THAT(records[0].fields, ElementsAre("{\"log_message\":\"a\"}"));
+}
+
+TEST(JsonlReader, Errors) {
+  const std::string ok = "{\"log_message\":\"ok\"}\n";
+  EXPECT_EQ(error_of(ok + "{\"message\":\"x\"}\n"), "in.jsonl:2: field 'log_message' missing");
+  EXPECT_EQ(error_of(ok + "\n{\"log_message\":5}\n"), "in.jsonl:3: field 'log_message' is not a string");
+  EXPECT_EQ(error_of(ok + "{\"log_message\":null}\n"), "in.jsonl:2: field 'log_message' is not a string");
+  EXPECT_EQ(error_of(ok + "{\"log_message\":{\"a\":1}}\n"), "in.jsonl:2: field 'log_message' is not a string");
+  EXPECT_EQ(error_of(ok + "[1,2]\n"), "in.jsonl:2: not a JSON object");
+  EXPECT_EQ(error_of(ok + "\"text\"\n"), "in.jsonl:2: not a JSON object");
+  EXPECT_EQ(error_of(ok + "42\n"), "in.jsonl:2: not a JSON object");
+  EXPECT_EQ(error_of(ok + ok + "{\"log_message\":\"x\"\n"),
+            "in.jsonl:3: invalid JSON: parse error at line 1, column 19: syntax error while parsing object - "
+            "unexpected end of input; expected '}'");
+  EXPECT_THAT(error_of("{\"log_message\":\"x\"} trailing\n"), StartsWith("in.jsonl:1: invalid JSON: parse error"));
+  EXPECT_THAT(error_of("{\"log_message\":\"x\"}{}\n"), StartsWith("in.jsonl:1: invalid JSON: parse error"));
+  EXPECT_THAT(error_of("not json\n"), StartsWith("in.jsonl:1: invalid JSON: parse error"));
+  EXPECT_EQ(error_of(std::string("{\"log_message\":\"x\"}\0 junk}\n", 27)), "in.jsonl:1: invalid JSON: NUL byte at column 20");
+}
+
+TEST(JsonlReader, Label) {
+  ReadOptions options = jsonl_options();
+  options.require_label = true;
+  EXPECT_EQ(error_of("{\"log_message\":\"x\"}", options), "in.jsonl:1: field 'target_label' missing");
+  EXPECT_EQ(error_of("{\"log_message\":\"x\",\"target_label\":null}", options),
+            "in.jsonl:1: field 'target_label' missing");
+  EXPECT_EQ(error_of("{\"log_message\":\"x\",\"target_label\":\"\"}", options),
+            "in.jsonl:1: field 'target_label' is empty");
+  EXPECT_EQ(error_of("{\"log_message\":\"x\",\"target_label\":1}"), "in.jsonl:1: field 'target_label' is not a string");
+  EXPECT_EQ(read_all("{\"log_message\":\"x\",\"target_label\":\"L\"}", options)[0].label, "L");
+}
+
+TEST(JsonlReader, CustomFieldNames) {
+  ReadOptions options = jsonl_options();
+  options.message_field = "msg";
+  options.source_field = "app";
+  auto reader = RecordReader::from_string("{\"msg\":\"m\",\"app\":\"a\",\"log_message\":1}", "in.jsonl", options);
+  EXPECT_THAT(reader->columns(), ElementsAre("msg"));
+  Record r;
+  ASSERT_TRUE(reader->next(r));
+  EXPECT_EQ(r.message, "m");
+  EXPECT_EQ(r.source, "a");
+}
+
+TEST(JsonlReader, InvalidUtf8IsReplacedBeforeParsing) {
+  auto records = read_all("{\"log_message\":\"a\xff" "b\",\"source\":\"\xED\xA0\x80\"}\n");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].message, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(records[0].source, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_THAT(records[0].fields,
+              ElementsAre("{\"log_message\":\"a\xEF\xBF\xBD" "b\",\"source\":\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"}"));
+}
+
+TEST(JsonlReader, StrictUtf8) {
+  ReadOptions options = jsonl_options();
+  options.strict_utf8 = true;
+  EXPECT_EQ(error_of("{\"log_message\":\"ok\"}\n{\"log_message\":\"\xC0\xAF\"}\n", options),
+            "in.jsonl:2: invalid UTF-8 at byte 17 of the line");
+}
+
+TEST(JsonlReader, RecordLongerThanLimit) {
+  ReadOptions options = jsonl_options();
+  options.max_record_bytes = 20;
+  EXPECT_EQ(read_all("{\"log_message\":\"12\"}\n", options).size(), 1u);
+  EXPECT_EQ(error_of("{\"log_message\":\"12\"}\n{\"log_message\":\"123\"}\n", options),
+            "in.jsonl:2: record longer than 20 bytes");
+}
+
+// Reads `data` with or without the fast scanner: "LINE message|source|label" per record, or the error.
+std::string outcome(const std::string& data, bool fast_path) {
+  std::string result;
+  try {
+    auto reader = io::make_jsonl_reader(io::InputSource::from_string(data), "in.jsonl", jsonl_options(), fast_path);
+    Record r;
+    while (reader->next(r)) result += std::to_string(r.line) + " " + r.message + "|" + r.source + "|" + r.label + "\n";
+  } catch (const Error& e) {
+    result += std::string("error ") + e.what();
+  }
+  return result;
+}
+
+// The fast scanner must agree with nlohmann's parser on values and on errors, including the cases it
+// hands over to nlohmann (surrogate escapes, exponents, deep nesting).
+TEST(JsonlReader, FastPathAgreesWithNlohmann) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"log_message":"caf\u00e9 \u20ac \u0041\/\b\f\r\t","source":null,"target_label":"L"})",
+       "1 caf\xC3\xA9 \xE2\x82\xAC A/\b\f\r\t||L\n"},
+      {R"({"log_message":"\ud83d\ude00","n":-0.5e-3,"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})",
+       "1 \xF0\x9F\x98\x80||\n"},
+      {R"({"a":{"b":[1,2.5,true,false,null,"x",{}],"c":{}},"log_message":"m","log_message":"last"})", "1 last||\n"},
+      {R"({"log_message":"m","n":1e400})", ""},
+      {R"({"log_message":"m","n":01})", ""},
+      {R"({"log_message":"m",})", ""},
+      {R"({"log_message":"m" "x":1})", ""},
+      {R"({"log_message":"\ud800"})", ""},
+      {R"({"log_message":"\x"})", ""},
+      {"{\"log_message\":\"tab\there\"}", ""},
+      {R"({"log_message":tru})", ""},
+      {R"({"log_message":"m","source":[]})", "error in.jsonl:1: field 'source' is not a string"},
+      {R"( { "log_message" : "spaced" } )", "1 spaced||\n"},
+  };
+  for (const auto& [line, expected] : cases) {
+    const std::string fast = outcome(line, true);
+    EXPECT_EQ(fast, outcome(line, false)) << line;
+    if (!expected.empty()) {
+      EXPECT_EQ(fast, expected) << line;
+    } else {
+      EXPECT_THAT(fast, StartsWith("error in.jsonl:1: invalid JSON: ")) << line;
+    }
+  }
+}
+
+TEST(JsonlReader, DeepNestingIsNoProblem) {
+  std::string line = "{\"log_message\":\"m\",\"deep\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto records = read_all(line);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].message, "m");
+}
+
+}  // namespace
+}  // namespace logclf

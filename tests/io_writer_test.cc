@@ -1,0 +1,376 @@
+// Record writers (csv, jsonl, lines output for each input format) and atomic file output.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "io/atomic_file.h"
+#include "logclf/io.h"
+
+namespace logclf {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::unique_ptr<RecordReader> reader_for(Format format, std::string data) {
+  ReadOptions options;
+  options.format = format;
+  return RecordReader::from_string(std::move(data), "in", options);
+}
+
+Prediction rule_prediction() {
+  Prediction p;
+  p.label = "Security Alert";
+  p.stage = Stage::rule;
+  p.rule = "blocked_ip";
+  p.confidence = 1.0;
+  return p;
+}
+
+Prediction model_prediction() {
+  Prediction p;
+  p.label = "HTTP Status";
+  p.stage = Stage::model;
+  p.confidence = 0.97314;
+  return p;
+}
+
+// Reads every record of `reader` and writes it with predictions alternating rule / model.
+std::string classify(RecordReader& reader, const WriteOptions& options) {
+  auto writer = RecordWriter::to_string(reader, options);
+  Record record;
+  for (int i = 0; reader.next(record); ++i) writer->write(record, i % 2 ? model_prediction() : rule_prediction());
+  writer->commit();
+  return writer->str();
+}
+
+std::string classify(Format input, std::string data, Format output, bool explain = false) {
+  auto reader = reader_for(input, std::move(data));
+  return classify(*reader, WriteOptions{output, explain});
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+// Names in `dir` other than "." and "..".
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(d);
+  return names;
+}
+
+class TempDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/logclf_writer_test_XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+  }
+  void TearDown() override {
+    for (const auto& name : list_dir(dir_)) unlink((dir_ + "/" + name).c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string dir_;
+};
+
+TEST(CsvWriter, CsvInputKeepsColumnsAndQuotesOnlyWhenNeeded) {
+  const std::string input =
+      "source,log_message\n"
+      "ModernCRM, \"IP 1.2.3.4 blocked\"\n"
+      "A,\"a, b\"\n"
+      "B,\"say \"\"hi\"\"\"\n"
+      "C,\"two\r\nlines\"\n"
+      "D,\" padded \"\n"
+      "E,\n";
+  EXPECT_EQ(classify(Format::csv, input, Format::csv),
+            "source,log_message,predicted_label\n"
+            "ModernCRM,IP 1.2.3.4 blocked,Security Alert\n"
+            "A,\"a, b\",HTTP Status\n"
+            "B,\"say \"\"hi\"\"\",Security Alert\n"
+            "C,\"two\r\nlines\",HTTP Status\n"
+            "D,\" padded \",Security Alert\n"
+            "E,,HTTP Status\n");
+}
+
+TEST(CsvWriter, Explain) {
+  EXPECT_EQ(classify(Format::csv, "log_message\nx\ny\n", Format::csv, true),
+            "log_message,predicted_label,stage,rule,confidence\n"
+            "x,Security Alert,rule,blocked_ip,1.0000\n"
+            "y,HTTP Status,model,,0.9731\n");
+}
+
+TEST(CsvWriter, ColumnsForOtherInputs) {
+  EXPECT_EQ(classify(Format::lines, "a\n\nc, d\n", Format::csv),
+            "log_message,predicted_label\na,Security Alert\n,HTTP Status\n\"c, d\",Security Alert\n");
+  EXPECT_EQ(classify(Format::jsonl, "{\"log_message\":\"m\",\"source\":\"S\"}\n{\"log_message\":\"n\"}\n", Format::csv),
+            "log_message,source,predicted_label\nm,S,Security Alert\nn,,HTTP Status\n");
+}
+
+TEST(CsvWriter, CsvRecordMustMatchTheInputColumns) {
+  auto reader = reader_for(Format::csv, "log_message,b\n");
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{});
+  Record record;
+  record.line = 7;
+  record.message = "x";
+  EXPECT_THROW(writer->write(record, rule_prediction()), Error);
+}
+
+TEST(JsonlWriter, JsonlInputGetsKeysInsertedBeforeTheClosingBrace) {
+  const std::string input =
+      "{\"log_message\":\"m\",\"n\":[1,{}]}\n"
+      "{\"log_message\":\"\\\"}\"}\n"
+      "{ \"log_message\" : \"x\" ,\"predicted_label\":\"old\" }\n";
+  const std::string output = classify(Format::jsonl, input + "{\"log_message\":\"q\"}\n", Format::jsonl, true);
+  EXPECT_EQ(output,
+            "{\"log_message\":\"m\",\"n\":[1,{}],\"predicted_label\":\"Security Alert\",\"stage\":\"rule\","
+            "\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
+            "{\"log_message\":\"\\\"}\",\"predicted_label\":\"HTTP Status\",\"stage\":\"model\",\"rule\":null,"
+            "\"confidence\":0.9731}\n"
+            "{ \"log_message\" : \"x\" ,\"predicted_label\":\"old\" ,\"predicted_label\":\"Security Alert\","
+            "\"stage\":\"rule\",\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
+            "{\"log_message\":\"q\",\"predicted_label\":\"HTTP Status\",\"stage\":\"model\",\"rule\":null,"
+            "\"confidence\":0.9731}\n");
+  // Every line is valid JSON, and a parser keeps the added (last) predicted_label.
+  std::istringstream lines(output);
+  std::string line;
+  std::vector<std::string> labels;
+  while (std::getline(lines, line)) labels.push_back(nlohmann::json::parse(line).at("predicted_label"));
+  EXPECT_THAT(labels, ElementsAre("Security Alert", "HTTP Status", "Security Alert", "HTTP Status"));
+}
+
+// Readers never produce an empty object (the message is required), but Records can be made by hand.
+TEST(JsonlWriter, EmptyObjectGetsNoComma) {
+  auto reader = reader_for(Format::jsonl, "");
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{Format::jsonl, false});
+  Record record;
+  record.fields = {"{}"};
+  writer->write(record, rule_prediction());
+  record.fields = {"{ \t}"};
+  writer->write(record, rule_prediction());
+  EXPECT_EQ(writer->str(), "{\"predicted_label\":\"Security Alert\"}\n{ \t\"predicted_label\":\"Security Alert\"}\n");
+}
+
+TEST(JsonlWriter, ObjectsOfColumnsForOtherInputs) {
+  EXPECT_EQ(classify(Format::csv, "source,log_message\nS,\"tab\there \"\"q\"\" \\\x01\"\n", Format::jsonl),
+            "{\"source\":\"S\",\"log_message\":\"tab\\there \\\"q\\\" \\\\\\u0001\",\"predicted_label\":\"Security Alert\"}\n");
+  EXPECT_EQ(classify(Format::lines, "one\n\xC3\xA9\n", Format::jsonl),
+            "{\"log_message\":\"one\",\"predicted_label\":\"Security Alert\"}\n"
+            "{\"log_message\":\"\xC3\xA9\",\"predicted_label\":\"HTTP Status\"}\n");
+}
+
+TEST(JsonlWriter, JsonlRecordWithoutItsTextIsWrittenFromItsFields) {
+  auto reader = reader_for(Format::jsonl, "");
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{Format::jsonl, false});
+  Record record;
+  record.message = "m";
+  record.source = "s";
+  writer->write(record, rule_prediction());
+  EXPECT_EQ(writer->str(), "{\"log_message\":\"m\",\"source\":\"s\",\"predicted_label\":\"Security Alert\"}\n");
+}
+
+TEST(LinesWriter, LabelTabMessageWithNewlinesEscaped) {
+  EXPECT_EQ(classify(Format::csv, "log_message\n\"a\nb\r\nc\rd\"\nplain\n", Format::lines),
+            "Security Alert\ta\\nb\\nc\\nd\nHTTP Status\tplain\n");
+  EXPECT_EQ(classify(Format::lines, "x\n\ny", Format::lines, true),
+            "Security Alert\trule\tblocked_ip\t1.0000\tx\n"
+            "HTTP Status\tmodel\t\t0.9731\t\n"
+            "Security Alert\trule\tblocked_ip\t1.0000\ty\n");
+}
+
+TEST(CsvWriter, RoundTripOfAwkwardFields) {
+  const std::vector<std::vector<std::string>> rows = {
+      {"plain", "S1"},
+      {"comma, inside", " leading blank"},
+      {"\"quoted\" and \"\"doubled\"\"", "trailing blank "},
+      {"multi\nline\r\nwith CRLF", "\t tab"},
+      {"", ""},
+      {"  ,\"", "\xC3\xA9\xE2\x82\xAC"},
+  };
+  // Build a CSV input by hand with every field quoted, write it out, read the output back.
+  std::string input = "log_message,source\n";
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i > 0) input += ',';
+      input += '"';
+      for (char c : row[i]) {
+        input += c;
+        if (c == '"') input += '"';
+      }
+      input += '"';
+    }
+    input += "\n";
+  }
+  const std::string output = classify(Format::csv, input, Format::csv);
+  auto reader = reader_for(Format::csv, output);
+  EXPECT_THAT(reader->columns(), ElementsAre("log_message", "source", "predicted_label"));
+  Record record;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_TRUE(reader->next(record));
+    EXPECT_EQ(record.message, rows[i][0]);
+    EXPECT_EQ(record.source, rows[i][1]);
+    EXPECT_EQ(record.fields[2], i % 2 ? "HTTP Status" : "Security Alert");
+  }
+  EXPECT_FALSE(reader->next(record));
+}
+
+TEST_F(TempDir, FileAppearsOnlyAtCommit) {
+  const std::string path = dir_ + "/out.csv";
+  auto reader = reader_for(Format::lines, "a\nb\n");
+  auto writer = RecordWriter::open(path, *reader, WriteOptions{});
+  Record record;
+  while (reader->next(record)) writer->write(record, rule_prediction());
+  writer->flush();
+  EXPECT_FALSE(exists(path));
+  const auto names = list_dir(dir_);
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].rfind(".out.csv.tmp.", 0), 0u) << names[0];
+  EXPECT_EQ(names[0].size(), std::string(".out.csv.tmp.XXXXXX").size());
+  EXPECT_EQ(slurp(dir_ + "/" + names[0]), "log_message,predicted_label\na,Security Alert\nb,Security Alert\n");
+  writer->commit();
+  EXPECT_EQ(slurp(path), "log_message,predicted_label\na,Security Alert\nb,Security Alert\n");
+  EXPECT_EQ(writer->str(), "");
+  writer.reset();
+  EXPECT_THAT(list_dir(dir_), ElementsAre("out.csv"));
+}
+
+TEST_F(TempDir, UncommittedWriterLeavesNothing) {
+  const std::string path = dir_ + "/out.jsonl";
+  auto reader = reader_for(Format::lines, "a\n");
+  {
+    auto writer = RecordWriter::open(path, *reader, WriteOptions{Format::jsonl, false});
+    Record record;
+    ASSERT_TRUE(reader->next(record));
+    writer->write(record, rule_prediction());
+    writer->flush();
+    EXPECT_EQ(list_dir(dir_).size(), 1u);
+  }
+  EXPECT_TRUE(list_dir(dir_).empty());
+}
+
+TEST_F(TempDir, ExistingFileIsReplacedOnlyAtCommit) {
+  const std::string path = dir_ + "/out.txt";
+  {
+    std::ofstream(path) << "old contents\n";
+  }
+  chmod(path.c_str(), 0640);
+  auto reader = reader_for(Format::lines, "new\n");
+  auto writer = RecordWriter::open(path, *reader, WriteOptions{Format::lines, false});
+  Record record;
+  ASSERT_TRUE(reader->next(record));
+  writer->write(record, model_prediction());
+  writer->flush();
+  EXPECT_EQ(slurp(path), "old contents\n");
+  writer->commit();
+  EXPECT_EQ(slurp(path), "HTTP Status\tnew\n");
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);  // the replaced file's permissions are kept
+  EXPECT_EQ(list_dir(dir_).size(), 1u);
+}
+
+TEST_F(TempDir, NewFileGetsUmaskPermissions) {
+  const mode_t old = umask(027);
+  write_file_atomic(dir_ + "/f", "x");
+  umask(old);
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST_F(TempDir, WriteFileAtomic) {
+  const std::string path = dir_ + "/model.json";
+  write_file_atomic(path, "first");
+  write_file_atomic(path, "second");
+  EXPECT_EQ(slurp(path), "second");
+  EXPECT_THAT(list_dir(dir_), ElementsAre("model.json"));
+}
+
+TEST_F(TempDir, PendingTempFilesCanBeRemovedFromASignalHandler) {
+  io::AtomicFile a(dir_ + "/a");
+  io::AtomicFile b(dir_ + "/b");
+  {
+    io::AtomicFile committed(dir_ + "/c");
+    committed.commit();
+  }
+  EXPECT_TRUE(exists(a.temp_path()));
+  EXPECT_EQ(list_dir(dir_).size(), 3u);
+  remove_pending_temp_files();
+  EXPECT_FALSE(exists(a.temp_path()));
+  EXPECT_FALSE(exists(b.temp_path()));
+  EXPECT_THAT(list_dir(dir_), ElementsAre("c"));
+}
+
+TEST(AtomicFile, CannotCreateInMissingDirectory) {
+  try {
+    write_file_atomic("/nonexistent/dir/out.csv", "x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "cannot create a temporary file for '/nonexistent/dir/out.csv': No such file or directory");
+  }
+}
+
+TEST_F(TempDir, RenameFailureRemovesTheTemporaryFile) {
+  const std::string path = dir_ + "/sub";
+  ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
+  try {
+    write_file_atomic(path, "x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot rename the temporary file to '" + path + "': Is a directory");
+  }
+  EXPECT_THAT(list_dir(dir_), ElementsAre("sub"));
+  rmdir(path.c_str());
+}
+
+TEST(WriteAll, ReportsNoSpace) {
+  const int fd = open("/dev/full", O_WRONLY);
+  if (fd < 0) GTEST_SKIP() << "/dev/full is not available";
+  try {
+    io::write_all(fd, "data", "out.csv");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "out.csv: write error: No space left on device");
+  }
+  close(fd);
+}
+
+TEST(WriteAll, ReportsBrokenPipe) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);
+  struct sigaction ignore = {}, old = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &old);
+  try {
+    io::write_all(fds[1], "data", "<stdout>");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "<stdout>: write error: Broken pipe");
+  }
+  sigaction(SIGPIPE, &old, nullptr);
+  close(fds[1]);
+}
+
+}  // namespace
+}  // namespace logclf
