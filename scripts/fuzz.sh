@@ -19,6 +19,6 @@ for t in "${targets[@]}"; do
   [ -d "fuzz/seeds/$t" ] && seeds=("fuzz/seeds/$t")
   echo "== $t for ${seconds}s"
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
-    "build-fuzz/$t" -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 \
+    "build-fuzz/fuzz/$t" -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="fuzz-corpus/$t/" "fuzz-corpus/$t" "${seeds[@]}" 2>&1 | tail -n 12
 done

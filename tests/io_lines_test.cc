@@ -200,5 +200,18 @@ TEST(Format, FromPath) {
   EXPECT_EQ(format_from_path("-", Format::jsonl), Format::jsonl);
 }
 
+TEST(LinesReader, ReportsBytesReadForProgress) {
+  ReadOptions options;
+  options.format = Format::lines;
+  auto reader = RecordReader::from_string("first\nsecond\n", "mem", options);
+  EXPECT_EQ(reader->total_bytes(), 13u);
+  Record r;
+  ASSERT_TRUE(reader->next(r));
+  EXPECT_LE(reader->bytes_read(), 13u);
+  while (reader->next(r)) {
+  }
+  EXPECT_EQ(reader->bytes_read(), 13u);
+}
+
 }  // namespace
 }  // namespace logclf

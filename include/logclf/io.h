@@ -58,6 +58,9 @@ class RecordReader {
   virtual const std::vector<std::string>& columns() const = 0;
   virtual Format format() const = 0;
   virtual const std::string& name() const = 0;
+  // Input bytes consumed so far, and the input's size when known (a file or a string; 0 for a pipe).
+  virtual std::uint64_t bytes_read() const = 0;
+  virtual std::uint64_t total_bytes() const = 0;
 };
 
 struct WriteOptions {

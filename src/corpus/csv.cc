@@ -1,33 +1,18 @@
+#include "io/csv_field.h"
 #include "logclf/corpus.h"
 
 namespace logclf::corpus {
-namespace {
-
-void append_field(std::string& out, const std::string& field) {
-  if (field.find_first_of(",\"\r\n") == std::string::npos) {
-    out += field;
-    return;
-  }
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
-}  // namespace
 
 std::string generate_csv(const GeneratorOptions& options) {
   std::string out = "timestamp,source,log_message,target_label\n";
   for (const GeneratedLine& line : generate(options)) {
-    append_field(out, line.timestamp);
+    io::append_csv(out, line.timestamp);
     out += ',';
-    append_field(out, line.source);
+    io::append_csv(out, line.source);
     out += ',';
-    append_field(out, line.message);
+    io::append_csv(out, line.message);
     out += ',';
-    append_field(out, line.label);
+    io::append_csv(out, line.label);
     out += '\n';
   }
   return out;

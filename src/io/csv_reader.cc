@@ -45,6 +45,8 @@ class CsvReader final : public RecordReader {
   const std::vector<std::string>& columns() const override { return columns_; }
   Format format() const override { return Format::csv; }
   const std::string& name() const override { return name_; }
+  std::uint64_t bytes_read() const override { return source_.position(); }
+  std::uint64_t total_bytes() const override { return source_.total_size(); }
 
  private:
   enum class State { field_start, unquoted, quoted, quote_in_quoted, after_quoted };

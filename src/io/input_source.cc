@@ -1,6 +1,7 @@
 #include "io/input_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +19,13 @@ constexpr std::size_t kReadBlock = std::size_t{1} << 20;
 }  // namespace
 
 InputSource::InputSource(int fd, bool owns_fd, std::string buffer, std::size_t chunk)
-    : fd_(fd), owns_fd_(owns_fd), buffer_(std::move(buffer)), chunk_(chunk), end_(std::min(buffer_.size(), chunk)) {}
+    : fd_(fd), owns_fd_(owns_fd), buffer_(std::move(buffer)), chunk_(chunk), end_(std::min(buffer_.size(), chunk)) {
+  if (fd_ < 0) {
+    total_size_ = buffer_.size();
+  } else if (struct stat st; ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+    total_size_ = static_cast<std::uint64_t>(st.st_size);
+  }
+}
 
 InputSource::InputSource(InputSource&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
@@ -26,7 +33,9 @@ InputSource::InputSource(InputSource&& other) noexcept
       buffer_(std::move(other.buffer_)),
       chunk_(other.chunk_),
       begin_(std::exchange(other.begin_, 0)),
-      end_(std::exchange(other.end_, 0)) {}
+      end_(std::exchange(other.end_, 0)),
+      discarded_(other.discarded_),
+      total_size_(other.total_size_) {}
 
 InputSource::~InputSource() {
   if (owns_fd_) ::close(fd_);
@@ -52,6 +61,7 @@ bool InputSource::fill(const std::string& name) {
   }
   if (begin_ > 0) {
     std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    discarded_ += begin_;
     end_ -= begin_;
     begin_ = 0;
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace logclf::io {
@@ -25,6 +26,10 @@ class InputSource {
   const char* data() const { return buffer_.data() + begin_; }
   std::size_t size() const { return end_ - begin_; }
   void consume(std::size_t n) { begin_ += n; }
+  // Bytes consumed since the start, and the input's size when it is a regular file or a string (0 when
+  // unknown, e.g. a pipe): for progress reports.
+  std::uint64_t position() const { return discarded_ + begin_; }
+  std::uint64_t total_size() const { return total_size_; }
 
   // Appends more input to the window (moving it to the front of the buffer, so pointers into it are
   // invalidated but offsets from data() stay valid). Returns false at end of input. Returns as soon as
@@ -41,6 +46,8 @@ class InputSource {
   std::size_t chunk_;   // string source: bytes made visible per fill()
   std::size_t begin_ = 0;
   std::size_t end_;
+  std::uint64_t discarded_ = 0;   // bytes moved out of the window by fill()
+  std::uint64_t total_size_ = 0;
 };
 
 }  // namespace logclf::io

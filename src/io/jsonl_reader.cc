@@ -376,6 +376,8 @@ class JsonlReader final : public RecordReader {
   const std::vector<std::string>& columns() const override { return columns_; }
   Format format() const override { return Format::jsonl; }
   const std::string& name() const override { return lines_.name(); }
+  std::uint64_t bytes_read() const override { return lines_.source().position(); }
+  std::uint64_t total_bytes() const override { return lines_.source().total_size(); }
 
  private:
   // Fills the message, source and label from the object `text`, and seen_; false if it is not valid.

@@ -35,6 +35,8 @@ class LinesReader final : public RecordReader {
   const std::vector<std::string>& columns() const override { return columns_; }
   Format format() const override { return Format::lines; }
   const std::string& name() const override { return lines_.name(); }
+  std::uint64_t bytes_read() const override { return lines_.source().position(); }
+  std::uint64_t total_bytes() const override { return lines_.source().total_size(); }
 
  private:
   LineSplitter lines_;

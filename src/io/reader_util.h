@@ -35,6 +35,7 @@ class LineSplitter {
   bool next(std::string_view& line);
   uint64_t line_number() const { return line_; }  // of the line last returned, 1-based
   const std::string& name() const { return name_; }
+  const InputSource& source() const { return source_; }
 
  private:
   InputSource source_;

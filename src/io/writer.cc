@@ -7,15 +7,14 @@
 #include <vector>
 
 #include "io/atomic_file.h"
+#include "io/csv_field.h"
 #include "io/swar.h"
 #include "logclf/io.h"
 
 namespace logclf {
 
+namespace io {
 namespace {
-
-// Output is sent to its destination in blocks of about this size.
-constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
 
 // Whether `field` holds a comma, quote, CR or LF. (string_view::find_first_of would call memchr once
 // per byte of the field.)
@@ -31,6 +30,8 @@ bool has_csv_special(std::string_view field) {
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
 
 // RFC 4180 quoting, only where needed. Leading or trailing blanks are quoted too, as many readers
 // trim unquoted fields.
@@ -53,6 +54,16 @@ void append_csv(std::string& out, std::string_view field) {
   }
   out += '"';
 }
+
+}  // namespace io
+
+namespace {
+
+using io::append_csv;
+
+// Output is sent to its destination in blocks of about this size.
+constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+
 
 // A JSON string literal; the text is valid UTF-8 already, so only quotes, backslashes and control
 // characters need escaping.

@@ -115,16 +115,24 @@ struct ClassifyArgs {
   InputOptions in;
 };
 
+// A progress line on stderr, only when stderr is a terminal: a bar when the input's size is known.
 class Progress {
  public:
-  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  Progress(bool enabled, const RecordReader& reader) : enabled_(enabled && isatty(STDERR_FILENO)), reader_(reader) {}
   void tick(std::uint64_t lines) {
     if (!enabled_ || (lines & 1023) != 0) return;
     const auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
-    const double s = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\r%llu lines, %.0f lines/s ", static_cast<unsigned long long>(lines), lines / s);
+    const double rate = lines / std::chrono::duration<double>(now - start_).count();
+    if (const std::uint64_t total = reader_.total_bytes(); total > 0) {
+      const double done = std::min(1.0, static_cast<double>(reader_.bytes_read()) / static_cast<double>(total));
+      const int filled = static_cast<int>(done * 30);
+      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %llu lines  %.0f lines/s ", std::string(filled, '#').c_str(),
+                   std::string(30 - filled, '.').c_str(), done * 100, static_cast<unsigned long long>(lines), rate);
+    } else {
+      std::fprintf(stderr, "\r%llu lines  %.0f lines/s ", static_cast<unsigned long long>(lines), rate);
+    }
     shown_ = true;
   }
   void done() {
@@ -133,6 +141,7 @@ class Progress {
 
  private:
   bool enabled_;
+  const RecordReader& reader_;
   bool shown_ = false;
   Clock::time_point start_ = Clock::now(), last_ = Clock::now();
 };
@@ -151,7 +160,7 @@ ClassifyStats classify_file(const Classifier& classifier, const ClassifyArgs& a)
   wo.explain = a.explain;
   auto writer = RecordWriter::open(a.output, *reader, wo);
   ClassifyStats stats;
-  Progress progress(!a.quiet);
+  Progress progress(!a.quiet, *reader);
   const auto start = Clock::now();
   Record record;
   while (reader->next(record)) {
