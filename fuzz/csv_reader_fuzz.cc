@@ -64,8 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   for (const auto& record : whole.records) writer->write(record, prediction);
   writer->commit();
 
+  // Read back with the same column names: with other ones a column that did not matter before (say a
+  // second 'target_label') would now be an error.
   logclf::ReadOptions again;
   again.message_field = options.message_field;
+  again.source_field = options.source_field;
+  again.label_field = options.label_field;
   const Result back = read_all(writer->str(), std::string::npos, again);
   std::vector<std::string> columns = whole.columns;
   columns.push_back("predicted_label");
