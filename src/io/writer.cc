@@ -35,8 +35,8 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 // RFC 4180 quoting, only where needed. Leading or trailing blanks are quoted too, as many readers
 // trim unquoted fields.
-void append_csv(std::string& out, std::string_view field) {
-  const bool quote = has_csv_special(field) || (!field.empty() && (is_blank(field.front()) || is_blank(field.back())));
+void append_csv(std::string& out, std::string_view field, bool always_quote) {
+  const bool quote = always_quote || has_csv_special(field) || (!field.empty() && (is_blank(field.front()) || is_blank(field.back())));
   if (!quote) {
     out += field;
     return;
@@ -185,7 +185,9 @@ class Writer final : public RecordWriter {
 
   void write_csv_header() {
     for (const std::string& column : input_columns_) {
-      append_csv(buffer_, column);
+      // A first column name starting with a byte-order mark is quoted, or readers would take the mark
+      // for the file's own and drop it.
+      append_csv(buffer_, column, &column == &input_columns_.front() && column.starts_with("\xEF\xBB\xBF"));
       buffer_ += ',';
     }
     buffer_ += options_.explain ? "predicted_label,stage,rule,confidence\n" : "predicted_label\n";
