@@ -219,3 +219,25 @@ TEST(Evaluate, CountsStagesAndRulePrecision) {
 
 }  // namespace
 }  // namespace logclf
+
+namespace logclf {
+namespace {
+
+// Lines written by hand for this test, in wordings and formats that neither the corpus generator's
+// templates nor the seed data set use: the built-in model must label nearly all of them.
+TEST(DefaultModel, LabelsNovelWordings) {
+  const auto rows = read_labeled((testing::source_dir() / "tests/data/novel_wordings.csv").string());
+  ASSERT_EQ(rows.size(), 27u);
+  const Classifier classifier = Classifier::load_default();
+  std::size_t right = 0;
+  for (const auto& row : rows) {
+    const Prediction p = classifier.classify(row.message, row.source);
+    right += p.label == row.label;
+    if (p.label != row.label) std::cout << "  " << p.label << " (" << p.confidence << ") for: " << row.message << "\n";
+    EXPECT_TRUE(p.label == row.label || p.stage == Stage::uncertain) << "confidently wrong: " << row.message;
+  }
+  EXPECT_GE(right, 25u);
+}
+
+}  // namespace
+}  // namespace logclf
