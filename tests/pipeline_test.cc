@@ -194,6 +194,10 @@ TEST(Train, AllRowsAndExclusionsAreCounted) {
   EXPECT_THROW(train({}, {}), Error);
   std::vector<LabeledLine> one_label = {{"a", "", "X"}, {"b", "", "X"}};
   EXPECT_THROW(train(one_label, {}), Error);
+  std::vector<LabeledLine> nothing_shared = {{"disk full", "", "X"}, {"cpu hot", "", "Y"}};
+  options = {};
+  options.test_size = 0;
+  EXPECT_THROW(train(nothing_shared, options), Error);
 }
 
 TEST(Evaluate, CountsStagesAndRulePrecision) {

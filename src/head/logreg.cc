@@ -174,7 +174,8 @@ LogisticRegression LogisticRegression::fit(const Dataset& data, int classes, con
   lbfgs_free(x);
   if (report != nullptr) {
     report->iterations = problem.iterations;
-    report->converged = problem.converged || status == LBFGS_SUCCESS || status == LBFGS_STOP;
+    report->converged = problem.converged || status == LBFGS_SUCCESS || status == LBFGS_STOP ||
+                        status == LBFGS_ALREADY_MINIMIZED;
     report->loss = fx;
   }
   return model;

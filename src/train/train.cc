@@ -122,6 +122,9 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
     for (std::size_t r : rows) texts.push_back(data[usable[r]].message);
     Fitted f;
     f.encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::fit(texts, {}));
+    if (f.encoder->dim() == 0)
+      throw Error("the " + std::to_string(rows.size()) + " training messages share no word or character "
+                  "n-gram (each feature must appear in at least 2 messages); add more examples");
     head::Dataset dataset;
     dataset.dim = f.encoder->dim();
     encoder::Features features;
