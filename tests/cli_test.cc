@@ -19,11 +19,8 @@ using testing::TempDir;
 
 std::string example() { return (testing::source_dir() / "examples/example.csv").string(); }
 
-std::vector<Record> read_all(const std::string& path, Format format = Format::csv) {
-  ReadOptions options;
-  options.format = format;
-  options.message_field = format == Format::csv ? "log_message" : "log_message";
-  auto reader = RecordReader::open(path, options);
+std::vector<Record> read_all(const std::string& path) {
+  auto reader = RecordReader::open(path, ReadOptions{});
   std::vector<Record> out;
   Record r;
   while (reader->next(r)) out.push_back(r);

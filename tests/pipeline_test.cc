@@ -15,16 +15,6 @@
 namespace logclf {
 namespace {
 
-std::vector<LabeledLine> read_labeled(const std::string& path) {
-  ReadOptions options;
-  options.require_label = true;
-  auto reader = RecordReader::open(path, options);
-  std::vector<LabeledLine> rows;
-  Record r;
-  while (reader->next(r)) rows.push_back({r.message, r.source, r.label});
-  return rows;
-}
-
 std::vector<LabeledLine> generated(std::size_t count, std::uint64_t seed) {
   std::vector<LabeledLine> rows;
   for (auto& line : corpus::generate({count, seed})) rows.push_back({line.message, line.source, line.label});
@@ -52,7 +42,7 @@ void check_protocol(const RuleSet& rules, const char* what) {
   TrainOptions options;
   options.exclude_sources = {"LegacyCRM"};
   options.rules = rules;
-  const TrainResult result = train(read_labeled(path), options);
+  const TrainResult result = train(read_labeled(path, {}), options);
   ASSERT_TRUE(result.held_out);
   const auto& report = *result.held_out;
   std::cout << what << ": " << result.rows_train << " train, " << result.rows_test << " held out\n"
@@ -70,7 +60,7 @@ TEST(Protocol, SeedDataSetWithTheDefaultRules) { check_protocol(RuleSet::default
 TEST(DefaultModel, GeneralisesToTheSeedDataSetItNeverSaw) {
   const auto path = testing::shared_file("data/synthetic_logs.csv");
   if (path.empty()) GTEST_SKIP() << "SKIPPED: ../shared/data/synthetic_logs.csv is absent";
-  const auto rows = read_labeled(path);
+  const auto rows = read_labeled(path, {});
   const Classifier classifier = Classifier::load_default();
   const PipelineEvaluation e = evaluate(classifier, rows);
   std::cout << e.hybrid.text();
@@ -221,16 +211,10 @@ TEST(Evaluate, CountsStagesAndRulePrecision) {
   EXPECT_DOUBLE_EQ(doc["rule_coverage"].get<double>(), 0.75);
 }
 
-}  // namespace
-}  // namespace logclf
-
-namespace logclf {
-namespace {
-
 // Lines written by hand for this test, in wordings and formats that neither the corpus generator's
 // templates nor the seed data set use: the built-in model must label nearly all of them.
 TEST(DefaultModel, LabelsNovelWordings) {
-  const auto rows = read_labeled((testing::source_dir() / "tests/data/novel_wordings.csv").string());
+  const auto rows = read_labeled((testing::source_dir() / "tests/data/novel_wordings.csv").string(), {});
   ASSERT_EQ(rows.size(), 27u);
   const Classifier classifier = Classifier::load_default();
   std::size_t right = 0;

@@ -72,6 +72,10 @@ struct WriteOptions {
 // log_message[,source] (other inputs), then predicted_label [, stage, rule, confidence].
 // jsonl output: the input object (jsonl input) or an object of the input columns, with the same keys
 // added. lines output: "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message".
+// Reads every record of a labelled file (train / evaluate input) as message, source and label.
+// `options.require_label` is set; an input with no record is an Error.
+std::vector<LabeledLine> read_labeled(const std::string& path, ReadOptions options);
+
 class RecordWriter {
  public:
   // `path` "-" writes standard output; any other path is written to a temporary file beside it and

@@ -13,6 +13,7 @@
 
 #include "embedded_files.h"
 #include "encoder/lexical.h"
+#include "logclf/io.h"
 #include "logclf/types.h"
 
 extern "C" {
@@ -34,25 +35,6 @@ T field(const nlohmann::json& doc, const nlohmann::json::json_pointer& pointer, 
   } catch (const nlohmann::json::exception&) {
     throw Error(where + ": field '" + pointer.to_string().substr(1) + "' has the wrong type");
   }
-}
-
-void write_synced(const fs::path& path, std::string_view data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      throw Error("cannot write '" + path.string() + "': " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
 }
 
 }  // namespace
@@ -168,10 +150,10 @@ void save_directory(const detail::ClassifierParts& parts, const std::string& dir
     throw Error("cannot create a directory beside '" + dir + "': " + std::strerror(errno));
   const fs::path temp = temp_template;
   try {
-    write_synced(temp / kMetadataFile, metadata_document(parts).dump(2) + "\n");
-    write_synced(temp / kRulesFile, parts.rules.text());
-    write_synced(temp / kEncoderFile, parts.encoder_file);
-    write_synced(temp / kHeadFile, parts.head.serialize());
+    write_file_atomic((temp / kMetadataFile).string(), metadata_document(parts).dump(2) + "\n");
+    write_file_atomic((temp / kRulesFile).string(), parts.rules.text());
+    write_file_atomic((temp / kEncoderFile).string(), parts.encoder_file);
+    write_file_atomic((temp / kHeadFile).string(), parts.head.serialize());
     fs::permissions(temp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                               fs::perms::others_read | fs::perms::others_exec);
     if (fs::exists(final_path)) {

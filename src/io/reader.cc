@@ -21,6 +21,16 @@ std::unique_ptr<RecordReader> RecordReader::open(const std::string& path, const 
   return make_reader(io::InputSource::open(path), path == "-" ? "<stdin>" : path, options);
 }
 
+std::vector<LabeledLine> read_labeled(const std::string& path, ReadOptions options) {
+  options.require_label = true;
+  auto reader = RecordReader::open(path, options);
+  std::vector<LabeledLine> rows;
+  Record record;
+  while (reader->next(record)) rows.push_back({record.message, record.source, record.label});
+  if (rows.empty()) throw Error(reader->name() + ": no rows");
+  return rows;
+}
+
 std::unique_ptr<RecordReader> RecordReader::from_string(std::string data, std::string name,
                                                         const ReadOptions& options) {
   return make_reader(io::InputSource::from_string(std::move(data)), std::move(name), options);

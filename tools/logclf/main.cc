@@ -53,15 +53,6 @@ struct InputOptions {
   }
 };
 
-std::vector<LabeledLine> read_labeled(const std::string& path, const InputOptions& input) {
-  auto reader = RecordReader::open(path, input.read_options(path, true));
-  std::vector<LabeledLine> rows;
-  Record record;
-  while (reader->next(record)) rows.push_back({record.message, record.source, record.label});
-  if (rows.empty()) throw Error(reader->name() + ": no rows");
-  return rows;
-}
-
 Classifier load_model(const std::string& model_dir) {
   return model_dir.empty() ? Classifier::load_default() : Classifier::load(model_dir);
 }
@@ -90,7 +81,7 @@ int run_train(const TrainArgs& a) {
   options.class_weight = a.class_weight == "none" ? ClassWeight::none : ClassWeight::balanced;
   if (!a.rules_file.empty()) options.rules = RuleSet::load(a.rules_file);
   options.data_name = std::filesystem::path(a.data).filename().string();
-  const auto rows = read_labeled(a.data, a.input);
+  const auto rows = read_labeled(a.data, a.input.read_options(a.data, true));
   const auto start = Clock::now();
   TrainResult result = train(rows, options);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -262,7 +253,7 @@ struct EvaluateArgs {
 int run_evaluate(const EvaluateArgs& a) {
   Classifier classifier = load_model(a.model_dir);
   if (a.threshold) classifier.set_threshold(*a.threshold);
-  const auto rows = read_labeled(a.data, a.in);
+  const auto rows = read_labeled(a.data, a.in.read_options(a.data, true));
   const PipelineEvaluation e = evaluate(classifier, rows);
   if (!a.heatmap.empty())
     write_heatmap_png(e.hybrid, a.heatmap,
