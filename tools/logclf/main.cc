@@ -18,6 +18,7 @@
 #include "logclf/evaluation.h"
 #include "logclf/io.h"
 #include "logclf/train.h"
+#include "command.h"
 
 namespace {
 
@@ -409,9 +410,14 @@ int main(int argc, char** argv) {
   bench_classify->add_option("--lines", bench_lines, "repeat each input to at least this many lines")->capture_default_str();
   bench_in.add_to(bench_classify, false);
 
+  logclf::cli::Commands commands;
+  logclf::cli::add_serve_command(app, commands);
+
   CLI11_PARSE(app, argc, argv);
   install_signal_handlers();
   try {
+    for (const auto& c : commands)
+      if (*c.app) return c.run();
     if (*train_cmd) return run_train(train_args);
     if (*classify_cmd) return run_classify(classify_args);
     if (*evaluate_cmd) return run_evaluate(evaluate_args);

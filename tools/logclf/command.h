@@ -1,0 +1,21 @@
+// The command table shared by the files of the logclf command line: each file adds its verbs to the
+// CLI11 app and registers what runs when one of them is chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace logclf::cli {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+using Commands = std::vector<Command>;
+
+// serve_command.cc: `logclf serve`.
+void add_serve_command(CLI::App& app, Commands& commands);
+
+}  // namespace logclf::cli
