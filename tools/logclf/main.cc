@@ -412,6 +412,8 @@ int main(int argc, char** argv) {
 
   logclf::cli::Commands commands;
   logclf::cli::add_serve_command(app, commands);
+  logclf::cli::add_model_commands(*model_cmd, commands);
+  logclf::cli::add_bench_encoder_command(*bench_cmd, commands);
 
   CLI11_PARSE(app, argc, argv);
   install_signal_handlers();
