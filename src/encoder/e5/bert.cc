@@ -1,0 +1,257 @@
+#include "encoder/e5/bert.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "encoder/e5/kernels.h"
+#include "logclf/types.h"
+
+namespace logclf::encoder::e5 {
+
+namespace {
+
+// A forward pass covers whole sequences of the batch up to this many tokens (more when one sequence is
+// longer): enough rows for the GEMMs to run at full speed while the activations stay small (E5: 37 MB).
+constexpr int kTokensPerPass = 4096;
+
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i > 0 ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Reads the tensors of one checkpoint, checking each against the shape the configuration implies.
+class TensorReader {
+ public:
+  explicit TensorReader(const SafeTensors& weights) : weights_(weights) {
+    // Checkpoints saved from BertModel have bare names; from a task model (BertForMaskedLM, ...) "bert.".
+    if (!weights.contains("embeddings.word_embeddings.weight") &&
+        weights.contains("bert.embeddings.word_embeddings.weight"))
+      prefix_ = "bert.";
+  }
+
+  std::vector<float> read(const std::string& name, std::vector<std::int64_t> shape) const {
+    const std::string full = prefix_ + name;
+    const TensorView& t = weights_.tensor(full);
+    if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16)
+      throw Error(weights_.path() + ": tensor '" + full + "' has dtype " + t.dtype_name +
+                  "; expected F32, F16 or BF16");
+    if (t.shape != shape)
+      throw Error(weights_.path() + ": tensor '" + full + "' has shape " + shape_string(t.shape) +
+                  "; the configuration implies " + shape_string(shape));
+    return t.to_f32();
+  }
+
+ private:
+  const SafeTensors& weights_;
+  std::string prefix_;
+};
+
+struct Layer {
+  PackedMatrix qkv, output, intermediate, ffn_output;
+  std::vector<float> qkv_bias, output_bias, attention_ln_gamma, attention_ln_beta;
+  std::vector<float> intermediate_bias, ffn_output_bias, output_ln_gamma, output_ln_beta;
+};
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+struct BertModel::Impl {
+  BertConfig config;
+  std::vector<float> word_embeddings, position_embeddings, token_type_embedding, embedding_ln_gamma,
+      embedding_ln_beta;
+  std::vector<Layer> layers;
+
+  // The forward pass's state: one pass at a time.
+  std::mutex mutex;
+  Compute compute;
+  FloatBuffer hidden, attended, scratch;
+  std::vector<int> offsets;
+  std::vector<double> pooled;
+
+  Impl(const BertConfig& c, int threads, Isa isa) : config(c), compute(threads, isa) {}
+
+  void forward(std::span<const std::span<const std::int32_t>> sequences, float* out, bool normalize);
+};
+
+BertModel::BertModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BertModel::~BertModel() = default;
+
+const BertConfig& BertModel::config() const { return impl_->config; }
+int BertModel::threads() const { return impl_->compute.threads(); }
+
+std::unique_ptr<BertModel> BertModel::load(const std::string& dir, const BertOptions& options) {
+  const BertConfig config = BertConfig::load(dir + "/config.json");
+  // The mapping is released once the weights are copied into the model's layout.
+  const SafeTensors weights = SafeTensors::open(dir + "/model.safetensors");
+  return load(config, weights, options);
+}
+
+std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeTensors& weights,
+                                           const BertOptions& options) {
+  const std::int64_t h = config.hidden_size;
+  const std::int64_t inter = config.intermediate_size;
+  if (h <= 0 || inter <= 0 || config.num_attention_heads <= 0 || config.num_hidden_layers <= 0 ||
+      config.vocab_size <= 0 || config.max_position_embeddings <= 0 || config.type_vocab_size <= 0 ||
+      h % config.num_attention_heads != 0)
+    throw Error(weights.path() + ": unusable BERT configuration (hidden_size " + std::to_string(h) + ", " +
+                std::to_string(config.num_attention_heads) + " attention heads, " +
+                std::to_string(config.num_hidden_layers) + " layers)");
+  const int threads = options.threads > 0 ? options.threads : available_cores();
+  auto impl = std::make_unique<Impl>(config, threads, options.portable ? Isa::portable : best_isa());
+  const TensorReader reader(weights);
+
+  impl->word_embeddings = reader.read("embeddings.word_embeddings.weight", {config.vocab_size, h});
+  impl->position_embeddings = reader.read("embeddings.position_embeddings.weight", {config.max_position_embeddings, h});
+  impl->token_type_embedding = reader.read("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h});
+  impl->token_type_embedding.resize(static_cast<std::size_t>(h));  // every token has type 0
+  impl->embedding_ln_gamma = reader.read("embeddings.LayerNorm.weight", {h});
+  impl->embedding_ln_beta = reader.read("embeddings.LayerNorm.bias", {h});
+
+  impl->layers.resize(static_cast<std::size_t>(config.num_hidden_layers));
+  for (int i = 0; i < config.num_hidden_layers; ++i) {
+    Layer& layer = impl->layers[static_cast<std::size_t>(i)];
+    const std::string p = "encoder.layer." + std::to_string(i) + ".";
+    // Queries, keys and values in one matrix: one GEMM with three times the columns.
+    std::vector<float> qkv;
+    qkv.reserve(static_cast<std::size_t>(3 * h * h));
+    for (const char* part : {"query", "key", "value"}) {
+      const std::vector<float> w = reader.read(p + "attention.self." + part + ".weight", {h, h});
+      qkv.insert(qkv.end(), w.begin(), w.end());
+      const std::vector<float> b = reader.read(p + "attention.self." + part + ".bias", {h});
+      layer.qkv_bias.insert(layer.qkv_bias.end(), b.begin(), b.end());
+    }
+    layer.qkv.pack_transposed(qkv.data(), static_cast<std::size_t>(h), static_cast<int>(3 * h), static_cast<int>(h));
+    layer.output.pack_transposed(reader.read(p + "attention.output.dense.weight", {h, h}).data(),
+                                 static_cast<std::size_t>(h), static_cast<int>(h), static_cast<int>(h));
+    layer.output_bias = reader.read(p + "attention.output.dense.bias", {h});
+    layer.attention_ln_gamma = reader.read(p + "attention.output.LayerNorm.weight", {h});
+    layer.attention_ln_beta = reader.read(p + "attention.output.LayerNorm.bias", {h});
+    layer.intermediate.pack_transposed(reader.read(p + "intermediate.dense.weight", {inter, h}).data(),
+                                       static_cast<std::size_t>(h), static_cast<int>(inter), static_cast<int>(h));
+    layer.intermediate_bias = reader.read(p + "intermediate.dense.bias", {inter});
+    layer.ffn_output.pack_transposed(reader.read(p + "output.dense.weight", {h, inter}).data(),
+                                     static_cast<std::size_t>(inter), static_cast<int>(h), static_cast<int>(inter));
+    layer.ffn_output_bias = reader.read(p + "output.dense.bias", {h});
+    layer.output_ln_gamma = reader.read(p + "output.LayerNorm.weight", {h});
+    layer.output_ln_beta = reader.read(p + "output.LayerNorm.bias", {h});
+  }
+  return std::unique_ptr<BertModel>(new BertModel(std::move(impl)));
+}
+
+void BertModel::embed(std::span<const std::span<const std::int32_t>> batch, float* out, bool normalize) const {
+  const BertConfig& c = impl_->config;
+  for (std::size_t s = 0; s < batch.size(); ++s) {
+    const auto& ids = batch[s];
+    if (ids.empty() || ids.size() > static_cast<std::size_t>(c.max_position_embeddings))
+      throw Error("sequence " + std::to_string(s) + " of the batch has " + std::to_string(ids.size()) +
+                  " tokens; the model takes 1 to " + std::to_string(c.max_position_embeddings));
+    for (std::size_t t = 0; t < ids.size(); ++t)
+      if (ids[t] < 0 || ids[t] >= c.vocab_size)
+        throw Error("sequence " + std::to_string(s) + " of the batch: token id " + std::to_string(ids[t]) +
+                    " at position " + std::to_string(t) + " is outside the vocabulary of " +
+                    std::to_string(c.vocab_size) + " tokens");
+  }
+  const std::lock_guard lock(impl_->mutex);
+  std::size_t begin = 0;
+  while (begin < batch.size()) {
+    std::size_t end = begin;
+    std::size_t tokens = 0;
+    while (end < batch.size() && (end == begin || tokens + batch[end].size() <= kTokensPerPass))
+      tokens += batch[end++].size();
+    impl_->forward(batch.subspan(begin, end - begin), out + begin * static_cast<std::size_t>(c.hidden_size),
+                   normalize);
+    begin = end;
+  }
+}
+
+void BertModel::Impl::forward(std::span<const std::span<const std::int32_t>> sequences, float* out,
+                              bool normalize) {
+  const int h = config.hidden_size;
+  const int heads = config.num_attention_heads;
+  const int inter = config.intermediate_size;
+  const auto hs = static_cast<std::size_t>(h);
+  offsets.assign(1, 0);
+  for (const auto& ids : sequences) offsets.push_back(offsets.back() + static_cast<int>(ids.size()));
+  const int tokens = offsets.back();
+  const auto rows = static_cast<std::size_t>(tokens);
+
+  float* x = hidden.reserve(rows * hs);
+  float* y = attended.reserve(rows * hs);
+  // The query/key/value and context rows are dead once the attention output is computed, so the FFN's
+  // intermediate activations reuse their memory.
+  const std::size_t wide = std::max<std::size_t>(4 * hs, static_cast<std::size_t>(inter));
+  float* qkv = scratch.reserve(rows * wide);
+  float* ctx = qkv + rows * 3 * hs;
+  float* ffn = qkv;
+
+  // Embeddings: word + position + token type 0, then LayerNorm.
+  const Isa isa = compute.isa();
+  constexpr int kRowsPerTask = 64;
+  compute.pool().parallel_for((tokens + kRowsPerTask - 1) / kRowsPerTask, [&](int task, int) {
+    const int end = std::min(tokens, (task + 1) * kRowsPerTask);
+    std::size_t s = static_cast<std::size_t>(std::upper_bound(offsets.begin(), offsets.end(), task * kRowsPerTask) -
+                                             offsets.begin() - 1);
+    for (int t = task * kRowsPerTask; t < end; ++t) {
+      while (t >= offsets[s + 1]) ++s;
+      const int position = t - offsets[s];
+      const float* word = word_embeddings.data() + static_cast<std::size_t>(sequences[s][position]) * hs;
+      const float* pos = position_embeddings.data() + static_cast<std::size_t>(position) * hs;
+      float* row = x + static_cast<std::size_t>(t) * hs;
+      for (int j = 0; j < h; ++j) row[j] = word[j] + pos[j] + token_type_embedding[j];
+      layer_norm(isa, row, row, h, embedding_ln_gamma.data(), embedding_ln_beta.data(),
+                 static_cast<float>(config.layer_norm_eps));
+    }
+  });
+
+  const auto eps = static_cast<float>(config.layer_norm_eps);
+  for (const Layer& layer : layers) {
+    gemm(compute, x, hs, tokens, layer.qkv, qkv, 3 * hs, Epilogue{.bias = layer.qkv_bias.data()});
+    attention(compute, qkv, 3 * hs, offsets, heads, h / heads, ctx, hs);
+    gemm(compute, ctx, hs, tokens, layer.output, y, hs,
+         Epilogue{.bias = layer.output_bias.data(), .residual = x, .residual_stride = hs,
+                  .ln_gamma = layer.attention_ln_gamma.data(), .ln_beta = layer.attention_ln_beta.data(),
+                  .ln_eps = eps});
+    gemm(compute, y, hs, tokens, layer.intermediate, ffn, static_cast<std::size_t>(inter),
+         Epilogue{.bias = layer.intermediate_bias.data(), .gelu = true});
+    gemm(compute, ffn, static_cast<std::size_t>(inter), tokens, layer.ffn_output, x, hs,
+         Epilogue{.bias = layer.ffn_output_bias.data(), .residual = y, .residual_stride = hs,
+                  .ln_gamma = layer.output_ln_gamma.data(), .ln_beta = layer.output_ln_beta.data(),
+                  .ln_eps = eps});
+  }
+
+  // Mean pooling over each sequence (sentence-transformers' Pooling), in double so the order of the
+  // additions does not matter at float precision, then optionally L2 normalisation (its Normalize).
+  std::vector<double>& sum = pooled;
+  sum.resize(hs);
+  for (std::size_t s = 0; s < sequences.size(); ++s) {
+    std::fill(sum.begin(), sum.end(), 0.0);
+    for (int t = offsets[s]; t < offsets[s + 1]; ++t) {
+      const float* row = x + static_cast<std::size_t>(t) * hs;
+      for (std::size_t j = 0; j < hs; ++j) sum[j] += row[j];
+    }
+    const double count = offsets[s + 1] - offsets[s];
+    double norm = 0.0;
+    for (std::size_t j = 0; j < hs; ++j) {
+      sum[j] /= count;
+      norm += sum[j] * sum[j];
+    }
+    // torch.nn.functional.normalize divides by max(norm, 1e-12).
+    const double scale = normalize ? 1.0 / std::max(std::sqrt(norm), 1e-12) : 1.0;
+    for (std::size_t j = 0; j < hs; ++j) out[s * hs + j] = static_cast<float>(sum[j] * scale);
+  }
+}
+
+}  // namespace logclf::encoder::e5

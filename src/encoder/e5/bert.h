@@ -1,0 +1,46 @@
+// The BERT forward pass of the E5 encoder (Hugging Face BertModel in eval mode) with sentence-transformers'
+// mean pooling and L2 normalisation, in F32 on the CPU.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "encoder/e5/config.h"
+#include "encoder/e5/safetensors.h"
+
+namespace logclf::encoder::e5 {
+
+struct BertOptions {
+  int threads = 0;        // 0: every core the process may run on
+  bool portable = false;  // the portable kernels even where the CPU has faster ones (to compare them)
+};
+
+class BertModel {
+ public:
+  // `dir` holds config.json and model.safetensors (Hugging Face layout). Every expected tensor is checked
+  // for presence, dtype (F32, F16 or BF16; computed in F32) and shape against the config; an Error names the
+  // file and the tensor at fault. Tensor names may carry a "bert." prefix; pooler.* is ignored.
+  static std::unique_ptr<BertModel> load(const std::string& dir, const BertOptions& options = {});
+  // The weights are copied into the model's own layout: `weights` may be closed afterwards.
+  static std::unique_ptr<BertModel> load(const BertConfig& config, const SafeTensors& weights,
+                                         const BertOptions& options = {});
+  ~BertModel();
+
+  const BertConfig& config() const;
+  int threads() const;
+
+  // For each sequence of token ids ([CLS] … [SEP], 1 ≤ length ≤ max_position_embeddings, 0 ≤ id <
+  // vocab_size; an Error otherwise): the mean of the last hidden states over the sequence, L2-normalised
+  // when `normalize`. `out` receives batch.size() × hidden_size floats. A sequence's result does not depend
+  // on the rest of its batch. Thread-safe: concurrent calls run one after another.
+  void embed(std::span<const std::span<const std::int32_t>> batch, float* out, bool normalize) const;
+
+ private:
+  struct Impl;
+  explicit BertModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace logclf::encoder::e5

@@ -1,0 +1,276 @@
+// The AVX2+FMA kernels. Every function carries its own target attribute instead of the file being built
+// with -mavx2: no inline function of a shared header is then compiled for AVX2 here, so none can be picked
+// by the linker for code that runs on CPUs without it.
+#include "encoder/e5/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+
+#include <cmath>
+
+#define LOGCLF_AVX2 __attribute__((target("avx2,fma")))
+
+namespace logclf::encoder::e5 {
+
+namespace {
+
+static_assert(kTileRows == 6 && kPanelCols == 16, "the AVX2 tile is 6 rows × two 8-float vectors");
+
+// Lanes [0, n) of a vector (n < 8) for masked loads and stores of row tails.
+LOGCLF_AVX2 __m256i tail_mask(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+LOGCLF_AVX2 float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+LOGCLF_AVX2 float horizontal_max(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// erf as a rational function of x on [-4, 4] (the form of Eigen's and XLA's float erf; outside, erf is ±1
+// to float precision): absolute error below 4e-7.
+LOGCLF_AVX2 inline __attribute__((always_inline)) __m256 erf_avx2(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
+  const __m256 x2 = _mm256_mul_ps(x, x);
+  __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
+  p = _mm256_mul_ps(p, x);
+  __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
+  // p / q through the reciprocal estimate and one Newton step (relative error ~1e-7): a division would take
+  // as long as the rest of the function.
+  __m256 r = _mm256_rcp_ps(q);
+  r = _mm256_fmadd_ps(r, _mm256_fnmadd_ps(q, r, _mm256_set1_ps(1.0f)), r);
+  return _mm256_mul_ps(p, r);
+}
+
+LOGCLF_AVX2 inline __attribute__((always_inline)) __m256 gelu_avx2(__m256 x) {
+  const __m256 e = erf_avx2(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+// The 6 × 16 tile: twelve accumulators, two panel vectors and one broadcast fill 15 of the 16 registers;
+// per step 12 FMAs against 8 loads keep both FMA pipes of a core busy.
+LOGCLF_AVX2 void tile_avx2(int kc, const float* a, const float* b, float* c, std::size_t ldc, bool accumulate,
+                           const detail::TileEpilogue* epilogue) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; ++k, a += 6, b += 16) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 x = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(x, b0, c00);
+    c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(x, b0, c10);
+    c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(x, b0, c20);
+    c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(x, b0, c30);
+    c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(x, b0, c40);
+    c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(x, b0, c50);
+    c51 = _mm256_fmadd_ps(x, b1, c51);
+  }
+  if (accumulate) {
+    c00 = _mm256_add_ps(c00, _mm256_loadu_ps(c));
+    c01 = _mm256_add_ps(c01, _mm256_loadu_ps(c + 8));
+    c10 = _mm256_add_ps(c10, _mm256_loadu_ps(c + ldc));
+    c11 = _mm256_add_ps(c11, _mm256_loadu_ps(c + ldc + 8));
+    c20 = _mm256_add_ps(c20, _mm256_loadu_ps(c + 2 * ldc));
+    c21 = _mm256_add_ps(c21, _mm256_loadu_ps(c + 2 * ldc + 8));
+    c30 = _mm256_add_ps(c30, _mm256_loadu_ps(c + 3 * ldc));
+    c31 = _mm256_add_ps(c31, _mm256_loadu_ps(c + 3 * ldc + 8));
+    c40 = _mm256_add_ps(c40, _mm256_loadu_ps(c + 4 * ldc));
+    c41 = _mm256_add_ps(c41, _mm256_loadu_ps(c + 4 * ldc + 8));
+    c50 = _mm256_add_ps(c50, _mm256_loadu_ps(c + 5 * ldc));
+    c51 = _mm256_add_ps(c51, _mm256_loadu_ps(c + 5 * ldc + 8));
+  }
+  if (epilogue != nullptr) {
+    // In registers: twelve independent GELUs keep the vector units busy where one at a time would wait
+    // on its own long chain of dependent operations.
+    if (epilogue->bias != nullptr) {
+      const __m256 b0 = _mm256_loadu_ps(epilogue->bias), b1 = _mm256_loadu_ps(epilogue->bias + 8);
+      c00 = _mm256_add_ps(c00, b0), c01 = _mm256_add_ps(c01, b1), c10 = _mm256_add_ps(c10, b0);
+      c11 = _mm256_add_ps(c11, b1), c20 = _mm256_add_ps(c20, b0), c21 = _mm256_add_ps(c21, b1);
+      c30 = _mm256_add_ps(c30, b0), c31 = _mm256_add_ps(c31, b1), c40 = _mm256_add_ps(c40, b0);
+      c41 = _mm256_add_ps(c41, b1), c50 = _mm256_add_ps(c50, b0), c51 = _mm256_add_ps(c51, b1);
+    }
+    if (epilogue->gelu) {
+      c00 = gelu_avx2(c00), c01 = gelu_avx2(c01), c10 = gelu_avx2(c10), c11 = gelu_avx2(c11);
+      c20 = gelu_avx2(c20), c21 = gelu_avx2(c21), c30 = gelu_avx2(c30), c31 = gelu_avx2(c31);
+      c40 = gelu_avx2(c40), c41 = gelu_avx2(c41), c50 = gelu_avx2(c50), c51 = gelu_avx2(c51);
+    }
+    if (const float* r = epilogue->residual; r != nullptr) {
+      const std::size_t rs = epilogue->residual_stride;
+      c00 = _mm256_add_ps(c00, _mm256_loadu_ps(r)), c01 = _mm256_add_ps(c01, _mm256_loadu_ps(r + 8));
+      c10 = _mm256_add_ps(c10, _mm256_loadu_ps(r + rs)), c11 = _mm256_add_ps(c11, _mm256_loadu_ps(r + rs + 8));
+      c20 = _mm256_add_ps(c20, _mm256_loadu_ps(r + 2 * rs)), c21 = _mm256_add_ps(c21, _mm256_loadu_ps(r + 2 * rs + 8));
+      c30 = _mm256_add_ps(c30, _mm256_loadu_ps(r + 3 * rs)), c31 = _mm256_add_ps(c31, _mm256_loadu_ps(r + 3 * rs + 8));
+      c40 = _mm256_add_ps(c40, _mm256_loadu_ps(r + 4 * rs)), c41 = _mm256_add_ps(c41, _mm256_loadu_ps(r + 4 * rs + 8));
+      c50 = _mm256_add_ps(c50, _mm256_loadu_ps(r + 5 * rs)), c51 = _mm256_add_ps(c51, _mm256_loadu_ps(r + 5 * rs + 8));
+    }
+  }
+  _mm256_storeu_ps(c, c00);
+  _mm256_storeu_ps(c + 8, c01);
+  _mm256_storeu_ps(c + ldc, c10);
+  _mm256_storeu_ps(c + ldc + 8, c11);
+  _mm256_storeu_ps(c + 2 * ldc, c20);
+  _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+  _mm256_storeu_ps(c + 3 * ldc, c30);
+  _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+  _mm256_storeu_ps(c + 4 * ldc, c40);
+  _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+  _mm256_storeu_ps(c + 5 * ldc, c50);
+  _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+}
+
+
+// exp(x) for x ≤ 0 (softmax after subtracting the maximum): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6
+// polynomial for e^r (Cephes' expf coefficients, relative error about 2e-7), 2^n through the exponent bits.
+LOGCLF_AVX2 inline __attribute__((always_inline)) __m256 exp_nonpositive_avx2(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+LOGCLF_AVX2 inline __attribute__((always_inline)) __m256 epilogue_vector(__m256 v, const float* bias, bool gelu, const float* residual, __m256i mask,
+                                   bool masked) {
+  if (bias != nullptr) v = _mm256_add_ps(v, masked ? _mm256_maskload_ps(bias, mask) : _mm256_loadu_ps(bias));
+  if (gelu) v = gelu_avx2(v);
+  if (residual != nullptr)
+    v = _mm256_add_ps(v, masked ? _mm256_maskload_ps(residual, mask) : _mm256_loadu_ps(residual));
+  return v;
+}
+
+LOGCLF_AVX2 void epilogue_row_avx2(float* c, int n, const float* bias, bool gelu, const float* residual) {
+  const __m256i none = _mm256_setzero_si256();
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(c + j, epilogue_vector(_mm256_loadu_ps(c + j), bias == nullptr ? nullptr : bias + j, gelu,
+                                            residual == nullptr ? nullptr : residual + j, none, false));
+  if (j < n) {
+    const __m256i mask = tail_mask(n - j);
+    _mm256_maskstore_ps(c + j, mask,
+                        epilogue_vector(_mm256_maskload_ps(c + j, mask), bias == nullptr ? nullptr : bias + j, gelu,
+                                        residual == nullptr ? nullptr : residual + j, mask, true));
+  }
+}
+
+LOGCLF_AVX2 void layer_norm_avx2(const float* x, float* y, int n, const float* gamma, const float* beta,
+                                 float eps) {
+  const int full = n / 8 * 8;
+  const __m256i mask = tail_mask(n - full);
+  __m256 sum = _mm256_setzero_ps();
+  for (int j = 0; j < full; j += 8) sum = _mm256_add_ps(sum, _mm256_loadu_ps(x + j));
+  if (full < n) sum = _mm256_add_ps(sum, _mm256_maskload_ps(x + full, mask));
+  const float mean = horizontal_sum(sum) / static_cast<float>(n);
+  const __m256 m = _mm256_set1_ps(mean);
+  __m256 squares = _mm256_setzero_ps();
+  for (int j = 0; j < full; j += 8) {
+    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), m);
+    squares = _mm256_fmadd_ps(d, d, squares);
+  }
+  if (full < n) {
+    const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + full, mask), m), _mm256_castsi256_ps(mask));
+    squares = _mm256_fmadd_ps(d, d, squares);
+  }
+  const __m256 rstd =
+      _mm256_set1_ps(1.0f / std::sqrt(horizontal_sum(squares) / static_cast<float>(n) + eps));
+  for (int j = 0; j < full; j += 8) {
+    const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), m), rstd);
+    _mm256_storeu_ps(y + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j)));
+  }
+  if (full < n) {
+    const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + full, mask), m), rstd);
+    _mm256_maskstore_ps(y + full, mask,
+                        _mm256_fmadd_ps(d, _mm256_maskload_ps(gamma + full, mask),
+                                        _mm256_maskload_ps(beta + full, mask)));
+  }
+}
+
+LOGCLF_AVX2 void gelu_avx2_array(float* x, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu_avx2(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i mask = tail_mask(static_cast<int>(n - i));
+    _mm256_maskstore_ps(x + i, mask, gelu_avx2(_mm256_maskload_ps(x + i, mask)));
+  }
+}
+
+LOGCLF_AVX2 void softmax_avx2(float* x, int n, float scale) {
+  const int full = n / 8 * 8;
+  const __m256i mask = tail_mask(n - full);
+  __m256 top = _mm256_set1_ps(x[0]);
+  for (int j = 0; j < full; j += 8) top = _mm256_max_ps(top, _mm256_loadu_ps(x + j));
+  if (full < n) top = _mm256_max_ps(top, _mm256_blendv_ps(top, _mm256_maskload_ps(x + full, mask),
+                                                          _mm256_castsi256_ps(mask)));
+  const __m256 m = _mm256_set1_ps(horizontal_max(top));
+  const __m256 s = _mm256_set1_ps(scale);
+  __m256 sum = _mm256_setzero_ps();
+  for (int j = 0; j < full; j += 8) {
+    const __m256 e = exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), m), s));
+    _mm256_storeu_ps(x + j, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  if (full < n) {
+    const __m256 e = _mm256_and_ps(
+        exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + full, mask), m), s)),
+        _mm256_castsi256_ps(mask));
+    _mm256_maskstore_ps(x + full, mask, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  const __m256 inv = _mm256_set1_ps(1.0f / horizontal_sum(sum));
+  for (int j = 0; j < full; j += 8) _mm256_storeu_ps(x + j, _mm256_mul_ps(_mm256_loadu_ps(x + j), inv));
+  if (full < n) _mm256_maskstore_ps(x + full, mask, _mm256_mul_ps(_mm256_maskload_ps(x + full, mask), inv));
+}
+
+const detail::IsaKernels kAvx2{tile_avx2, epilogue_row_avx2, layer_norm_avx2, gelu_avx2_array, softmax_avx2};
+
+}  // namespace
+
+const detail::IsaKernels* detail::avx2_kernels() { return &kAvx2; }
+
+}  // namespace logclf::encoder::e5
+
+#else
+
+namespace logclf::encoder::e5 {
+const detail::IsaKernels* detail::avx2_kernels() { return nullptr; }
+}  // namespace logclf::encoder::e5
+
+#endif
