@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "logclf/encoder.h"
 #include "logclf/rules.h"
 #include "logclf/types.h"
 
@@ -21,7 +22,9 @@ struct ClassifierParts;
 class Classifier {
  public:
   // Loads a model bundle directory (layout: docs/FORMATS.md). Throws Error naming the missing or bad part.
-  static Classifier load(const std::string& model_dir);
+  // A model on the E5 encoder finds its weights through `encoder` and refuses weights other than those it
+  // was trained with.
+  static Classifier load(const std::string& model_dir, const EncoderOptions& encoder = {});
   // The default bundle built into logclf (trained on the project's own generated corpus).
   static Classifier load_default();
 

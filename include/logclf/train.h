@@ -27,6 +27,7 @@ struct TrainOptions {
   ClassWeight class_weight = ClassWeight::balanced;
   double threshold = 0.5;
   RuleSet rules = RuleSet::defaults();
+  EncoderOptions encoder;        // kind empty = lexical
   std::string data_name;         // recorded in the bundle's training metadata with a checksum of the rows
 };
 

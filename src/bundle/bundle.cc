@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "embedded_files.h"
+#include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
 #include "logclf/io.h"
 #include "logclf/types.h"
@@ -39,7 +40,8 @@ T field(const nlohmann::json& doc, const nlohmann::json::json_pointer& pointer, 
 
 }  // namespace
 
-std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std::string& where) {
+std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std::string& where,
+                                                const EncoderOptions& options) {
   const std::string meta_where = where + "/" + kMetadataFile;
   nlohmann::json meta;
   try {
@@ -65,12 +67,25 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
     throw Error(meta_where + ": 'threshold' must be between 0 and 1");
 
   const auto kind = field<std::string>(meta, ptr("/encoder/kind"), meta_where);
-  if (kind != encoder::LexicalEncoder::kKind)
-    throw Error(meta_where + ": encoder kind '" + kind + "' is not supported by this logclf");
-  parts->encoder_file = read(kEncoderFile);
+  if (!options.kind.empty() && options.kind != kind)
+    throw Error(where + ": the model uses the " + kind + " encoder, not " + options.kind);
   if (!meta.contains(ptr("/encoder/params"))) throw Error(meta_where + ": missing field 'encoder/params'");
-  parts->encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::load(
-      meta.at(ptr("/encoder/params")), parts->encoder_file, where + "/" + kEncoderFile));
+  if (kind == encoder::LexicalEncoder::kKind) {
+    parts->encoder_file = read(kEncoderFile);
+    parts->encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::load(
+        meta.at(ptr("/encoder/params")), parts->encoder_file, where + "/" + kEncoderFile));
+  } else if (kind == encoder::e5::E5Encoder::kKind) {
+    const auto fingerprint = field<std::string>(meta, ptr("/encoder/params/fingerprint"), meta_where);
+    const auto prefix = field<std::string>(meta, ptr("/encoder/params/prefix"), meta_where);
+    auto e5 = encoder::e5::E5Encoder::open(options.dir, options.threads, prefix);
+    if (e5->fingerprint() != fingerprint)
+      throw Error(where + " was trained on E5 weights with fingerprint " + fingerprint + ", but the weights in " +
+                  e5->dir() + " (" + e5->found_by() + ") have fingerprint " + e5->fingerprint() +
+                  ": point --encoder-dir at the weights the model was trained with, or train it again");
+    parts->encoder = std::move(e5);
+  } else {
+    throw Error(meta_where + ": encoder kind '" + kind + "' is not supported by this logclf");
+  }
 
   parts->head = head::LogisticRegression::load(read(kHeadFile), where + "/" + kHeadFile);
   if (static_cast<std::size_t>(parts->head.classes()) != parts->labels.size())
@@ -85,7 +100,7 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
   return parts;
 }
 
-std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir) {
+std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir, const EncoderOptions& options) {
   if (!fs::is_directory(dir))
     throw Error("model directory '" + dir + "' does not exist (train one with 'logclf train')");
   return load(
@@ -97,7 +112,7 @@ std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir) 
         out << in.rdbuf();
         return std::move(out).str();
       },
-      dir);
+      dir, options);
 }
 
 std::shared_ptr<detail::ClassifierParts> load_embedded_default() {
@@ -114,7 +129,7 @@ std::shared_ptr<detail::ClassifierParts> load_embedded_default() {
           if (name == embedded::kNames[i]) return std::string(ranges[i].first, ranges[i].second);
         throw Error("the built-in default model has no file " + name);
       },
-      "<built-in default model>");
+      "<built-in default model>", {});
 }
 
 nlohmann::json metadata_document(const detail::ClassifierParts& parts) {
@@ -124,7 +139,10 @@ nlohmann::json metadata_document(const detail::ClassifierParts& parts) {
   doc["labels"] = parts.labels;
   doc["threshold"] = parts.threshold;
   doc["encoder"]["kind"] = std::string(parts.encoder->kind());
-  doc["encoder"]["file"] = kEncoderFile;
+  if (parts.encoder->kind() == encoder::LexicalEncoder::kKind)
+    doc["encoder"]["file"] = kEncoderFile;
+  else
+    doc["encoder"].erase("file");
   doc["head"]["kind"] = "logistic-regression";
   doc["head"]["file"] = kHeadFile;
   doc["head"]["classes"] = parts.head.classes();
@@ -152,7 +170,8 @@ void save_directory(const detail::ClassifierParts& parts, const std::string& dir
   try {
     write_file_atomic((temp / kMetadataFile).string(), metadata_document(parts).dump(2) + "\n");
     write_file_atomic((temp / kRulesFile).string(), parts.rules.text());
-    write_file_atomic((temp / kEncoderFile).string(), parts.encoder_file);
+    if (parts.encoder->kind() == encoder::LexicalEncoder::kKind)
+      write_file_atomic((temp / kEncoderFile).string(), parts.encoder_file);
     write_file_atomic((temp / kHeadFile).string(), parts.head.serialize());
     fs::permissions(temp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                               fs::perms::others_read | fs::perms::others_exec);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,12 @@ class Encoder {
   virtual std::size_t dim() const = 0;
   // Thread-safe: may be called concurrently on one encoder.
   virtual void encode(std::string_view text, Features& out) const = 0;
+  // Encodes many texts at once into out[0 .. texts.size()); encoders that gain from batching (a neural
+  // encoder runs its matrix products over the whole batch) override it.
+  virtual void encode_batch(std::span<const std::string_view> texts, std::vector<Features>& out) const {
+    out.resize(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) encode(texts[i], out[i]);
+  }
 };
 
 }  // namespace logclf::encoder

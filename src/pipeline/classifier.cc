@@ -9,7 +9,9 @@ namespace logclf {
 
 Classifier::Classifier(std::shared_ptr<detail::ClassifierParts> parts) : parts_(std::move(parts)) {}
 
-Classifier Classifier::load(const std::string& model_dir) { return Classifier(bundle::load_directory(model_dir)); }
+Classifier Classifier::load(const std::string& model_dir, const EncoderOptions& encoder) {
+  return Classifier(bundle::load_directory(model_dir, encoder));
+}
 
 Classifier Classifier::load_default() {
   // Parsed once; copies share the immutable parts until set_threshold() gives a copy its own.
@@ -17,19 +19,10 @@ Classifier Classifier::load_default() {
   return Classifier(parts);
 }
 
-Prediction Classifier::classify(std::string_view message, std::string_view source) const {
-  const detail::ClassifierParts& p = *parts_;
-  Prediction out;
-  if (const auto rule = p.rules.match(message, source)) {
-    const Rule& r = p.rules.rules()[*rule];
-    out.label = r.label;
-    out.stage = Stage::rule;
-    out.rule = r.name;
-    out.confidence = 1.0;
-    return out;
-  }
-  thread_local encoder::Features features;
-  p.encoder->encode(message, features);
+namespace {
+
+// The head and the threshold: the label for a line no rule decided.
+void decide(const detail::ClassifierParts& p, const encoder::Features& features, Prediction& out) {
   out.probabilities.resize(p.labels.size());
   p.head.predict_proba(features, out.probabilities);
   const auto best = std::max_element(out.probabilities.begin(), out.probabilities.end());
@@ -41,15 +34,52 @@ Prediction Classifier::classify(std::string_view message, std::string_view sourc
     out.label = p.labels[static_cast<std::size_t>(best - out.probabilities.begin())];
     out.stage = Stage::model;
   }
+}
+
+bool apply_rules(const detail::ClassifierParts& p, std::string_view message, std::string_view source,
+                 Prediction& out) {
+  const auto rule = p.rules.match(message, source);
+  if (!rule) return false;
+  const Rule& r = p.rules.rules()[*rule];
+  out.label = r.label;
+  out.stage = Stage::rule;
+  out.rule = r.name;
+  out.confidence = 1.0;
+  return true;
+}
+
+}  // namespace
+
+Prediction Classifier::classify(std::string_view message, std::string_view source) const {
+  const detail::ClassifierParts& p = *parts_;
+  Prediction out;
+  if (apply_rules(p, message, source, out)) return out;
+  thread_local encoder::Features features;
+  p.encoder->encode(message, features);
+  decide(p, features, out);
   return out;
 }
 
 std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> lines, bool with_distribution) const {
-  std::vector<Prediction> out;
-  out.reserve(lines.size());
-  for (const LogLine& line : lines) {
-    out.push_back(classify(line.message, line.source));
-    if (!with_distribution) out.back().probabilities.clear();
+  const detail::ClassifierParts& p = *parts_;
+  std::vector<Prediction> out(lines.size());
+  // The lines no rule decides are encoded together: a batching encoder (E5) runs them as one batch.
+  thread_local std::vector<std::size_t> pending;
+  thread_local std::vector<std::string_view> texts;
+  thread_local std::vector<encoder::Features> features;
+  pending.clear();
+  texts.clear();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (apply_rules(p, lines[i].message, lines[i].source, out[i])) continue;
+    pending.push_back(i);
+    texts.push_back(lines[i].message);
+  }
+  if (pending.empty()) return out;
+  p.encoder->encode_batch(texts, features);
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    Prediction& pred = out[pending[k]];
+    decide(p, features[k], pred);
+    if (!with_distribution) pred.probabilities.clear();
   }
   return out;
 }

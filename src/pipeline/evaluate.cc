@@ -14,27 +14,37 @@ PipelineEvaluation evaluate(const Classifier& classifier, std::span<const Labele
   truth.reserve(data.size());
   predicted.reserve(data.size());
   const auto& labels = classifier.labels();
-  for (const LabeledLine& row : data) {
-    Prediction p = classifier.classify(row.message, row.source);
-    truth.push_back(row.label);
-    switch (p.stage) {
-      case Stage::rule: {
-        ++out.by_rule;
-        const auto it = std::find_if(out.rules.begin(), out.rules.end(),
-                                     [&](const RuleEvaluation& r) { return r.name == p.rule; });
-        ++it->matched;
-        it->correct += p.label == row.label;
-        break;
+  // In chunks through classify_batch, so that a batching encoder sees whole batches.
+  constexpr std::size_t kChunk = 1024;
+  std::vector<LogLine> chunk;
+  for (std::size_t start = 0; start < data.size(); start += kChunk) {
+    const std::size_t n = std::min(kChunk, data.size() - start);
+    chunk.clear();
+    for (std::size_t i = start; i < start + n; ++i) chunk.push_back({data[i].message, data[i].source});
+    std::vector<Prediction> predictions = classifier.classify_batch(chunk, true);
+    for (std::size_t k = 0; k < n; ++k) {
+      const LabeledLine& row = data[start + k];
+      Prediction& p = predictions[k];
+      truth.push_back(row.label);
+      switch (p.stage) {
+        case Stage::rule: {
+          ++out.by_rule;
+          const auto it = std::find_if(out.rules.begin(), out.rules.end(),
+                                       [&](const RuleEvaluation& r) { return r.name == p.rule; });
+          ++it->matched;
+          it->correct += p.label == row.label;
+          break;
+        }
+        case Stage::model: ++out.by_model; break;
+        case Stage::uncertain: ++out.uncertain; break;
       }
-      case Stage::model: ++out.by_model; break;
-      case Stage::uncertain: ++out.uncertain; break;
+      if (p.stage != Stage::rule) {
+        const auto best = std::max_element(p.probabilities.begin(), p.probabilities.end());
+        model_truth.push_back(row.label);
+        model_predicted.push_back(labels[static_cast<std::size_t>(best - p.probabilities.begin())]);
+      }
+      predicted.push_back(std::move(p.label));
     }
-    if (p.stage != Stage::rule) {
-      const auto best = std::max_element(p.probabilities.begin(), p.probabilities.end());
-      model_truth.push_back(row.label);
-      model_predicted.push_back(labels[static_cast<std::size_t>(best - p.probabilities.begin())]);
-    }
-    predicted.push_back(std::move(p.label));
   }
   out.hybrid = ClassificationReport::compute(truth, predicted);
   if (!model_truth.empty()) out.model = ClassificationReport::compute(model_truth, model_predicted);

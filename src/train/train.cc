@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
 #include "head/logreg.h"
 #include "pipeline/parts.h"
@@ -111,26 +112,53 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   fit_options.C = options.C;
   fit_options.max_iter = options.max_iter;
   fit_options.balanced = options.class_weight == ClassWeight::balanced;
+  const std::string kind = options.encoder.kind.empty() ? std::string(kLexicalEncoder) : options.encoder.kind;
+  if (kind != kLexicalEncoder && kind != kE5Encoder)
+    throw Error("unknown encoder '" + kind + "' (choose " + std::string(kLexicalEncoder) + " or " +
+                std::string(kE5Encoder) + ")");
+  // A pretrained encoder does not depend on the rows: every usable message is embedded once, in batches.
+  std::shared_ptr<encoder::e5::E5Encoder> pretrained;
+  std::vector<encoder::Features> embedded;
+  if (kind == kE5Encoder) {
+    pretrained = encoder::e5::E5Encoder::open(options.encoder.dir, options.encoder.threads);
+    std::vector<std::string_view> texts;
+    texts.reserve(usable.size());
+    for (std::size_t i : usable) texts.push_back(data[i].message);
+    pretrained->encode_batch(texts, embedded);
+  }
+
   struct Fitted {
-    std::shared_ptr<encoder::LexicalEncoder> encoder;
+    std::shared_ptr<const encoder::Encoder> encoder;
+    std::string encoder_file;
+    nlohmann::json encoder_params;
     head::LogisticRegression head;
     head::FitReport report;
   };
   auto fit = [&](const std::vector<std::size_t>& rows) {
-    std::vector<std::string_view> texts;
-    texts.reserve(rows.size());
-    for (std::size_t r : rows) texts.push_back(data[usable[r]].message);
     Fitted f;
-    f.encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::fit(texts, {}));
-    if (f.encoder->dim() == 0)
-      throw Error("the " + std::to_string(rows.size()) + " training messages share no word or character "
-                  "n-gram (each feature must appear in at least 2 messages); add more examples");
     head::Dataset dataset;
-    dataset.dim = f.encoder->dim();
-    encoder::Features features;
-    for (std::size_t r : rows) {
-      f.encoder->encode(data[usable[r]].message, features);
-      dataset.add(features, y[r]);
+    if (pretrained) {
+      f.encoder = pretrained;
+      f.encoder_params = pretrained->params();
+      dataset.dim = pretrained->dim();
+      for (std::size_t r : rows) dataset.add(embedded[r], y[r]);
+    } else {
+      std::vector<std::string_view> texts;
+      texts.reserve(rows.size());
+      for (std::size_t r : rows) texts.push_back(data[usable[r]].message);
+      auto lexical = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::fit(texts, {}));
+      if (lexical->dim() == 0)
+        throw Error("the " + std::to_string(rows.size()) + " training messages share no word or character "
+                    "n-gram (each feature must appear in at least 2 messages); add more examples");
+      dataset.dim = lexical->dim();
+      encoder::Features features;
+      for (std::size_t r : rows) {
+        lexical->encode(data[usable[r]].message, features);
+        dataset.add(features, y[r]);
+      }
+      f.encoder_file = lexical->vocabulary();
+      f.encoder_params = lexical->params();
+      f.encoder = std::move(lexical);
     }
     f.head = head::LogisticRegression::fit(dataset, classes, fit_options, &f.report);
     return f;
@@ -142,8 +170,12 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
     std::vector<float> proba(labels.size());
     encoder::Features features;
     for (std::size_t r : test_rows) {
-      fitted.encoder->encode(data[usable[r]].message, features);
-      fitted.head.predict_proba(features, proba);
+      if (pretrained) {
+        fitted.head.predict_proba(embedded[r], proba);
+      } else {
+        fitted.encoder->encode(data[usable[r]].message, features);
+        fitted.head.predict_proba(features, proba);
+      }
       truth.push_back(labels[y[r]]);
       predicted.push_back(labels[std::max_element(proba.begin(), proba.end()) - proba.begin()]);
     }
@@ -181,8 +213,8 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
 
   auto parts = std::make_shared<detail::ClassifierParts>();
   parts->rules = options.rules;
-  parts->encoder_file = fitted.encoder->vocabulary();
-  parts->metadata = {{"encoder", {{"kind", std::string(fitted.encoder->kind())}, {"params", fitted.encoder->params()}}},
+  parts->encoder_file = std::move(fitted.encoder_file);
+  parts->metadata = {{"encoder", {{"kind", std::string(fitted.encoder->kind())}, {"params", fitted.encoder_params}}},
                      {"training", std::move(training)}};
   parts->encoder = std::move(fitted.encoder);
   parts->head = std::move(fitted.head);

@@ -17,6 +17,8 @@ using Commands = std::vector<Command>;
 
 // serve_command.cc: `logclf serve`.
 void add_serve_command(CLI::App& app, Commands& commands);
+// embed_command.cc: `logclf embed`.
+void add_embed_command(CLI::App& app, Commands& commands);
 // model_commands.cc: `logclf model download` and `logclf model random`.
 void add_model_commands(CLI::App& model_cmd, Commands& commands);
 // bench_encoder_command.cc: `logclf bench encoder`.

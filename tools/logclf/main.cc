@@ -54,8 +54,30 @@ struct InputOptions {
   }
 };
 
-Classifier load_model(const std::string& model_dir) {
-  return model_dir.empty() ? Classifier::load_default() : Classifier::load(model_dir);
+// --encoder, --encoder-dir and --threads: which encoder and where the E5 weights are.
+struct EncoderArgs {
+  EncoderOptions options;
+  void add_to(CLI::App* app, bool training) {
+    app->add_option("--encoder", options.kind,
+                    training ? "encoder: lexical (default, trained with the head) or e5-small-v2 (pretrained)"
+                             : "require the model's encoder to be this one (lexical or e5-small-v2)")
+        ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
+    app->add_option("--encoder-dir", options.dir,
+                    "directory of the E5 weights (config.json, model.safetensors, vocab.txt); default: "
+                    "$LOGCLF_E5_DIR, then the Hugging Face cache");
+    app->add_option("--threads", options.threads, "threads of the E5 encoder (default: all cores)")
+        ->check(CLI::NonNegativeNumber);
+  }
+};
+
+Classifier load_model(const std::string& model_dir, const EncoderArgs& encoder = {}) {
+  if (!model_dir.empty()) return Classifier::load(model_dir, encoder.options);
+  Classifier c = Classifier::load_default();
+  if (!encoder.options.kind.empty() && encoder.options.kind != c.encoder_kind())
+    throw Error("the built-in model uses the " + std::string(c.encoder_kind()) + " encoder; for " +
+                encoder.options.kind + " train a model with 'logclf train --encoder " + encoder.options.kind +
+                "' and pass it with -m");
+  return c;
 }
 
 void install_signal_handlers() {
@@ -75,11 +97,13 @@ struct TrainArgs {
   std::string data, output, rules_file, class_weight = "balanced";
   TrainOptions options;
   InputOptions input;
+  EncoderArgs encoder;
 };
 
 int run_train(const TrainArgs& a) {
   TrainOptions options = a.options;
   options.class_weight = a.class_weight == "none" ? ClassWeight::none : ClassWeight::balanced;
+  options.encoder = a.encoder.options;
   if (!a.rules_file.empty()) options.rules = RuleSet::load(a.rules_file);
   options.data_name = std::filesystem::path(a.data).filename().string();
   const auto rows = read_labeled(a.data, a.input.read_options(a.data, true));
@@ -105,6 +129,7 @@ struct ClassifyArgs {
   bool explain = false, quiet = false;
   std::optional<double> threshold;
   InputOptions in;
+  EncoderArgs encoder;
 };
 
 // A progress line on stderr, only when stderr is a terminal: a bar when the input's size is known.
@@ -154,13 +179,23 @@ ClassifyStats classify_file(const Classifier& classifier, const ClassifyArgs& a)
   ClassifyStats stats;
   Progress progress(!a.quiet, *reader);
   const auto start = Clock::now();
-  Record record;
-  while (reader->next(record)) {
-    const Prediction p = classifier.classify(record.message, record.source);
-    writer->write(record, p);
-    ++stats.per_label[p.label];
-    ++stats.per_stage[static_cast<int>(p.stage)];
-    progress.tick(++stats.lines);
+  // Records go through the classifier in chunks so that a batching encoder (E5) gets whole batches.
+  constexpr std::size_t kChunk = 256;
+  std::vector<Record> records(kChunk);
+  std::vector<LogLine> lines;
+  for (bool more = true; more;) {
+    std::size_t n = 0;
+    while (n < kChunk && (more = reader->next(records[n]))) ++n;
+    lines.clear();
+    for (std::size_t i = 0; i < n; ++i) lines.push_back({records[i].message, records[i].source});
+    const std::vector<Prediction> predictions = classifier.classify_batch(lines);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Prediction& p = predictions[i];
+      writer->write(records[i], p);
+      ++stats.per_label[p.label];
+      ++stats.per_stage[static_cast<int>(p.stage)];
+      progress.tick(++stats.lines);
+    }
   }
   writer->commit();
   progress.done();
@@ -169,7 +204,7 @@ ClassifyStats classify_file(const Classifier& classifier, const ClassifyArgs& a)
 }
 
 int run_classify(const ClassifyArgs& a) {
-  Classifier classifier = load_model(a.model_dir);
+  Classifier classifier = load_model(a.model_dir, a.encoder);
   if (a.threshold) classifier.set_threshold(*a.threshold);
   const ClassifyStats s = classify_file(classifier, a);
   if (a.quiet) return 0;
@@ -249,10 +284,11 @@ struct EvaluateArgs {
   bool json = false;
   std::optional<double> threshold;
   InputOptions in;
+  EncoderArgs encoder;
 };
 
 int run_evaluate(const EvaluateArgs& a) {
-  Classifier classifier = load_model(a.model_dir);
+  Classifier classifier = load_model(a.model_dir, a.encoder);
   if (a.threshold) classifier.set_threshold(*a.threshold);
   const auto rows = read_labeled(a.data, a.in.read_options(a.data, true));
   const PipelineEvaluation e = evaluate(classifier, rows);
@@ -320,8 +356,20 @@ int run_corpus(std::size_t count, std::uint64_t seed, const std::string& output)
 }
 
 // ---- model info ----------------------------------------------------------------------------------
+// Reads the metadata file only, so that a model on the E5 encoder is described without its weights.
 int run_model_info(const std::string& model_dir) {
-  fmt::print("{}\n", load_model(model_dir).metadata_json());
+  if (model_dir.empty()) {
+    fmt::print("{}\n", Classifier::load_default().metadata_json());
+    return 0;
+  }
+  const std::string path = (std::filesystem::path(model_dir) / "logclf-model.json").string();
+  std::ifstream in(path);
+  if (!in) throw Error("'" + model_dir + "' holds no logclf model (" + path + " cannot be read)");
+  try {
+    fmt::print("{}\n", nlohmann::json::parse(in).dump(2));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path + ": invalid JSON: " + e.what());
+  }
   return 0;
 }
 
@@ -352,6 +400,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--threshold", train_args.options.threshold, "head probability below which a line is Uncertain")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   train_args.input.add_to(train_cmd, true);
+  train_args.encoder.add_to(train_cmd, true);
 
   ClassifyArgs classify_args;
   auto* classify_cmd = app.add_subcommand("classify", "label every line of a file (CSV, JSON lines or plain lines)");
@@ -364,6 +413,7 @@ int main(int argc, char** argv) {
   classify_cmd->add_option("--threshold", classify_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
   classify_cmd->add_flag("-q,--quiet", classify_args.quiet, "no progress or summary on stderr");
   classify_args.in.add_to(classify_cmd, false);
+  classify_args.encoder.add_to(classify_cmd, false);
 
   EvaluateArgs evaluate_args;
   auto* evaluate_cmd = app.add_subcommand("evaluate", "report precision, recall, F1 and the confusion matrix on labelled data");
@@ -373,6 +423,7 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--heatmap", evaluate_args.heatmap, "write the confusion matrix as a PNG heatmap");
   evaluate_cmd->add_option("--threshold", evaluate_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
   evaluate_args.in.add_to(evaluate_cmd, true);
+  evaluate_args.encoder.add_to(evaluate_cmd, false);
 
   auto* rules_cmd = app.add_subcommand("rules", "inspect and try rules files");
   rules_cmd->require_subcommand(1);
@@ -412,6 +463,7 @@ int main(int argc, char** argv) {
 
   logclf::cli::Commands commands;
   logclf::cli::add_serve_command(app, commands);
+  logclf::cli::add_embed_command(app, commands);
   logclf::cli::add_model_commands(*model_cmd, commands);
   logclf::cli::add_bench_encoder_command(*bench_cmd, commands);
 

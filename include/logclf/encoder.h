@@ -1,0 +1,51 @@
+// Sentence encoders: which one a model uses and where its weights are, and sentence vectors on their own.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace logclf {
+
+// The encoders logclf knows.
+inline constexpr std::string_view kLexicalEncoder = "lexical";   // the project's own, trained with the head
+inline constexpr std::string_view kE5Encoder = "e5-small-v2";    // pretrained BERT sentence encoder
+
+struct EncoderOptions {
+  // Training: the encoder to use (empty = lexical). Loading a model: empty accepts the model's own
+  // encoder; a name is checked against it.
+  std::string kind;
+  // E5 weights: a directory with config.json, model.safetensors and vocab.txt / tokenizer.json. Empty:
+  // $LOGCLF_E5_DIR, then the Hugging Face cache (docs/FORMATS.md).
+  std::string dir;
+  int threads = 0;  // threads of the E5 forward pass; 0 = all cores
+};
+
+namespace detail {
+class SentenceEncoderImpl;
+}
+
+// Sentence vectors from the pretrained encoder (what `logclf embed` prints).
+class SentenceEncoder {
+ public:
+  // Finds and loads the weights; throws Error saying where it looked when there are none.
+  static SentenceEncoder open(const EncoderOptions& options);
+
+  std::size_t dim() const;
+  // Where the weights were found (directory and how: --encoder-dir, $LOGCLF_E5_DIR or the cache).
+  std::string location() const;
+  // A checksum of the weights (model bundles record it to refuse other weights).
+  const std::string& fingerprint() const;
+  // L2-normalised mean-pooled vectors, one per text, texts taken exactly as given (no prefix added).
+  std::vector<std::vector<float>> embed(std::span<const std::string_view> texts) const;
+
+  explicit SentenceEncoder(std::shared_ptr<const detail::SentenceEncoderImpl> impl);
+
+ private:
+  std::shared_ptr<const detail::SentenceEncoderImpl> impl_;
+};
+
+}  // namespace logclf

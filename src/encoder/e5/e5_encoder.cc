@@ -1,0 +1,162 @@
+#include "encoder/e5/e5_encoder.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+#include <nlohmann/json.hpp>
+
+#include "encoder/e5/config.h"
+#include "encoder/e5/model_files.h"
+#include "encoder/e5/safetensors.h"
+#include "logclf/encoder.h"
+#include "logclf/types.h"
+
+namespace logclf::encoder::e5 {
+
+std::string weights_fingerprint(const SafeTensors& weights) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  for (const auto& [name, tensor] : weights.tensors()) {
+    if (name.find("pooler.") != std::string::npos) continue;
+    XXH3_128bits_update(state, name.data(), name.size() + 1);
+    XXH3_128bits_update(state, tensor.dtype_name.data(), tensor.dtype_name.size() + 1);
+    XXH3_128bits_update(state, tensor.shape.data(), tensor.shape.size() * sizeof(std::int64_t));
+    XXH3_128bits_update(state, tensor.bytes.data(), tensor.bytes.size());
+  }
+  const XXH128_hash_t hash = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
+                static_cast<unsigned long long>(hash.low64));
+  return std::string("xxh3-128:") + hex;
+}
+
+std::shared_ptr<E5Encoder> E5Encoder::open(const std::string& explicit_dir, int threads, std::string prefix) {
+  const ModelLocation location = locate_model(explicit_dir);
+  std::shared_ptr<E5Encoder> e(new E5Encoder());
+  e->dir_ = location.dir;
+  e->found_by_ = location.found_by;
+  e->prefix_ = std::move(prefix);
+  e->tokenizer_ = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::load(location.dir));
+  const BertConfig config = BertConfig::load(location.dir + "/config.json");
+  // The weights are mapped only while the model copies them into its own layout.
+  const SafeTensors weights = SafeTensors::open(location.dir + "/model.safetensors");
+  e->fingerprint_ = weights_fingerprint(weights);
+  BertOptions options;
+  options.threads = threads;
+  e->model_ = BertModel::load(config, weights, options);
+  if (static_cast<std::size_t>(config.vocab_size) < e->tokenizer_->vocab_size())
+    throw Error(location.dir + ": the tokenizer has " + std::to_string(e->tokenizer_->vocab_size()) +
+                " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
+  return e;
+}
+
+std::size_t E5Encoder::dim() const { return static_cast<std::size_t>(model_->config().hidden_size); }
+
+void E5Encoder::embed(std::span<const std::string_view> texts, std::span<float> out, bool with_prefix) const {
+  const std::size_t d = dim();
+  if (out.size() != texts.size() * d) throw Error("embedding buffer has the wrong size");
+  const std::size_t max_length = static_cast<std::size_t>(model_->config().max_position_embeddings);
+  std::vector<std::vector<std::int32_t>> ids(texts.size());
+  std::string buffer;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (with_prefix) {
+      buffer.assign(prefix_);
+      buffer.append(texts[i]);
+      tokenizer_->encode(buffer, ids[i], max_length);
+    } else {
+      tokenizer_->encode(texts[i], ids[i], max_length);
+    }
+  }
+  // Batches of similar length: the forward pass cost follows the tokens actually present.
+  std::vector<std::size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
+  std::vector<std::span<const std::int32_t>> batch;
+  std::vector<float> vectors(kBatchSize * d);
+  for (std::size_t start = 0; start < order.size(); start += kBatchSize) {
+    const std::size_t n = std::min(kBatchSize, order.size() - start);
+    batch.clear();
+    for (std::size_t k = 0; k < n; ++k) batch.emplace_back(ids[order[start + k]]);
+    model_->embed(batch, vectors.data(), true);
+    for (std::size_t k = 0; k < n; ++k)
+      std::copy_n(vectors.data() + k * d, d, out.data() + order[start + k] * d);
+  }
+}
+
+void E5Encoder::encode(std::string_view text, Features& out) const {
+  std::vector<Features> one;
+  encode_batch(std::span<const std::string_view>(&text, 1), one);
+  out = std::move(one[0]);
+}
+
+void E5Encoder::encode_batch(std::span<const std::string_view> texts, std::vector<Features>& out) const {
+  const std::size_t d = dim();
+  std::vector<float> vectors(texts.size() * d);
+  embed(texts, vectors, true);
+  out.resize(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    Features& f = out[i];
+    f.index.resize(d);
+    std::iota(f.index.begin(), f.index.end(), std::uint32_t{0});
+    f.value.assign(vectors.begin() + static_cast<std::ptrdiff_t>(i * d),
+                   vectors.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+  }
+}
+
+nlohmann::json E5Encoder::params() const {
+  const BertConfig& c = model_->config();
+  return {{"repo", "intfloat/e5-small-v2"},
+          {"prefix", prefix_},
+          {"pooling", "mean"},
+          {"normalize", true},
+          {"max_length", c.max_position_embeddings},
+          {"hidden_size", c.hidden_size},
+          {"layers", c.num_hidden_layers},
+          {"fingerprint", fingerprint_}};
+}
+
+}  // namespace logclf::encoder::e5
+
+namespace logclf {
+
+namespace detail {
+class SentenceEncoderImpl {
+ public:
+  std::shared_ptr<encoder::e5::E5Encoder> encoder;
+};
+}  // namespace detail
+
+SentenceEncoder::SentenceEncoder(std::shared_ptr<const detail::SentenceEncoderImpl> impl) : impl_(std::move(impl)) {}
+
+SentenceEncoder SentenceEncoder::open(const EncoderOptions& options) {
+  if (!options.kind.empty() && options.kind != kE5Encoder)
+    throw Error("encoder '" + options.kind + "' gives no sentence vectors on its own; use " + std::string(kE5Encoder));
+  auto impl = std::make_shared<detail::SentenceEncoderImpl>();
+  impl->encoder = encoder::e5::E5Encoder::open(options.dir, options.threads, "");
+  return SentenceEncoder(std::move(impl));
+}
+
+std::size_t SentenceEncoder::dim() const { return impl_->encoder->dim(); }
+
+std::string SentenceEncoder::location() const {
+  return impl_->encoder->dir() + " (" + impl_->encoder->found_by() + ")";
+}
+
+const std::string& SentenceEncoder::fingerprint() const { return impl_->encoder->fingerprint(); }
+
+std::vector<std::vector<float>> SentenceEncoder::embed(std::span<const std::string_view> texts) const {
+  const std::size_t d = dim();
+  std::vector<float> flat(texts.size() * d);
+  impl_->encoder->embed(texts, flat, false);
+  std::vector<std::vector<float>> out(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    out[i].assign(flat.begin() + static_cast<std::ptrdiff_t>(i * d),
+                  flat.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+  return out;
+}
+
+}  // namespace logclf
