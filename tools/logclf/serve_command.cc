@@ -1,8 +1,121 @@
 // `logclf serve`: the HTTP service (src/server).
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <memory>
+#include <thread>
+
 #include "command.h"
+#include "logclf/classifier.h"
+#include "logclf/server.h"
 
 namespace logclf::cli {
 
-void add_serve_command(CLI::App&, Commands&) {}
+namespace {
+
+struct ServeArgs {
+  std::string model_dir;
+  std::string encoder_dir;
+  std::string batching = "auto";
+  double batch_wait_ms = 2.0;
+  ServeOptions options;
+};
+
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+
+int run_serve(const ServeArgs& a) {
+  // SIGINT and SIGTERM are taken by sigtimedwait() below rather than by main()'s handlers, which end the
+  // process at once. Blocked before any thread starts, so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  EncoderOptions encoder;
+  encoder.dir = a.encoder_dir;
+  const Classifier classifier = a.model_dir.empty() ? Classifier::load_default() : Classifier::load(a.model_dir, encoder);
+  ServeOptions options = a.options;
+  options.batching = a.batching == "on" ? MicroBatching::always : a.batching == "off" ? MicroBatching::never
+                                                                                      : MicroBatching::automatic;
+  options.batch_wait = std::chrono::microseconds(static_cast<long long>(a.batch_wait_ms * 1000));
+  if (const char* key = std::getenv("LOGCLF_API_KEY"); options.api_key.empty() && key != nullptr) options.api_key = key;
+
+  HttpServer server(classifier, options);
+  const int port = server.bind();
+  std::atomic<bool> finished{false};
+  std::exception_ptr failure;
+  std::thread serving([&] {
+    try {
+      server.run();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    finished = true;
+  });
+  fmt::print(stderr, "logclf: serving on http://{}:{}\n", url_host(options.host), port);
+  std::fflush(stderr);
+
+  const timespec poll{0, 100'000'000};
+  bool stopping = false;
+  while (!finished) {
+    const int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig <= 0) continue;  // timeout or EINTR: look at `finished` again
+    if (stopping) {
+      fmt::print(stderr, "logclf: second signal, exiting without waiting\n");
+      std::fflush(stderr);
+      std::_Exit(1);
+    }
+    fmt::print(stderr, "logclf: {} received, finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fflush(stderr);
+    stopping = true;
+    server.stop();
+  }
+  serving.join();
+  if (failure) std::rethrow_exception(failure);
+  if (stopping) fmt::print(stderr, "logclf: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Commands& commands) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "serve the classifier over HTTP (JSON, CSV and NDJSON API, web page)");
+  cmd->add_option("-m,--model", args->model_dir, "model directory (default: the built-in model)");
+  cmd->add_option("--encoder-dir", args->encoder_dir,
+                  "directory of the E5 weights for a model on the E5 encoder (default: $LOGCLF_E5_DIR, then the "
+                  "Hugging Face cache)");
+  cmd->add_option("--host", args->options.host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", args->options.port, "port to listen on; 0 picks a free one")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--threads", args->options.threads,
+                  "connections served at once (each open connection holds a thread); 0: max(32, 4 x cores)")
+      ->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd->add_option("--max-body", args->options.max_body, "largest request body, e.g. 64MiB (413 above)")
+      ->default_str("64MiB")->transform(CLI::AsSizeValue(false));
+  cmd->add_option("--max-lines", args->options.max_lines, "most logs in one POST /v1/classify (413 above)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--api-key", args->options.api_key,
+                  "require 'Authorization: Bearer KEY' on every endpoint but /health (default: $LOGCLF_API_KEY)");
+  cmd->add_option("--cors-origin", args->options.cors_origins,
+                  "allow cross-origin requests from this origin (repeatable; * for any); default: CORS off");
+  cmd->add_option("--batch", args->batching,
+                  "share encoder batches between concurrent single-message requests: auto (when the encoder is "
+                  "not lexical), on, off")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
+  cmd->add_option("--batch-wait-ms", args->batch_wait_ms, "longest wait of a request for its batch to fill")
+      ->capture_default_str()->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--batch-lines", args->options.batch_lines, "lines that make a batch full")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
+  commands.push_back({cmd, [args] { return run_serve(*args); }});
+}
 
 }  // namespace logclf::cli

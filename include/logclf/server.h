@@ -1,0 +1,60 @@
+// The HTTP service behind `logclf serve`: the classifier's API (JSON, CSV, NDJSON), the original project's
+// two endpoints, the model's description, Prometheus metrics, the OpenAPI document and the web page.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "logclf/classifier.h"
+
+namespace logclf {
+
+// When single-message requests share encoder batches.
+enum class MicroBatching {
+  automatic,  // when the model's encoder is not the lexical one (an E5 forward pass pays for batching)
+  always,
+  never,
+};
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";  // loopback unless asked otherwise
+  int port = 8000;                 // 0 picks a free port (HttpServer::bind() returns it)
+  // Connections served at once. The HTTP library gives each open connection a thread for its lifetime,
+  // so this bounds concurrent clients, not CPU use; 0 picks max(32, 4 x hardware threads).
+  int threads = 0;
+  std::size_t max_body = std::size_t{64} << 20;  // request body limit in bytes (413 above)
+  std::size_t max_lines = 10000;                 // logs per POST /v1/classify request (413 above)
+  std::string api_key;                           // non-empty: `Authorization: Bearer KEY` required
+  // Origins allowed by CORS ("*" allows any); empty: no CORS headers are sent.
+  std::vector<std::string> cors_origins;
+  MicroBatching batching = MicroBatching::automatic;
+  std::chrono::microseconds batch_wait{2000};  // how long a batch waits for more requests
+  std::size_t batch_lines = 32;                // a batch is run as soon as it holds this many lines
+};
+
+class HttpServer {
+ public:
+  HttpServer(Classifier classifier, ServeOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens on options.host:options.port; returns the port, the chosen one when it was 0.
+  // Throws Error when the address cannot be used.
+  int bind();
+  // Serves connections until stop(); returns once every request in flight has been answered. Binds first
+  // when bind() was not called. Throws Error when accepting connections fails.
+  void run();
+  // Stops accepting connections and lets run() return when the requests in flight are done. Safe from
+  // any thread, before or during run(), and more than once.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace logclf

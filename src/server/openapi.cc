@@ -1,0 +1,475 @@
+#include "server/openapi.h"
+
+#include <string_view>
+
+#include "logclf/types.h"
+
+namespace logclf::server {
+
+namespace {
+
+// The fixed part of the document, written as JSON so that it reads like what is served; the version, the
+// model's labels and the security requirement are filled in at start-up.
+constexpr std::string_view kDocument = R"json({
+  "openapi": "3.0.3",
+  "info": {
+    "title": "logclf",
+    "version": "",
+    "description": "Hybrid log classification: an ordered list of regular-expression rules, then an encoder with a logistic-regression head, then a confidence threshold below which a line is labelled Uncertain.\n\nWhen the server is started with an API key, every operation but `/health` needs the header `Authorization: Bearer KEY`. Errors are JSON objects `{\"error\": \"...\"}`.",
+    "license": {"name": "See the project's repository"}
+  },
+  "tags": [
+    {"name": "classify", "description": "Label log lines"},
+    {"name": "original", "description": "The endpoints of the original FastAPI service, with its response shapes"},
+    {"name": "service", "description": "Model, health, metrics"},
+    {"name": "pages", "description": "The web page, the API documentation pages and their files"}
+  ],
+  "paths": {
+    "/v1/classify": {
+      "post": {
+        "tags": ["classify"],
+        "operationId": "classify",
+        "summary": "Classify log lines sent as JSON",
+        "description": "Lines are answered in the order given. A request holds at most the server's line limit (10,000 by default); above it the answer is 413.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"$ref": "#/components/schemas/ClassifyRequest"},
+              "example": {
+                "logs": [
+                  {"log_message": "User User123 logged in.", "source": "ModernHR"},
+                  {"log_message": "Email service experiencing issues with sending"}
+                ],
+                "distribution": false
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "One result per line, in order",
+            "content": {
+              "application/json": {
+                "schema": {"$ref": "#/components/schemas/ClassifyResponse"},
+                "example": {
+                  "results": [
+                    {"log_message": "User User123 logged in.", "source": "ModernHR", "label": "User Action",
+                     "stage": "rule", "rule": "user-login-logout", "confidence": 1},
+                    {"log_message": "Email service experiencing issues with sending", "source": null,
+                     "label": "Critical Error", "stage": "model", "rule": null, "confidence": 0.93}
+                  ]
+                }
+              }
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "413": {"$ref": "#/components/responses/TooLarge"}
+        }
+      }
+    },
+    "/v1/classify/csv": {
+      "post": {
+        "tags": ["classify"],
+        "operationId": "classifyCsv",
+        "summary": "Classify a CSV file",
+        "description": "The CSV needs a `log_message` column; `source` is optional and every other column is kept. The answer has the columns `logclf classify` writes: the input's, then `predicted_label`, and with `explain=true` also `stage`, `rule` and `confidence`. A malformed CSV is refused with 400 naming the line.",
+        "parameters": [{"$ref": "#/components/parameters/Explain"}],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "multipart/form-data": {
+              "schema": {"$ref": "#/components/schemas/CsvUpload"}
+            },
+            "text/csv": {
+              "schema": {"type": "string"},
+              "example": "source,log_message\nModernHR,User User123 logged in.\n"
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The classified CSV, as a download named after the upload",
+            "headers": {
+              "Content-Disposition": {
+                "description": "attachment; filename=\"NAME-classified.csv\"",
+                "schema": {"type": "string"}
+              }
+            },
+            "content": {
+              "text/csv": {
+                "schema": {"type": "string"},
+                "example": "source,log_message,predicted_label,stage,rule,confidence\nModernHR,User User123 logged in.,User Action,rule,user-login-logout,1.0000\n"
+              }
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "413": {"$ref": "#/components/responses/TooLarge"}
+        }
+      }
+    },
+    "/v1/classify/ndjson": {
+      "post": {
+        "tags": ["classify"],
+        "operationId": "classifyNdjson",
+        "summary": "Classify JSON lines, streamed",
+        "description": "One JSON object per line with `log_message` (or `message`) and an optional `source`. Each object comes back with `predicted_label` added (and `stage`, `rule`, `confidence` with `explain=true`), other fields kept, in order; the answer is streamed (chunked) while lines are classified. Every line is checked before the answer starts: a bad one is refused with 400 naming it.",
+        "parameters": [{"$ref": "#/components/parameters/Explain"}],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-ndjson": {
+              "schema": {"type": "string"},
+              "example": "{\"log_message\": \"User User123 logged in.\", \"host\": \"web-1\"}\n{\"message\": \"Backup completed successfully.\"}\n"
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The input objects with their labels, one per line",
+            "content": {
+              "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": "{\"log_message\": \"User User123 logged in.\", \"host\": \"web-1\",\"predicted_label\":\"User Action\"}\n{\"message\": \"Backup completed successfully.\",\"predicted_label\":\"System Notification\"}\n"
+              }
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "413": {"$ref": "#/components/responses/TooLarge"}
+        }
+      }
+    },
+    "/v1/model": {
+      "get": {
+        "tags": ["service"],
+        "operationId": "model",
+        "summary": "The model being served",
+        "responses": {
+          "200": {
+            "description": "Encoder, labels, threshold, rules and the training record",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelInfo"}}}
+          },
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/classify_log/": {
+      "post": {
+        "tags": ["original"],
+        "operationId": "classifyLog",
+        "summary": "Classify one message (the original API)",
+        "parameters": [
+          {"name": "log_message", "in": "query", "required": true, "schema": {"type": "string"},
+           "example": "Backup completed successfully."}
+        ],
+        "responses": {
+          "200": {
+            "description": "The message and its label",
+            "content": {
+              "application/json": {
+                "schema": {"$ref": "#/components/schemas/LegacyClassifyResponse"},
+                "example": {"log_message": "Backup completed successfully.", "predicted_label": "System Notification"}
+              }
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/upload_csv/": {
+      "post": {
+        "tags": ["original"],
+        "operationId": "uploadCsv",
+        "summary": "Classify a CSV upload and preview the first rows (the original API)",
+        "requestBody": {
+          "required": true,
+          "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/CsvUpload"}}}
+        },
+        "responses": {
+          "200": {
+            "description": "The first five rows with their labels",
+            "content": {
+              "application/json": {
+                "schema": {"$ref": "#/components/schemas/UploadCsvResponse"},
+                "example": {
+                  "message": "CSV processed successfully",
+                  "preview": [{"source": "ModernHR", "log_message": "User User123 logged in.", "predicted_label": "User Action"}]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Not a CSV with a log_message column",
+            "content": {
+              "application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "example": {"error": "CSV must contain a 'log_message' column."}
+              }
+            }
+          },
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "413": {"$ref": "#/components/responses/TooLarge"}
+        }
+      }
+    },
+    "/health": {
+      "get": {
+        "tags": ["service"],
+        "operationId": "health",
+        "summary": "Liveness check (never needs the API key)",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The server is up",
+            "content": {
+              "application/json": {
+                "schema": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok"]}}},
+                "example": {"status": "ok"}
+              }
+            }
+          }
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "tags": ["service"],
+        "operationId": "metrics",
+        "summary": "Prometheus metrics",
+        "description": "Series: logclf_http_requests_total{path,method,status}, logclf_http_request_duration_seconds{path} (histogram), logclf_http_errors_total{path}, logclf_lines_total{label}, logclf_lines_by_stage_total{stage}.",
+        "responses": {
+          "200": {
+            "description": "The Prometheus text format, version 0.0.4",
+            "content": {
+              "text/plain": {
+                "schema": {"type": "string"},
+                "example": "logclf_lines_by_stage_total{stage=\"rule\"} 42\n"
+              }
+            }
+          },
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "tags": ["service"],
+        "operationId": "openapi",
+        "summary": "This document",
+        "responses": {
+          "200": {"description": "OpenAPI 3.0", "content": {"application/json": {"schema": {"type": "object"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/": {
+      "get": {
+        "tags": ["pages"],
+        "operationId": "page",
+        "summary": "The web page: upload a CSV, browse and chart the labelled lines",
+        "responses": {
+          "200": {"$ref": "#/components/responses/Html"},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/docs": {
+      "get": {
+        "tags": ["pages"],
+        "operationId": "swaggerUi",
+        "summary": "This API in Swagger UI",
+        "responses": {
+          "200": {"$ref": "#/components/responses/Html"},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/redoc": {
+      "get": {
+        "tags": ["pages"],
+        "operationId": "redoc",
+        "summary": "This API in ReDoc",
+        "responses": {
+          "200": {"$ref": "#/components/responses/Html"},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/assets/{file}": {
+      "get": {
+        "tags": ["pages"],
+        "operationId": "asset",
+        "summary": "A file of the pages (scripts, styles, images)",
+        "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    }
+  },
+  "components": {
+    "securitySchemes": {
+      "bearerAuth": {"type": "http", "scheme": "bearer", "description": "The key given to `logclf serve --api-key` (or $LOGCLF_API_KEY)"}
+    },
+    "parameters": {
+      "Explain": {
+        "name": "explain", "in": "query", "required": false,
+        "description": "Add the stage, rule and confidence of each line",
+        "schema": {"type": "boolean", "default": false}
+      }
+    },
+    "responses": {
+      "BadRequest": {
+        "description": "Malformed input; the message names the problem and the line",
+        "content": {
+          "application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"},
+            "example": {"error": "body:3: unterminated quoted field"}
+          }
+        }
+      },
+      "Unauthorized": {
+        "description": "The server has an API key and the request did not send it",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "TooLarge": {
+        "description": "The body, or the number of lines, is over the server's limit",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "NotFound": {
+        "description": "No such file",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "Html": {
+        "description": "An HTML page",
+        "content": {"text/html": {"schema": {"type": "string"}}}
+      }
+    },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}}
+      },
+      "Label": {"type": "string", "description": "A label of the model, or Uncertain", "enum": []},
+      "Stage": {
+        "type": "string",
+        "description": "rule: a rule matched; model: the head decided; uncertain: the head's top probability was below the threshold",
+        "enum": ["rule", "model", "uncertain"]
+      },
+      "LogInput": {
+        "type": "object",
+        "required": ["log_message"],
+        "properties": {
+          "log_message": {"type": "string"},
+          "source": {"type": "string", "nullable": true, "description": "The system the line comes from; rules may apply to some sources only"}
+        }
+      },
+      "ClassifyRequest": {
+        "type": "object",
+        "required": ["logs"],
+        "properties": {
+          "logs": {"type": "array", "items": {"$ref": "#/components/schemas/LogInput"}},
+          "distribution": {"type": "boolean", "default": false, "description": "Add the head's probability for every label to lines the head decided"}
+        }
+      },
+      "ClassifyResult": {
+        "type": "object",
+        "required": ["log_message", "source", "label", "stage", "rule", "confidence"],
+        "properties": {
+          "log_message": {"type": "string"},
+          "source": {"type": "string", "nullable": true},
+          "label": {"$ref": "#/components/schemas/Label"},
+          "stage": {"$ref": "#/components/schemas/Stage"},
+          "rule": {"type": "string", "nullable": true, "description": "The deciding rule's name when stage is rule"},
+          "confidence": {"type": "number", "minimum": 0, "maximum": 1, "description": "The head's top probability; 1 when a rule decided"},
+          "distribution": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "Probability per label (only with distribution=true, for lines the head saw)"
+          }
+        }
+      },
+      "ClassifyResponse": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/ClassifyResult"}}}
+      },
+      "LegacyClassifyResponse": {
+        "type": "object",
+        "required": ["log_message", "predicted_label"],
+        "properties": {
+          "log_message": {"type": "string"},
+          "predicted_label": {"$ref": "#/components/schemas/Label"}
+        }
+      },
+      "CsvUpload": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary", "description": "A CSV with a log_message column"}}
+      },
+      "UploadCsvResponse": {
+        "type": "object",
+        "required": ["message", "preview"],
+        "properties": {
+          "message": {"type": "string", "enum": ["CSV processed successfully"]},
+          "preview": {
+            "type": "array",
+            "maxItems": 5,
+            "items": {
+              "type": "object",
+              "description": "The row's columns as strings, then predicted_label",
+              "required": ["predicted_label"],
+              "properties": {"predicted_label": {"$ref": "#/components/schemas/Label"}},
+              "additionalProperties": {"type": "string"}
+            }
+          }
+        }
+      },
+      "Rule": {
+        "type": "object",
+        "required": ["name", "label", "pattern", "sources"],
+        "properties": {
+          "name": {"type": "string"},
+          "label": {"type": "string"},
+          "pattern": {"type": "string", "description": "RE2 syntax, matched anywhere in the message"},
+          "sources": {"type": "array", "items": {"type": "string"}, "description": "The sources the rule applies to; empty: all"}
+        }
+      },
+      "ModelInfo": {
+        "type": "object",
+        "required": ["version", "encoder", "labels", "threshold", "rules", "training"],
+        "properties": {
+          "version": {"type": "string", "description": "logclf's version", "example": "0.1.0"},
+          "encoder": {"type": "string", "example": "lexical"},
+          "labels": {"type": "array", "items": {"type": "string"}},
+          "threshold": {"type": "number", "example": 0.5},
+          "rules": {"type": "array", "items": {"$ref": "#/components/schemas/Rule"}},
+          "training": {"type": "object", "nullable": true, "description": "The training record of the bundle's logclf-model.json"}
+        }
+      }
+    }
+  }
+})json";
+
+}  // namespace
+
+nlohmann::ordered_json openapi_document(const std::vector<std::string>& labels, bool api_key) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(kDocument);
+  doc["info"]["version"] = std::string(version());
+  doc["components"]["schemas"]["Label"]["enum"] = labels;
+  if (api_key) {
+    nlohmann::ordered_json requirement = nlohmann::ordered_json::object();
+    requirement["bearerAuth"] = nlohmann::ordered_json::array();
+    doc["security"] = nlohmann::ordered_json::array({requirement});
+  }
+  return doc;
+}
+
+}  // namespace logclf::server

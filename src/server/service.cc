@@ -1,0 +1,668 @@
+#include "server/service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <new>
+#include <span>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "io/utf8.h"
+#include "logclf/io.h"
+#include "server/assets.h"
+#include "server/batcher.h"
+#include "server/openapi.h"
+
+namespace logclf::server {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;  // keeps keys in the order the original API wrote them
+
+constexpr std::string_view kJson = "application/json";
+
+// A failure with its HTTP status, thrown inside the handlers and turned into a JSON error by handle().
+struct HttpError {
+  int status;
+  std::string message;
+};
+
+// The order of Service::routes(). The busiest POST route comes first: the HTTP library tries the POST
+// routes' patterns in this order.
+enum RouteId : std::size_t {
+  kClassify, kClassifyCsv, kClassifyNdjson, kClassifyLog, kUploadCsv,
+  kHealth, kMetrics, kModel, kOpenApi, kPage, kDocs, kRedoc, kAssets
+};
+
+// Lines classified per classify_batch() call for CSV and NDJSON bodies (as `logclf classify` does).
+constexpr std::size_t kChunkLines = 256;
+// Rows of the original /upload_csv/ answer.
+constexpr std::size_t kPreviewRows = 5;
+
+// ASCII only, as header names and URL schemes are; no locale lookup per character (header lookups are on
+// every request).
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+// Compares in time independent of where the strings differ, so response times do not reveal how much of
+// a guessed key is right (OpenSSL's CRYPTO_memcmp would need equal lengths and a link to libcrypto).
+bool equal_in_constant_time(std::string_view given, std::string_view expected) {
+  unsigned difference = given.size() != expected.size() ? 1u : 0u;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const char e = expected.empty() ? '\0' : expected[i % expected.size()];
+    difference |= static_cast<unsigned char>(given[i] ^ e);
+  }
+  return difference == 0;
+}
+
+bool allows(std::string_view methods, std::string_view method) {
+  for (std::size_t start = 0; start < methods.size();) {
+    std::size_t end = methods.find(',', start);
+    if (end == methods.npos) end = methods.size();
+    if (methods.substr(start, end - start) == method) return true;
+    start = end + 1;
+    while (start < methods.size() && methods[start] == ' ') ++start;
+  }
+  return false;
+}
+
+// "invalid JSON in WHAT at line 1, column 9: syntax error while parsing ..." from nlohmann's message,
+// "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ...".
+std::string describe(const json::parse_error& e, std::string_view what) {
+  std::string_view text = e.what();
+  if (const auto at = text.find("at line "); at != text.npos) text.remove_prefix(at);
+  return "invalid JSON in " + std::string(what) + " " + std::string(text);
+}
+
+// Float probabilities as the shortest decimal that reads back as the same float, so that 0.97f is
+// written 0.97 and not 0.9700000286102295.
+double tidy(double value) {
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, static_cast<float>(value)).ptr;
+  return std::strtod(std::string(buffer, end).c_str(), nullptr);
+}
+
+bool query_flag(const Request& request, std::string_view name) {
+  const std::string* value = request.query_param(name);
+  if (value == nullptr) return false;
+  for (const char* yes : {"true", "1", "yes", "on"})
+    if (equal_ignoring_case(*value, yes)) return true;
+  for (const char* no : {"false", "0", "no", "off", ""})
+    if (equal_ignoring_case(*value, no)) return false;
+  throw HttpError{400, "query parameter '" + std::string(name) + "' must be true or false, not '" + *value + "'"};
+}
+
+// Text from the query string, which may be any bytes: made valid UTF-8 as the readers do.
+std::string valid_utf8(std::string text) {
+  if (const std::size_t bad = io::find_invalid_utf8(text); bad != io::kValidUtf8) io::replace_invalid_utf8(text, bad);
+  return text;
+}
+
+// A CSV upload: the multipart field "file", or the body itself.
+struct CsvInput {
+  std::string_view text;
+  std::string name;  // for error messages
+  std::string stem;  // for the name of the classified file
+};
+
+CsvInput csv_input(const Request& request) {
+  if (!request.multipart) return {request.body, "body", "logs"};
+  const auto file = std::find_if(request.files.begin(), request.files.end(),
+                                 [](const FormFile& f) { return f.name == "file"; });
+  if (file == request.files.end()) throw HttpError{400, "multipart/form-data body has no 'file' field"};
+  // The file name goes into a header: only characters that need no quoting there are kept.
+  std::string stem = file->filename.substr(0, file->filename.find_last_of('.'));
+  if (const auto slash = stem.find_last_of("/\\"); slash != stem.npos) stem.erase(0, slash + 1);
+  for (char& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  if (stem.empty()) stem = "logs";
+  return {file->content, file->filename.empty() ? "file" : file->filename, stem};
+}
+
+// One NDJSON line's message and source. Throws HttpError naming the line.
+struct NdjsonLine {
+  std::string message;
+  std::string source;
+};
+
+NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line) {
+  const std::string where = "line " + std::to_string(line);
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string_view detail = e.what();
+    if (const auto colon = detail.find(": ", detail.find("column ")); colon != detail.npos) detail.remove_prefix(colon + 2);
+    throw HttpError{400, where + ", column " + std::to_string(e.byte) + ": invalid JSON: " + std::string(detail)};
+  }
+  if (!doc.is_object()) throw HttpError{400, where + ": expected a JSON object"};
+  auto message = doc.find("log_message");
+  if (message == doc.end()) message = doc.find("message");
+  if (message == doc.end() || !message->is_string())
+    throw HttpError{400, where + ": the object needs a string field 'log_message' (or 'message')"};
+  NdjsonLine out{message->get<std::string>(), {}};
+  if (const auto source = doc.find("source"); source != doc.end() && !source->is_null()) {
+    if (!source->is_string()) throw HttpError{400, where + ": field 'source' must be a string or null"};
+    out.source = source->get<std::string>();
+  }
+  return out;
+}
+
+// Calls `f(text, line)` for each non-blank line of an NDJSON text, trimmed of blanks and CR.
+template <typename F>
+void for_each_ndjson_line(std::string_view text, std::uint64_t first_line, F&& f) {
+  std::uint64_t line = first_line;
+  for (std::size_t start = 0; start < text.size(); ++line) {
+    std::size_t end = text.find('\n', start);
+    if (end == text.npos) end = text.size();
+    std::string_view row = text.substr(start, end - start);
+    const auto first = row.find_first_not_of(" \t\r");
+    if (first != row.npos) {
+      row = row.substr(first, row.find_last_not_of(" \t\r") - first + 1);
+      f(row, line);
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (equal_ignoring_case(key, name)) return value;
+  return {};
+}
+
+const std::string* Request::query_param(std::string_view name) const {
+  for (const auto& [key, value] : query)
+    if (key == name) return &value;
+  return nullptr;
+}
+
+const std::vector<Route>& Service::routes() {
+  // In RouteId order.
+  static const std::vector<Route> routes = {
+      {"/v1/classify", "POST"},
+      {"/v1/classify/csv", "POST"},
+      {"/v1/classify/ndjson", "POST", false, false, true},
+      {"/classify_log/", "POST"},
+      {"/upload_csv/", "POST"},
+      {"/health", "GET, HEAD", false, true},
+      {"/metrics", "GET, HEAD"},
+      {"/v1/model", "GET, HEAD"},
+      {"/openapi.json", "GET, HEAD"},
+      {"/", "GET, HEAD"},
+      {"/docs", "GET, HEAD"},
+      {"/redoc", "GET, HEAD"},
+      {"/assets/{file}", "GET, HEAD", true},
+  };
+  return routes;
+}
+
+struct Service::Impl {
+  Impl(Classifier c, ServeOptions o)
+      : classifier(std::move(c)), options(std::move(o)), labels(all_labels(classifier)), metrics(metric_paths(), labels) {
+    const bool batch = options.batching == MicroBatching::always ||
+                       (options.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder);
+    if (batch) {
+      batcher = std::make_unique<MicroBatcher>(
+          [this](std::span<const LogLine> lines) { return classifier.classify_batch(lines, true); }, options.batch_wait,
+          options.batch_lines);
+    }
+    model_text = model_document().dump();
+    openapi_text = openapi_document(labels, !options.api_key.empty()).dump();
+  }
+
+  // Every label a prediction can carry: the head's, the rules', and Uncertain.
+  static std::vector<std::string> all_labels(const Classifier& classifier) {
+    std::vector<std::string> labels = classifier.labels();
+    for (const Rule& rule : classifier.rules().rules()) labels.push_back(rule.label);
+    labels.emplace_back(kUncertainLabel);
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+    return labels;
+  }
+
+  static std::vector<std::string> metric_paths() {
+    std::vector<std::string> paths;
+    for (const Route& route : routes()) paths.emplace_back(route.path);
+    paths.emplace_back("other");
+    return paths;
+  }
+
+  ordered_json model_document() const {
+    ordered_json rules = ordered_json::array();
+    for (const Rule& r : classifier.rules().rules())
+      rules.push_back({{"name", r.name}, {"label", r.label}, {"pattern", r.pattern}, {"sources", r.sources}});
+    const json metadata = json::parse(classifier.metadata_json());
+    return {{"version", std::string(version())},
+            {"encoder", std::string(classifier.encoder_kind())},
+            {"labels", classifier.labels()},
+            {"threshold", classifier.threshold()},
+            {"rules", std::move(rules)},
+            {"training", metadata.value("training", json())}};
+  }
+
+  bool authorized(const Request& request) const {
+    if (options.api_key.empty()) return true;
+    std::string_view value = request.header("Authorization");
+    constexpr std::string_view kScheme = "Bearer ";
+    if (value.size() < kScheme.size() || !equal_ignoring_case(value.substr(0, kScheme.size()), kScheme)) return false;
+    value.remove_prefix(kScheme.size());
+    return equal_in_constant_time(value, options.api_key);
+  }
+
+  // The allowed origin to echo for `origin`, or empty.
+  std::string_view allowed_origin(std::string_view origin) const {
+    if (origin.empty()) return {};
+    for (const std::string& allowed : options.cors_origins) {
+      if (allowed == "*") return "*";
+      if (allowed == origin) return origin;
+    }
+    return {};
+  }
+
+  void count(const Prediction& p) { metrics.count_line(p.label, p.stage); }
+
+  // One line: through the micro-batcher when batching pays, else directly.
+  Prediction classify_one(std::string_view message, std::string_view source) {
+    Prediction p;
+    if (batcher) {
+      const LogLine line{message, source};
+      p = std::move(batcher->classify(std::span(&line, 1)).front());
+    } else {
+      p = classifier.classify(message, source);
+    }
+    count(p);
+    return p;
+  }
+
+  std::vector<Prediction> classify_many(std::span<const LogLine> lines, bool with_distribution) {
+    std::vector<Prediction> out = classifier.classify_batch(lines, with_distribution);
+    for (const Prediction& p : out) count(p);
+    return out;
+  }
+
+  // ---- GET --------------------------------------------------------------------------------------
+  Response get(std::size_t route, const Request& request) {
+    Response res;
+    switch (route) {
+      case kHealth:
+        res.content_type = kJson;
+        res.body = R"({"status":"ok"})";
+        return res;
+      case kMetrics:
+        res.content_type = Metrics::kContentType;
+        res.body = metrics.text();
+        return res;
+      case kModel:
+        res.content_type = kJson;
+        res.body = model_text;
+        return res;
+      case kOpenApi:
+        res.content_type = kJson;
+        res.body = openapi_text;
+        return res;
+      default:
+        break;
+    }
+    const Asset* asset = find_asset(request.path);
+    if (asset == nullptr) return error(404, "not found: " + request.path);
+    res.content_type = asset->content_type;
+    res.body = asset->data;
+    return res;
+  }
+
+  // ---- POST /classify_log/ (the original API) -----------------------------------------------------
+  Response classify_log(const Request& request) {
+    const std::string* param = request.query_param("log_message");
+    if (param == nullptr) throw HttpError{400, "query parameter 'log_message' is required"};
+    const std::string message = valid_utf8(*param);
+    const Prediction p = classify_one(message, {});
+    ordered_json out = {{"log_message", message}, {"predicted_label", p.label}};
+    return json_response(out);
+  }
+
+  // ---- POST /upload_csv/ (the original API) -------------------------------------------------------
+  Response upload_csv(const Request& request) {
+    const CsvInput input = csv_input(request);
+    std::unique_ptr<RecordReader> reader;
+    try {
+      reader = RecordReader::from_string(std::string(input.text), input.name, ReadOptions{});
+    } catch (const Error& e) {
+      // The original answer when the column is missing; other header problems keep the reader's words.
+      if (std::string_view(e.what()).starts_with(input.name + ": missing column 'log_message'"))
+        throw HttpError{400, "CSV must contain a 'log_message' column."};
+      throw;
+    }
+    // Every row is read so that a malformed file is refused as a whole; the answer shows the first rows.
+    std::vector<Record> preview;
+    Record record;
+    while (reader->next(record))
+      if (preview.size() < kPreviewRows) preview.push_back(record);
+    std::vector<LogLine> lines;
+    for (const Record& r : preview) lines.push_back({r.message, r.source});
+    const std::vector<Prediction> predictions = classify_many(lines, false);
+    ordered_json rows = ordered_json::array();
+    const std::vector<std::string>& columns = reader->columns();
+    for (std::size_t i = 0; i < preview.size(); ++i) {
+      ordered_json row = ordered_json::object();
+      for (std::size_t c = 0; c < columns.size(); ++c) row[columns[c]] = preview[i].fields[c];
+      row["predicted_label"] = predictions[i].label;
+      rows.push_back(std::move(row));
+    }
+    return json_response({{"message", "CSV processed successfully"}, {"preview", std::move(rows)}});
+  }
+
+  // ---- POST /v1/classify --------------------------------------------------------------------------
+  Response classify(const Request& request) {
+    json doc;
+    try {
+      doc = json::parse(request.body);
+    } catch (const json::parse_error& e) {
+      throw HttpError{400, describe(e, "the request body")};
+    }
+    if (!doc.is_object()) throw HttpError{400, "the request body must be a JSON object with a 'logs' array"};
+    const auto logs = doc.find("logs");
+    if (logs == doc.end() || !logs->is_array()) throw HttpError{400, "field 'logs' must be an array"};
+    bool distribution = false;
+    if (const auto d = doc.find("distribution"); d != doc.end() && !d->is_null()) {
+      if (!d->is_boolean()) throw HttpError{400, "field 'distribution' must be true or false"};
+      distribution = d->get<bool>();
+    }
+    if (logs->size() > options.max_lines)
+      throw HttpError{413, "too many logs in one request: " + std::to_string(logs->size()) + " (the limit is " +
+                               std::to_string(options.max_lines) + ")"};
+    std::vector<LogLine> lines;
+    std::vector<const json*> sources;
+    lines.reserve(logs->size());
+    for (std::size_t i = 0; i < logs->size(); ++i) {
+      const json& item = (*logs)[i];
+      const std::string where = "logs[" + std::to_string(i) + "]";
+      if (!item.is_object()) throw HttpError{400, where + " must be an object"};
+      const auto message = item.find("log_message");
+      if (message == item.end() || !message->is_string())
+        throw HttpError{400, where + ": field 'log_message' must be a string"};
+      const json* source = nullptr;
+      if (const auto s = item.find("source"); s != item.end() && !s->is_null()) {
+        if (!s->is_string()) throw HttpError{400, where + ": field 'source' must be a string or null"};
+        source = &*s;
+      }
+      lines.push_back({message->get_ref<const std::string&>(),
+                       source ? std::string_view(source->get_ref<const std::string&>()) : std::string_view()});
+      sources.push_back(source);
+    }
+    std::vector<Prediction> predictions;
+    if (lines.size() == 1) {
+      predictions.push_back(classify_one(lines[0].message, lines[0].source));
+    } else {
+      predictions = classify_many(lines, distribution);
+    }
+    ordered_json results = ordered_json::array();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const Prediction& p = predictions[i];
+      ordered_json r = {{"log_message", lines[i].message},
+                        {"source", sources[i] ? ordered_json(lines[i].source) : ordered_json()},
+                        {"label", p.label},
+                        {"stage", to_string(p.stage)},
+                        {"rule", p.rule.empty() ? ordered_json() : ordered_json(p.rule)},
+                        {"confidence", tidy(p.confidence)}};
+      // The head's distribution, when it was consulted (not for lines a rule decided).
+      if (distribution && !p.probabilities.empty()) {
+        ordered_json d = ordered_json::object();
+        for (std::size_t k = 0; k < p.probabilities.size(); ++k) d[classifier.labels()[k]] = tidy(p.probabilities[k]);
+        r["distribution"] = std::move(d);
+      }
+      results.push_back(std::move(r));
+    }
+    return json_response({{"results", std::move(results)}});
+  }
+
+  // ---- POST /v1/classify/csv ----------------------------------------------------------------------
+  Response classify_csv(const Request& request) {
+    const bool explain = query_flag(request, "explain");
+    const CsvInput input = csv_input(request);
+    auto reader = RecordReader::from_string(std::string(input.text), input.name, ReadOptions{});
+    WriteOptions wo;
+    wo.explain = explain;
+    auto writer = RecordWriter::to_string(*reader, wo);
+    std::vector<Record> records(kChunkLines);
+    std::vector<LogLine> lines;
+    for (bool more = true; more;) {
+      std::size_t n = 0;
+      while (n < kChunkLines && (more = reader->next(records[n]))) ++n;
+      lines.clear();
+      for (std::size_t i = 0; i < n; ++i) lines.push_back({records[i].message, records[i].source});
+      const std::vector<Prediction> predictions = classify_many(lines, false);
+      for (std::size_t i = 0; i < n; ++i) writer->write(records[i], predictions[i]);
+    }
+    writer->commit();
+    Response res;
+    res.content_type = "text/csv; charset=utf-8";
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + input.stem + "-classified.csv\"");
+    res.body = writer->str();
+    return res;
+  }
+
+  // ---- POST /v1/classify/ndjson -------------------------------------------------------------------
+  // The body is checked line by line as it arrives, so a bad line is answered with 400 before anything is
+  // sent; the answer is then classified and written in chunks while it is sent, holding no more than the
+  // body and one chunk.
+  Response classify_ndjson(const Request& request) {
+    const bool explain = query_flag(request, "explain");
+    auto body = std::make_shared<std::string>();
+    std::size_t checked = 0;   // bytes of *body whose lines have been checked
+    std::uint64_t line = 1;    // the line starting at `checked`
+    // Checks the complete lines of body[checked, end).
+    auto check_lines = [&](std::size_t end) {
+      if (end <= checked) return;
+      const std::string_view text = std::string_view(*body).substr(checked, end - checked);
+      for_each_ndjson_line(text, line, [&](std::string_view row, std::uint64_t n) { parse_ndjson_line(row, n); });
+      line += static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
+      checked = end;
+    };
+    bool too_large = false;
+    std::optional<HttpError> problem;
+    const ChunkSink receive = [&](std::string_view piece) {
+      if (body->size() + piece.size() > options.max_body) {
+        too_large = true;
+        return false;
+      }
+      body->append(piece);
+      // Only the new piece is searched for the end of the last complete line, so a long line costs no
+      // repeated scans.
+      if (const std::size_t newline = piece.rfind('\n'); newline != piece.npos) {
+        try {
+          check_lines(body->size() - piece.size() + newline + 1);
+        } catch (HttpError& e) {
+          problem = std::move(e);
+          return false;
+        }
+      }
+      return true;
+    };
+    if (request.read_body) {
+      switch (request.read_body(receive)) {
+        case BodyRead::complete: case BodyRead::stopped: break;
+        case BodyRead::too_large: too_large = true; break;
+        case BodyRead::failed: throw HttpError{400, "the request body could not be read completely"};
+      }
+    } else {
+      receive(request.body);
+    }
+    if (too_large) throw HttpError{413, "request body larger than " + std::to_string(options.max_body) + " bytes"};
+    if (problem) throw std::move(*problem);
+    check_lines(body->size());
+    if (body->starts_with("\xEF\xBB\xBF")) body->erase(0, 3);
+
+    Response res;
+    res.content_type = "application/x-ndjson";
+    res.stream = [this, body, explain](const ChunkSink& write) {
+      // The CLI's JSON-lines writer adds the keys to each object's own text.
+      ReadOptions ro;
+      ro.format = Format::jsonl;
+      const auto shape = RecordReader::from_string({}, "ndjson", ro);
+      WriteOptions wo;
+      wo.format = Format::jsonl;
+      wo.explain = explain;
+      std::vector<Record> records;
+      std::vector<NdjsonLine> parsed;
+      auto flush = [&] {
+        std::vector<LogLine> lines;
+        for (const NdjsonLine& l : parsed) lines.push_back({l.message, l.source});
+        const std::vector<Prediction> predictions = classify_many(lines, false);
+        auto writer = RecordWriter::to_string(*shape, wo);
+        for (std::size_t i = 0; i < records.size(); ++i) writer->write(records[i], predictions[i]);
+        writer->commit();
+        records.clear();
+        parsed.clear();
+        return write(writer->str());
+      };
+      bool ok = true;
+      for_each_ndjson_line(*body, 1, [&](std::string_view row, std::uint64_t n) {
+        if (!ok) return;
+        parsed.push_back(parse_ndjson_line(row, n));
+        Record r;
+        r.line = n;
+        r.message = parsed.back().message;
+        r.source = parsed.back().source;
+        r.fields.emplace_back(row);
+        records.push_back(std::move(r));
+        if (records.size() == kChunkLines) ok = flush();
+      });
+      return ok && (records.empty() || flush());
+    };
+    return res;
+  }
+
+  static Response json_response(const ordered_json& doc) {
+    Response res;
+    res.content_type = kJson;
+    res.body = doc.dump();
+    return res;
+  }
+
+  Classifier classifier;
+  ServeOptions options;
+  std::vector<std::string> labels;
+  Metrics metrics;
+  std::unique_ptr<MicroBatcher> batcher;
+  std::string model_text;
+  std::string openapi_text;
+};
+
+Service::Service(Classifier classifier, ServeOptions options)
+    : impl_(std::make_unique<Impl>(std::move(classifier), std::move(options))) {}
+
+Service::~Service() = default;
+
+Metrics& Service::metrics() { return impl_->metrics; }
+const ServeOptions& Service::options() const { return impl_->options; }
+
+Response Service::error(int status, std::string_view message) {
+  Response res;
+  res.status = status;
+  res.content_type = kJson;
+  // Messages may quote what the client sent (a JSON parser's "last read: ..."), which need not be UTF-8.
+  res.body = json{{"error", valid_utf8(std::string(message))}}.dump();
+  return res;
+}
+
+std::size_t Service::route_of(std::string_view path) {
+  const auto& all = routes();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Route& r = all[i];
+    if (r.prefix) {
+      const std::string_view prefix = r.path.substr(0, r.path.find('{'));
+      if (path.size() > prefix.size() && path.starts_with(prefix)) return i;
+    } else if (path == r.path) {
+      return i;
+    }
+  }
+  return all.size();
+}
+
+void Service::add_cors_headers(std::string_view origin, Response& response) const {
+  const std::string_view allowed = impl_->allowed_origin(origin);
+  if (allowed.empty()) return;
+  response.headers.emplace_back("Access-Control-Allow-Origin", allowed);
+  if (allowed != "*") response.headers.emplace_back("Vary", "Origin");
+  response.headers.emplace_back("Access-Control-Expose-Headers", "Content-Disposition");
+}
+
+std::optional<Response> Service::answer_before_body(const Request& request) {
+  try {
+    const std::size_t route = route_of(request.path);
+    if (route == routes().size()) {
+      Response res = error(404, "not found: " + request.path);
+      add_cors_headers(request.header("Origin"), res);
+      return res;
+    }
+    const Route& r = routes()[route];
+    const std::string_view method = request.method == "HEAD" ? "GET" : std::string_view(request.method);
+    Response res;
+    if (method == "OPTIONS") {
+      // Answers plain OPTIONS and CORS preflight requests alike; preflights carry no credentials.
+      res.status = 204;
+      res.headers.emplace_back("Allow", std::string(r.methods) + ", OPTIONS");
+      if (!impl_->allowed_origin(request.header("Origin")).empty() &&
+          !request.header("Access-Control-Request-Method").empty()) {
+        res.headers.emplace_back("Access-Control-Allow-Methods", r.methods);
+        res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        res.headers.emplace_back("Access-Control-Max-Age", "600");
+      }
+    } else if (!allows(r.methods, method)) {
+      res = error(405, "method " + request.method + " is not allowed on " + std::string(r.path));
+      res.headers.emplace_back("Allow", r.methods);
+    } else if (!r.open && !impl_->authorized(request)) {
+      res = error(401, "missing or invalid API key: send 'Authorization: Bearer KEY'");
+      res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    } else if (method == "GET") {
+      res = impl_->get(route, request);
+    } else {
+      return std::nullopt;
+    }
+    add_cors_headers(request.header("Origin"), res);
+    return res;
+  } catch (const std::exception& e) {
+    return error(500, std::string("internal error: ") + e.what());
+  }
+}
+
+Response Service::handle(const Request& request) {
+  if (auto early = answer_before_body(request)) return std::move(*early);
+  Response res;
+  try {
+    std::size_t body_bytes = request.body.size();
+    for (const FormFile& f : request.files) body_bytes += f.content.size();
+    if (body_bytes > impl_->options.max_body)
+      throw HttpError{413, "request body larger than " + std::to_string(impl_->options.max_body) + " bytes"};
+    switch (route_of(request.path)) {
+      case kClassifyLog: res = impl_->classify_log(request); break;
+      case kUploadCsv: res = impl_->upload_csv(request); break;
+      case kClassify: res = impl_->classify(request); break;
+      case kClassifyCsv: res = impl_->classify_csv(request); break;
+      case kClassifyNdjson: res = impl_->classify_ndjson(request); break;
+      default: res = error(404, "not found: " + request.path); break;
+    }
+  } catch (const HttpError& e) {
+    res = error(e.status, e.message);
+  } catch (const Error& e) {
+    res = error(400, e.what());
+  } catch (const std::bad_alloc&) {
+    res = error(500, "internal error: out of memory");
+  } catch (const std::exception& e) {
+    res = error(500, std::string("internal error: ") + e.what());
+  }
+  add_cors_headers(request.header("Origin"), res);
+  return res;
+}
+
+}  // namespace logclf::server

@@ -1,0 +1,320 @@
+// The HTTP service without sockets: the micro-batcher, the metrics and the handlers called directly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "logclf/classifier.h"
+#include "server/batcher.h"
+#include "server/metrics.h"
+#include "server/service.h"
+
+namespace logclf::server {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// ---- MicroBatcher ---------------------------------------------------------------------------------
+
+// A slow batch function whose answer is computed from each line alone ("label of X" = "X!"), so that any
+// mix-up between requests or within a request shows; it records the size of every batch.
+struct FakeEncoder {
+  std::mutex mutex;
+  std::vector<std::size_t> batch_sizes;
+  std::chrono::milliseconds delay{3};
+
+  std::vector<Prediction> operator()(std::span<const LogLine> lines) {
+    std::this_thread::sleep_for(delay);
+    std::vector<Prediction> out;
+    for (const LogLine& l : lines) {
+      Prediction p;
+      p.label = std::string(l.message) + "!";
+      p.rule = std::string(l.source);
+      out.push_back(p);
+    }
+    std::lock_guard lock(mutex);
+    batch_sizes.push_back(lines.size());
+    return out;
+  }
+};
+
+TEST(ServerBatcher, ConcurrentRequestsShareBatchesAndGetTheirOwnResultsInOrder) {
+  FakeEncoder fake;
+  MicroBatcher batcher([&](std::span<const LogLine> lines) { return fake(lines); }, 2ms, 16);
+  constexpr int kThreads = 12;
+  constexpr int kRequests = 20;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRequests; ++r) {
+        // Requests of 1 to 3 lines, each line unique to its thread, request and position.
+        std::vector<std::string> texts, sources;
+        for (int i = 0; i <= (t + r) % 3; ++i) {
+          texts.push_back("t" + std::to_string(t) + " r" + std::to_string(r) + " i" + std::to_string(i));
+          sources.push_back("source of " + texts.back());
+        }
+        std::vector<LogLine> lines;
+        for (std::size_t i = 0; i < texts.size(); ++i) lines.push_back({texts[i], sources[i]});
+        const std::vector<Prediction> got = batcher.classify(lines);
+        if (got.size() != texts.size()) {
+          ++wrong;
+          continue;
+        }
+        for (std::size_t i = 0; i < texts.size(); ++i)
+          if (got[i].label != texts[i] + "!" || got[i].rule != sources[i]) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
+  std::size_t lines = 0, largest = 0;
+  for (std::size_t n : fake.batch_sizes) {
+    lines += n;
+    largest = std::max(largest, n);
+    EXPECT_LE(n, 16u);
+  }
+  std::size_t expected_lines = 0;
+  for (int t = 0; t < kThreads; ++t)
+    for (int r = 0; r < kRequests; ++r) expected_lines += static_cast<std::size_t>((t + r) % 3 + 1);
+  EXPECT_EQ(lines, expected_lines);
+  // Twelve clients against a 3 ms batch: requests must have been gathered, far fewer calls than requests.
+  EXPECT_GT(largest, 3u);
+  EXPECT_LT(fake.batch_sizes.size(), static_cast<std::size_t>(kThreads * kRequests) / 2);
+}
+
+TEST(ServerBatcher, ALoneRequestWaitsAboutTheBatchWindowOnly) {
+  FakeEncoder fake;
+  fake.delay = 0ms;
+  MicroBatcher batcher([&](std::span<const LogLine> lines) { return fake(lines); }, 20ms, 64);
+  const LogLine line{"alone", ""};
+  const auto start = std::chrono::steady_clock::now();
+  const auto got = batcher.classify(std::span(&line, 1));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].label, "alone!");
+  EXPECT_GE(waited, 15ms);
+  EXPECT_LT(waited, 2s);
+}
+
+TEST(ServerBatcher, AFullBatchRunsWithoutWaitingForTheWindow) {
+  FakeEncoder fake;
+  fake.delay = 0ms;
+  MicroBatcher batcher([&](std::span<const LogLine> lines) { return fake(lines); }, 10s, 4);
+  std::vector<LogLine> lines(4, LogLine{"x", ""});
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(batcher.classify(lines).size(), 4u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(ServerBatcher, AFailingBatchFailsItsRequestsOnly) {
+  std::atomic<int> calls{0};
+  MicroBatcher batcher(
+      [&](std::span<const LogLine> lines) {
+        ++calls;
+        if (lines.size() == 1 && lines[0].message == "boom") throw Error("encoder failed");
+        Prediction ok;
+        ok.label = "ok";
+        return std::vector<Prediction>(lines.size(), ok);
+      },
+      0ms, 1);
+  const LogLine bad{"boom", ""}, good{"fine", ""};
+  EXPECT_THROW(batcher.classify(std::span(&bad, 1)), Error);
+  const auto got = batcher.classify(std::span(&good, 1));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].label, "ok");
+  EXPECT_EQ(calls, 2);
+}
+
+// ---- Metrics --------------------------------------------------------------------------------------
+
+TEST(ServerMetrics, PrometheusTextWithCumulativeBuckets) {
+  Metrics m({"/a", "other"}, {"Error", "User Action"});
+  m.observe_request(0, "POST", 200, 0.0003);  // bucket 0.0005
+  m.observe_request(0, "POST", 200, 0.004);   // bucket 0.005
+  m.observe_request(0, "GET", 405, 20.0);     // +Inf only
+  m.observe_request(7, "BREW", 599, 0.001);   // unknown route, method and status
+  m.count_line("Error", Stage::model);
+  m.count_line("Error", Stage::rule);
+  m.count_line("Something else", Stage::uncertain);
+  const std::string text = m.text();
+  auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has(R"(logclf_http_requests_total{path="/a",method="POST",status="200"} 2)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_requests_total{path="/a",method="GET",status="405"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_requests_total{path="other",method="other",status="other"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_bucket{path="/a",le="0.00025"} 0)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_bucket{path="/a",le="0.0005"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_bucket{path="/a",le="0.005"} 2)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_bucket{path="/a",le="10"} 2)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_bucket{path="/a",le="+Inf"} 3)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_count{path="/a"} 3)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_request_duration_seconds_sum{path="/a"} 20.0043)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_errors_total{path="/a"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_http_errors_total{path="other"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_lines_total{label="Error"} 2)")) << text;
+  EXPECT_TRUE(has(R"(logclf_lines_total{label="User Action"} 0)")) << text;
+  EXPECT_TRUE(has(R"(logclf_lines_total{label="other"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_lines_by_stage_total{stage="rule"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_lines_by_stage_total{stage="model"} 1)")) << text;
+  EXPECT_TRUE(has(R"(logclf_lines_by_stage_total{stage="uncertain"} 1)")) << text;
+  EXPECT_TRUE(has("# TYPE logclf_http_request_duration_seconds histogram")) << text;
+}
+
+TEST(ServerMetrics, LabelValuesAreEscaped) {
+  Metrics m({"other"}, {"a\"b\\c\nd"});
+  m.count_line("a\"b\\c\nd", Stage::model);
+  EXPECT_NE(m.text().find(R"(logclf_lines_total{label="a\"b\\c\nd"} 1)"), std::string::npos) << m.text();
+}
+
+// ---- Service::handle ------------------------------------------------------------------------------
+
+Request post(std::string path, std::string body) {
+  Request r;
+  r.method = "POST";
+  r.path = std::move(path);
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(ServerService, SingleMessagesThroughTheMicroBatcherMatchTheClassifier) {
+  const Classifier classifier = Classifier::load_default();
+  ServeOptions options;
+  options.batching = MicroBatching::always;
+  options.batch_wait = 1ms;
+  Service service(classifier, options);
+  const std::vector<std::string> messages = {
+      "User User12 logged out.", "Backup completed successfully.",
+      "nova.osapi_compute.wsgi.server GET /v2/servers/detail HTTP/1.1 status: 200 len: 1583 time: 0.19",
+      "Disk usage at 97% on /var", "Multiple login failures occurred on user 6454 account"};
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (std::size_t t = 0; t < messages.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const Response res =
+            service.handle(post("/v1/classify", json{{"logs", {{{"log_message", messages[t]}}}}}.dump()));
+        const json doc = json::parse(res.body);
+        const Prediction truth = classifier.classify(messages[t]);
+        const json& r = doc["results"][0];
+        if (res.status != 200 || r["label"] != truth.label || r["stage"] != to_string(truth.stage) ||
+            std::abs(r["confidence"].get<double>() - truth.confidence) > 1e-6)
+          ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
+  int by_rule = 0;
+  for (const std::string& m : messages) by_rule += classifier.classify(m).stage == Stage::rule ? 10 : 0;
+  EXPECT_NE(service.metrics().text().find("logclf_lines_by_stage_total{stage=\"rule\"} " + std::to_string(by_rule) + "\n"),
+            std::string::npos)
+      << service.metrics().text();
+}
+
+TEST(ServerService, NdjsonReadInOneBytePiecesNamesTheBadLine) {
+  Service service(Classifier::load_default(), ServeOptions{});
+  const std::string body = "{\"log_message\": \"a\"}\n\n{\"message\": \"b\"}\r\n{\"log_message\": \"c\" \n{}\n";
+  Request request = post("/v1/classify/ndjson", "");
+  request.read_body = [&](const ChunkSink& sink) {
+    for (const char c : body)
+      if (!sink(std::string_view(&c, 1))) return BodyRead::stopped;
+    return BodyRead::complete;
+  };
+  const Response res = service.handle(request);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_FALSE(res.stream);
+  const std::string error = json::parse(res.body)["error"];
+  EXPECT_TRUE(error.starts_with("line 4, column ")) << error;
+}
+
+TEST(ServerService, NdjsonStreamsInChunksInOrder) {
+  const Classifier classifier = Classifier::load_default();
+  Service service(classifier, ServeOptions{});
+  std::string body;
+  std::vector<std::string> messages;
+  for (int i = 0; i < 700; ++i) {
+    messages.push_back(i % 2 ? "User User" + std::to_string(i) + " logged in." : "Disk usage at " + std::to_string(i % 100) + "% on /srv");
+    body += json{{"n", i}, {"log_message", messages.back()}}.dump() + "\n";
+  }
+  Request request = post("/v1/classify/ndjson", "");
+  std::size_t offset = 0;
+  request.read_body = [&](const ChunkSink& sink) {
+    while (offset < body.size()) {
+      const std::size_t n = std::min<std::size_t>(1000, body.size() - offset);
+      if (!sink(std::string_view(body).substr(offset, n))) return BodyRead::stopped;
+      offset += n;
+    }
+    return BodyRead::complete;
+  };
+  Response res = service.handle(request);
+  ASSERT_EQ(res.status, 200) << res.body;
+  ASSERT_TRUE(res.stream);
+  std::vector<std::string> pieces;
+  ASSERT_TRUE(res.stream([&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    return true;
+  }));
+  EXPECT_EQ(pieces.size(), 3u);  // 700 lines in chunks of 256
+  std::string all;
+  for (const auto& p : pieces) all += p;
+  std::size_t line = 0;
+  for (std::size_t start = 0; start < all.size(); ++line) {
+    const std::size_t end = all.find('\n', start);
+    const json doc = json::parse(all.substr(start, end - start));
+    EXPECT_EQ(doc["n"], line);
+    EXPECT_EQ(doc["predicted_label"], classifier.classify(messages[line]).label);
+    start = end + 1;
+  }
+  EXPECT_EQ(line, messages.size());
+}
+
+TEST(ServerService, AStreamStopsWhenTheClientIsGone) {
+  Service service(Classifier::load_default(), ServeOptions{});
+  std::string body;
+  for (int i = 0; i < 600; ++i) body += "{\"log_message\": \"x\"}\n";
+  Response res = service.handle(post("/v1/classify/ndjson", body));
+  ASSERT_TRUE(res.stream);
+  int writes = 0;
+  EXPECT_FALSE(res.stream([&](std::string_view) { return ++writes < 1; }));
+  EXPECT_EQ(writes, 1);
+}
+
+TEST(ServerService, BodiesOverTheLimitAre413) {
+  ServeOptions options;
+  options.max_body = 100;
+  Service service(Classifier::load_default(), options);
+  EXPECT_EQ(service.handle(post("/v1/classify", std::string(101, ' '))).status, 413);
+  EXPECT_EQ(service.handle(post("/v1/classify/ndjson", std::string(101, '\n'))).status, 413);
+  Request multipart = post("/v1/classify/csv", "");
+  multipart.multipart = true;
+  multipart.files.push_back({"file", "a.csv", "text/csv", "log_message\n" + std::string(95, 'x')});
+  EXPECT_EQ(service.handle(multipart).status, 413);
+}
+
+TEST(ServerService, RoutesAreAnsweredBeforeTheBodyOnlyWhenTheBodyDoesNotMatter) {
+  ServeOptions options;
+  options.api_key = "k";
+  Service service(Classifier::load_default(), options);
+  Request r = post("/v1/classify", "");
+  EXPECT_EQ(service.answer_before_body(r)->status, 401);
+  r.headers.emplace_back("authorization", "bearer k");  // the scheme is case-insensitive
+  EXPECT_FALSE(service.answer_before_body(r).has_value());
+  r.method = "PUT";
+  EXPECT_EQ(service.answer_before_body(r)->status, 405);
+  r.path = "/nowhere";
+  EXPECT_EQ(service.answer_before_body(r)->status, 404);
+  EXPECT_EQ(Service::routes()[service.route_of("/assets/app.js")].path, "/assets/{file}");
+  EXPECT_EQ(service.route_of("/assets/"), Service::routes().size());
+}
+
+}  // namespace
+}  // namespace logclf::server

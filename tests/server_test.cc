@@ -1,0 +1,668 @@
+// The HTTP service end to end: an in-process server on a free port, driven by cpp-httplib's client, with
+// every answer checked against the classifier called directly, the CLI, or hand-written expectations.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "logclf/classifier.h"
+#include "logclf/io.h"
+#include "logclf/server.h"
+#include "server/assets.h"
+#include "server/service.h"
+#include "support/paths.h"
+#include "support/run.h"
+
+namespace logclf {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using testing::read_text;
+
+std::string example_path() { return (testing::source_dir() / "examples/example.csv").string(); }
+
+// A server on a free loopback port, serving from a thread until destroyed.
+class Running {
+ public:
+  explicit Running(ServeOptions options = {}) : server_(Classifier::load_default(), with_free_port(std::move(options))) {
+    port_ = server_.bind();
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~Running() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30);
+    return c;
+  }
+  int port() const { return port_; }
+  HttpServer& server() { return server_; }
+  // Waits for run() to return (after stop()).
+  void join() { thread_.join(); thread_ = std::thread([] {}); }
+
+ private:
+  static ServeOptions with_free_port(ServeOptions o) {
+    o.port = 0;
+    o.threads = 8;
+    return o;
+  }
+  HttpServer server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+Running& shared_server() {
+  static Running server;
+  return server;
+}
+
+const Classifier& classifier() {
+  static const Classifier c = Classifier::load_default();
+  return c;
+}
+
+std::string error_of(const httplib::Result& r) { return json::parse(r->body).at("error").get<std::string>(); }
+
+// The lines of the example CSV, for requests.
+std::vector<Record> example_records() {
+  auto reader = RecordReader::open(example_path(), ReadOptions{});
+  std::vector<Record> out;
+  Record r;
+  while (reader->next(r)) out.push_back(r);
+  return out;
+}
+
+// ---- health, model, openapi, pages ------------------------------------------------------------------
+
+TEST(Server, Health) {
+  auto c = shared_server().client();
+  const auto r = c.Get("/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(json::parse(r->body), json({{"status", "ok"}}));
+  const auto head = c.Head("/health");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+}
+
+TEST(Server, ModelDescribesTheClassifierBeingServed) {
+  auto c = shared_server().client();
+  const auto r = c.Get("/v1/model");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const json doc = json::parse(r->body);
+  EXPECT_EQ(doc["version"], std::string(version()));
+  EXPECT_EQ(doc["encoder"], "lexical");
+  EXPECT_EQ(doc["labels"].get<std::vector<std::string>>(), classifier().labels());
+  EXPECT_DOUBLE_EQ(doc["threshold"].get<double>(), classifier().threshold());
+  const auto& rules = classifier().rules().rules();
+  ASSERT_EQ(doc["rules"].size(), rules.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    EXPECT_EQ(doc["rules"][i]["name"], rules[i].name);
+    EXPECT_EQ(doc["rules"][i]["label"], rules[i].label);
+    EXPECT_EQ(doc["rules"][i]["pattern"], rules[i].pattern);
+    EXPECT_EQ(doc["rules"][i]["sources"].get<std::vector<std::string>>(), rules[i].sources);
+  }
+  EXPECT_EQ(doc["training"], json::parse(classifier().metadata_json())["training"]);
+  // The original key order.
+  std::vector<std::string> keys;
+  const ordered_json ordered = ordered_json::parse(r->body);
+  for (const auto& item : ordered.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"version", "encoder", "labels", "threshold", "rules", "training"}));
+}
+
+// Every "$ref" in `node` points into `doc`.
+void check_refs(const json& doc, const json& node, std::vector<std::string>& broken) {
+  if (node.is_object()) {
+    if (const auto ref = node.find("$ref"); ref != node.end()) {
+      const std::string target = ref->get<std::string>();
+      if (!target.starts_with("#/") || !doc.contains(json::json_pointer(target.substr(1)))) broken.push_back(target);
+    }
+    for (const auto& [key, value] : node.items()) check_refs(doc, value, broken);
+  } else if (node.is_array()) {
+    for (const auto& value : node) check_refs(doc, value, broken);
+  }
+}
+
+TEST(Server, OpenApiDescribesExactlyTheRoutes) {
+  auto c = shared_server().client();
+  const auto r = c.Get("/openapi.json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const json doc = json::parse(r->body);
+  EXPECT_TRUE(doc["openapi"].get<std::string>().starts_with("3.0.")) << doc["openapi"];
+  EXPECT_EQ(doc["info"]["version"], std::string(version()));
+  EXPECT_TRUE(doc["info"]["title"].is_string());
+  std::set<std::string> documented, served;
+  for (const auto& [path, item] : doc["paths"].items()) {
+    documented.insert(path);
+    const std::size_t index = server::Service::route_of(path);
+    ASSERT_LT(index, server::Service::routes().size()) << path;
+    const server::Route& route = server::Service::routes()[index];
+    for (const auto& [method, operation] : item.items()) {
+      std::string upper = method;
+      for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      EXPECT_NE(route.methods.find(upper), std::string_view::npos) << method << " " << path;
+      EXPECT_TRUE(operation.contains("responses") && !operation["responses"].empty()) << path;
+      EXPECT_TRUE(operation["operationId"].is_string()) << path;
+      for (const auto& [status, response] : operation["responses"].items())
+        EXPECT_TRUE(response.contains("description") || response.contains("$ref")) << path << " " << status;
+    }
+  }
+  for (const server::Route& route : server::Service::routes()) served.emplace(route.path);
+  EXPECT_EQ(documented, served);
+  std::vector<std::string> broken;
+  check_refs(doc, doc, broken);
+  EXPECT_TRUE(broken.empty()) << broken.front();
+  // The labels the model can answer are listed.
+  const auto labels = doc["components"]["schemas"]["Label"]["enum"].get<std::vector<std::string>>();
+  for (const std::string& label : classifier().labels())
+    EXPECT_NE(std::find(labels.begin(), labels.end(), label), labels.end()) << label;
+  EXPECT_NE(std::find(labels.begin(), labels.end(), "Uncertain"), labels.end());
+}
+
+TEST(Server, OpenApiPassesTheReferenceValidator) {
+  // openapi-spec-validator (Python), when installed, is the independent check of the document.
+  if (testing::run("python3 -c 'import openapi_spec_validator' 2>/dev/null").status != 0)
+    GTEST_SKIP() << "SKIPPED: the Python package openapi-spec-validator is not installed";
+  testing::TempDir dir;
+  auto c = shared_server().client();
+  const auto r = c.Get("/openapi.json");
+  ASSERT_TRUE(r);
+  std::ofstream(dir / "openapi.json") << r->body;
+  const auto check = testing::run("python3 -c 'import json,sys; from openapi_spec_validator import validate; "
+                                  "validate(json.load(open(sys.argv[1]))); print(\"valid\")' " + (dir / "openapi.json"));
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_NE(check.output.find("valid"), std::string::npos) << check.output;
+}
+
+TEST(Server, PagesComeFromTheEmbeddedAssets) {
+  auto c = shared_server().client();
+  for (const std::string path : {"/", "/docs", "/redoc"}) {
+    const auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    const server::Asset* asset = server::find_asset(path);
+    if (asset == nullptr) {
+      EXPECT_EQ(r->status, 404) << path;
+      continue;
+    }
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->get_header_value("Content-Type"), asset->content_type) << path;
+    EXPECT_EQ(r->body, asset->data) << path;
+  }
+  const auto missing = c.Get("/assets/no-such-file.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_TRUE(error_of(missing).starts_with("not found")) << missing->body;
+}
+
+// ---- classification ---------------------------------------------------------------------------------
+
+TEST(Server, OriginalClassifyLog) {
+  auto c = shared_server().client();
+  for (const std::string message : {"User User77 logged in.", "Email service experiencing issues with sending",
+                                    "a message with spaces & symbols + = ?"}) {
+    const auto r = c.Post("/classify_log/?log_message=" + httplib::detail::encode_query_param(message));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const ordered_json doc = ordered_json::parse(r->body);
+    ASSERT_EQ(doc.size(), 2u);
+    EXPECT_EQ(doc.begin().key(), "log_message");
+    EXPECT_EQ(doc["log_message"], message);
+    EXPECT_EQ(doc["predicted_label"], classifier().classify(message).label);
+  }
+  const auto missing = c.Post("/classify_log/");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(error_of(missing), "query parameter 'log_message' is required");
+}
+
+TEST(Server, ClassifyJsonMatchesTheClassifier) {
+  const auto records = example_records();
+  ordered_json logs = ordered_json::array();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    // Every other line without a source, to see null come back.
+    if (i % 2) {
+      logs.push_back({{"log_message", records[i].message}});
+    } else {
+      logs.push_back({{"log_message", records[i].message}, {"source", records[i].source}});
+    }
+  }
+  auto c = shared_server().client();
+  const auto r = c.Post("/v1/classify", ordered_json{{"logs", logs}, {"distribution", true}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const ordered_json doc = ordered_json::parse(r->body);
+  const ordered_json& results = doc["results"];
+  ASSERT_EQ(results.size(), records.size());
+  std::set<std::string> stages;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const ordered_json& res = results[i];
+    const std::string source = i % 2 ? "" : records[i].source;
+    const Prediction truth = classifier().classify(records[i].message, source);
+    SCOPED_TRACE(records[i].message);
+    std::vector<std::string> keys;
+    for (const auto& item : res.items()) keys.push_back(item.key());
+    std::vector<std::string> expected_keys = {"log_message", "source", "label", "stage", "rule", "confidence"};
+    if (truth.stage != Stage::rule) expected_keys.push_back("distribution");
+    EXPECT_EQ(keys, expected_keys);
+    EXPECT_EQ(res["log_message"], records[i].message);
+    if (i % 2) {
+      EXPECT_TRUE(res["source"].is_null());
+    } else {
+      EXPECT_EQ(res["source"], records[i].source);
+    }
+    EXPECT_EQ(res["label"], truth.label);
+    EXPECT_EQ(res["stage"], std::string(to_string(truth.stage)));
+    stages.insert(res["stage"].get<std::string>());
+    if (truth.rule.empty()) {
+      EXPECT_TRUE(res["rule"].is_null());
+    } else {
+      EXPECT_EQ(res["rule"], truth.rule);
+    }
+    EXPECT_NEAR(res["confidence"].get<double>(), truth.confidence, 1e-6);
+    if (truth.stage != Stage::rule) {
+      const ordered_json& d = res["distribution"];
+      ASSERT_EQ(d.size(), classifier().labels().size());
+      for (std::size_t k = 0; k < truth.probabilities.size(); ++k)
+        EXPECT_NEAR(d[classifier().labels()[k]].get<double>(), truth.probabilities[k], 1e-6);
+    }
+  }
+  EXPECT_EQ(stages.count("rule"), 1u);
+  EXPECT_EQ(stages.count("model"), 1u);
+}
+
+TEST(Server, ClassifyJsonSingleLineAndEmptyList) {
+  auto c = shared_server().client();
+  const std::string message = "Disk cleanup completed successfully.";
+  const auto r = c.Post("/v1/classify", json{{"logs", {{{"log_message", message}, {"source", nullptr}}}}}.dump(),
+                        "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json doc = json::parse(r->body);
+  ASSERT_EQ(doc["results"].size(), 1u);
+  EXPECT_EQ(doc["results"][0]["label"], classifier().classify(message).label);
+  EXPECT_FALSE(doc["results"][0].contains("distribution"));  // not asked for
+  const auto empty = c.Post("/v1/classify", R"({"logs": []})", "application/json");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 200);
+  EXPECT_EQ(json::parse(empty->body), json({{"results", json::array()}}));
+}
+
+TEST(Server, ClassifyCsvEqualsTheCliOutput) {
+  testing::TempDir dir;
+  const auto cli = testing::run(testing::cli() + " classify " + example_path() + " --explain -q -o " + (dir / "cli.csv"));
+  ASSERT_EQ(cli.status, 0) << cli.output;
+  const std::string expected = read_text(dir / "cli.csv");
+  auto c = shared_server().client();
+  const httplib::MultipartFormDataItems items = {{"file", read_text(example_path()), "example.csv", "text/csv"}};
+  const auto r = c.Post("/v1/classify/csv?explain=true", items);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(r->get_header_value("Content-Disposition"), "attachment; filename=\"example-classified.csv\"");
+  EXPECT_EQ(r->body, expected);
+}
+
+TEST(Server, ClassifyCsvBodyEqualsTheLibraryWriter) {
+  // Independent path: the classifier line by line into the library's CSV writer.
+  const std::string csv = read_text(example_path());
+  auto reader = RecordReader::from_string(csv, "example", ReadOptions{});
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{});
+  Record record;
+  while (reader->next(record)) writer->write(record, classifier().classify(record.message, record.source));
+  writer->commit();
+  auto c = shared_server().client();
+  const auto r = c.Post("/v1/classify/csv", csv, "text/csv");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, writer->str());
+  EXPECT_EQ(r->get_header_value("Content-Disposition"), "attachment; filename=\"logs-classified.csv\"");
+}
+
+TEST(Server, OriginalUploadCsvPreview) {
+  auto c = shared_server().client();
+  const auto r = c.Post("/upload_csv/", httplib::MultipartFormDataItems{{"file", read_text(example_path()), "example.csv", "text/csv"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const ordered_json doc = ordered_json::parse(r->body);
+  EXPECT_EQ(doc["message"], "CSV processed successfully");
+  const auto records = example_records();
+  ASSERT_EQ(doc["preview"].size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    const ordered_json& row = doc["preview"][i];
+    std::vector<std::string> keys;
+    for (const auto& item : row.items()) keys.push_back(item.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"timestamp", "source", "log_message", "predicted_label"}));
+    EXPECT_EQ(row["timestamp"], records[i].fields[0]);
+    EXPECT_EQ(row["log_message"], records[i].message);
+    EXPECT_EQ(row["predicted_label"], classifier().classify(records[i].message, records[i].source).label);
+  }
+  const auto no_column = c.Post("/upload_csv/", httplib::MultipartFormDataItems{{"file", "message,source\nhello,x\n", "a.csv", "text/csv"}});
+  ASSERT_TRUE(no_column);
+  EXPECT_EQ(no_column->status, 400);
+  EXPECT_EQ(no_column->body, R"({"error":"CSV must contain a 'log_message' column."})");
+  const auto no_file = c.Post("/upload_csv/", httplib::MultipartFormDataItems{{"other", "log_message\nx\n", "a.csv", "text/csv"}});
+  ASSERT_TRUE(no_file);
+  EXPECT_EQ(no_file->status, 400);
+  EXPECT_EQ(error_of(no_file), "multipart/form-data body has no 'file' field");
+}
+
+TEST(Server, NdjsonIsStreamedInOrderWithOtherFieldsKept) {
+  std::string body;
+  std::vector<std::string> messages;
+  for (int i = 0; i < 600; ++i) {
+    messages.push_back(i % 3 == 0 ? "User User" + std::to_string(i) + " logged out."
+                                  : "Job " + std::to_string(i) + " failed: connection refused by db-" + std::to_string(i % 7));
+    // "message" instead of "log_message" on some lines, extra fields on all.
+    const char* key = i % 5 == 0 ? "message" : "log_message";
+    body += json{{"id", i}, {key, messages.back()}, {"host", "web-" + std::to_string(i % 4)}}.dump() + "\n";
+  }
+  auto c = shared_server().client();
+  const auto r = c.Post("/v1/classify/ndjson?explain=true", body, "application/x-ndjson");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson");
+  EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
+  std::size_t line = 0;
+  for (std::size_t start = 0; start < r->body.size(); ++line) {
+    const std::size_t end = r->body.find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    const json doc = json::parse(r->body.substr(start, end - start));
+    start = end + 1;
+    ASSERT_LT(line, messages.size());
+    const Prediction truth = classifier().classify(messages[line]);
+    EXPECT_EQ(doc["id"], line);
+    EXPECT_EQ(doc["host"], "web-" + std::to_string(line % 4));
+    EXPECT_EQ(doc["predicted_label"], truth.label);
+    EXPECT_EQ(doc["stage"], std::string(to_string(truth.stage)));
+    EXPECT_NEAR(doc["confidence"].get<double>(), truth.confidence, 1e-4);
+  }
+  EXPECT_EQ(line, messages.size());
+}
+
+TEST(Server, NdjsonRequestSentChunked) {
+  auto c = shared_server().client();
+  const std::vector<std::string> parts = {R"({"log_message": "User Us)", R"(er5 logged in.", "source": "ModernHR"})" "\n",
+                                          R"({"log_message": "Backup completed successfully."})"};
+  const auto r = c.Post(
+      "/v1/classify/ndjson",
+      [&](std::size_t, httplib::DataSink& sink) {
+        for (const auto& p : parts) sink.write(p.data(), p.size());
+        sink.done();
+        return true;
+      },
+      "application/x-ndjson");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, R"({"log_message": "User User5 logged in.", "source": "ModernHR","predicted_label":")" +
+                         classifier().classify("User User5 logged in.", "ModernHR").label + "\"}\n" +
+                         R"({"log_message": "Backup completed successfully.","predicted_label":")" +
+                         classifier().classify("Backup completed successfully.").label + "\"}\n");
+}
+
+TEST(Server, NdjsonUploadedAsAFile) {
+  auto c = shared_server().client();
+  const std::string text = "{\"log_message\": \"Backup completed successfully.\"}\n";
+  const auto r = c.Post("/v1/classify/ndjson", httplib::MultipartFormDataItems{{"note", "ignored", "", ""},
+                                                                               {"file", text, "logs.ndjson", ""}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, R"({"log_message": "Backup completed successfully.","predicted_label":")" +
+                         classifier().classify("Backup completed successfully.").label + "\"}\n");
+}
+
+// ---- errors -----------------------------------------------------------------------------------------
+
+TEST(Server, MalformedInputIs400NamingTheLine) {
+  auto c = shared_server().client();
+  const auto bad_json = c.Post("/v1/classify", "{\"logs\": [\n  {\"log_message\": \"x\"},\n  oops\n]}", "application/json");
+  ASSERT_TRUE(bad_json);
+  EXPECT_EQ(bad_json->status, 400);
+  EXPECT_TRUE(error_of(bad_json).starts_with("invalid JSON in the request body at line 3, column ")) << bad_json->body;
+
+  const auto wrong_type = c.Post("/v1/classify", R"({"logs": [{"log_message": "a"}, {"log_message": 7}]})", "application/json");
+  ASSERT_TRUE(wrong_type);
+  EXPECT_EQ(wrong_type->status, 400);
+  EXPECT_EQ(error_of(wrong_type), "logs[1]: field 'log_message' must be a string");
+
+  const auto bad_csv = c.Post("/v1/classify/csv", "log_message,source\nfine,a\n\"unterminated,b\n", "text/csv");
+  ASSERT_TRUE(bad_csv);
+  EXPECT_EQ(bad_csv->status, 400);
+  EXPECT_EQ(error_of(bad_csv), "body:3: unterminated quoted field");
+
+  const auto bad_ndjson = c.Post("/v1/classify/ndjson", "{\"log_message\": \"a\"}\n{\"log_message\": 3}\n", "application/x-ndjson");
+  ASSERT_TRUE(bad_ndjson);
+  EXPECT_EQ(bad_ndjson->status, 400);
+  EXPECT_EQ(error_of(bad_ndjson), "line 2: the object needs a string field 'log_message' (or 'message')");
+
+  const auto bad_flag = c.Post("/v1/classify/csv?explain=maybe", "log_message\nx\n", "text/csv");
+  ASSERT_TRUE(bad_flag);
+  EXPECT_EQ(bad_flag->status, 400);
+}
+
+TEST(Server, UnknownPathsAre404AndWrongMethods405) {
+  auto c = shared_server().client();
+  const auto missing = c.Get("/v2/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(error_of(missing), "not found: /v2/nothing");
+  const auto get_post_route = c.Get("/v1/classify");
+  ASSERT_TRUE(get_post_route);
+  EXPECT_EQ(get_post_route->status, 405);
+  EXPECT_EQ(get_post_route->get_header_value("Allow"), "POST");
+  EXPECT_EQ(error_of(get_post_route), "method GET is not allowed on /v1/classify");
+  const auto post_health = c.Post("/health", "x", "text/plain");
+  ASSERT_TRUE(post_health);
+  EXPECT_EQ(post_health->status, 405);
+  EXPECT_EQ(post_health->get_header_value("Allow"), "GET, HEAD");
+  const auto del = c.Delete("/v1/model");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 405);
+}
+
+TEST(Server, LimitsAre413) {
+  ServeOptions options;
+  options.max_body = 1000;
+  options.max_lines = 3;
+  Running server(options);
+  auto c = server.client();
+  const auto big = c.Post("/v1/classify", std::string(1001, ' '), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(error_of(big), "request body larger than 1000 bytes");
+  // A chunked body has no declared length: it is counted as it arrives.
+  const auto chunked = c.Post(
+      "/v1/classify/csv",
+      [](std::size_t, httplib::DataSink& sink) {
+        const std::string piece(100, 'x');
+        for (int i = 0; i < 20; ++i) sink.write(piece.data(), piece.size());
+        sink.done();
+        return true;
+      },
+      "text/csv");
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->status, 413);
+  const auto chunked_ndjson = c.Post(
+      "/v1/classify/ndjson",
+      [](std::size_t, httplib::DataSink& sink) {
+        const std::string piece = "{\"log_message\": \"a message of about fifty bytes\"}\n";
+        for (int i = 0; i < 40; ++i) sink.write(piece.data(), piece.size());
+        sink.done();
+        return true;
+      },
+      "application/x-ndjson");
+  ASSERT_TRUE(chunked_ndjson);
+  EXPECT_EQ(chunked_ndjson->status, 413);
+  const auto upload = c.Post("/upload_csv/", httplib::MultipartFormDataItems{{"file", "log_message\n" + std::string(1200, 'y'), "a.csv", ""}});
+  ASSERT_TRUE(upload);
+  EXPECT_EQ(upload->status, 413);
+  const auto lines = c.Post("/v1/classify", R"({"logs": [{"log_message": "a"}, {"log_message": "b"}, {"log_message": "c"}, {"log_message": "d"}]})", "application/json");
+  ASSERT_TRUE(lines);
+  EXPECT_EQ(lines->status, 413);
+  EXPECT_EQ(error_of(lines), "too many logs in one request: 4 (the limit is 3)");
+  // The server still answers on a new connection.
+  const auto ok = c.Get("/health");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+// ---- API key, CORS ----------------------------------------------------------------------------------
+
+TEST(Server, ApiKeyIsRequiredEverywhereButHealth) {
+  ServeOptions options;
+  options.api_key = "s3cret-key";
+  Running server(options);
+  auto c = server.client();
+  for (const std::string path : {"/v1/model", "/metrics", "/openapi.json", "/"}) {
+    const auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 401) << path;
+    EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer") << path;
+    EXPECT_TRUE(error_of(r).starts_with("missing or invalid API key")) << path;
+  }
+  const auto no_key_post = c.Post("/v1/classify", R"({"logs": []})", "application/json");
+  ASSERT_TRUE(no_key_post);
+  EXPECT_EQ(no_key_post->status, 401);
+  for (const std::string wrong : {"Bearer s3cret-kez", "Bearer s3cret-key2", "Bearer s3cret", "Basic s3cret-key", "s3cret-key"}) {
+    const auto r = c.Get("/v1/model", {{"Authorization", wrong}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << wrong;
+  }
+  const auto health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  const auto good = c.Get("/v1/model", {{"Authorization", "Bearer s3cret-key"}});
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->status, 200);
+  const auto good_post = c.Post("/v1/classify", {{"Authorization", "Bearer s3cret-key"}}, R"({"logs": []})", "application/json");
+  ASSERT_TRUE(good_post);
+  EXPECT_EQ(good_post->status, 200);
+  // The document says the key is needed.
+  const auto doc = json::parse(c.Get("/openapi.json", {{"Authorization", "Bearer s3cret-key"}})->body);
+  EXPECT_EQ(doc["security"], json::parse(R"([{"bearerAuth": []}])"));
+}
+
+TEST(Server, CorsHeadersOnlyForConfiguredOrigins) {
+  {
+    auto c = shared_server().client();
+    const auto r = c.Get("/health", {{"Origin", "https://ui.example"}});
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
+  }
+  ServeOptions options;
+  options.cors_origins = {"https://ui.example"};
+  Running server(options);
+  auto c = server.client();
+  const auto allowed = c.Get("/health", {{"Origin", "https://ui.example"}});
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->get_header_value("Access-Control-Allow-Origin"), "https://ui.example");
+  EXPECT_EQ(allowed->get_header_value("Vary"), "Origin");
+  const auto other = c.Get("/health", {{"Origin", "https://evil.example"}});
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->has_header("Access-Control-Allow-Origin"));
+  const auto error = c.Post("/v1/classify", {{"Origin", "https://ui.example"}}, "{", "application/json");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->status, 400);
+  EXPECT_EQ(error->get_header_value("Access-Control-Allow-Origin"), "https://ui.example");
+  const auto preflight = c.Options("/v1/classify", {{"Origin", "https://ui.example"},
+                                                    {"Access-Control-Request-Method", "POST"},
+                                                    {"Access-Control-Request-Headers", "content-type"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Origin"), "https://ui.example");
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Methods"), "POST");
+  EXPECT_NE(preflight->get_header_value("Access-Control-Allow-Headers").find("Content-Type"), std::string::npos);
+}
+
+// ---- metrics ----------------------------------------------------------------------------------------
+
+// The value of the series `name` (with its labels) in a Prometheus text, 0 when absent.
+double series(const std::string& text, const std::string& name) {
+  const std::size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return 0;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(Server, MetricsCount) {
+  Running server;
+  auto c = server.client();
+  const auto before = c.Get("/metrics");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.Post("/classify_log/?log_message=User%20User1%20logged%20in."));
+  ASSERT_TRUE(c.Post("/v1/classify", "not json", "application/json"));
+  ASSERT_TRUE(c.Get("/nowhere"));
+  const std::string text = c.Get("/metrics")->body;
+  EXPECT_EQ(series(text, R"(logclf_http_requests_total{path="/classify_log/",method="POST",status="200"})"), 3) << text;
+  EXPECT_EQ(series(text, R"(logclf_http_requests_total{path="/v1/classify",method="POST",status="400"})"), 1) << text;
+  EXPECT_EQ(series(text, R"(logclf_http_requests_total{path="other",method="GET",status="404"})"), 1) << text;
+  EXPECT_EQ(series(text, R"(logclf_http_requests_total{path="/metrics",method="GET",status="200"})"), 1) << text;
+  EXPECT_EQ(series(text, R"(logclf_http_request_duration_seconds_count{path="/classify_log/"})"), 3) << text;
+  EXPECT_EQ(series(text, R"(logclf_http_request_duration_seconds_bucket{path="/classify_log/",le="+Inf"})"), 3) << text;
+  EXPECT_GT(series(text, R"(logclf_http_request_duration_seconds_sum{path="/classify_log/"})"), 0) << text;
+  EXPECT_EQ(series(text, R"(logclf_http_errors_total{path="/v1/classify"})"), 1) << text;
+  EXPECT_EQ(series(text, R"(logclf_lines_total{label="User Action"})"), 3) << text;
+  EXPECT_EQ(series(text, R"(logclf_lines_by_stage_total{stage="rule"})"), 3) << text;
+}
+
+// ---- stopping ---------------------------------------------------------------------------------------
+
+TEST(Server, StopFinishesTheRequestInFlight) {
+  auto server = std::make_unique<Running>();
+  std::promise<void> half_sent;
+  std::thread client([&] {
+    auto c = server->client();
+    // One connection for both requests: the first makes sure the server has accepted it (a connection
+    // still in the kernel's queue when the server stops is refused, as with any server).
+    c.set_keep_alive(true);
+    const auto health = c.Get("/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+    std::promise<void>* signal = &half_sent;
+    const auto r = c.Post(
+        "/v1/classify/ndjson",
+        [&](std::size_t, httplib::DataSink& sink) {
+          const std::string first = "{\"log_message\": \"User User1 logged in.\"}\n";
+          sink.write(first.data(), first.size());
+          signal->set_value();
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          const std::string second = "{\"log_message\": \"User User2 logged out.\"}\n";
+          sink.write(second.data(), second.size());
+          sink.done();
+          return true;
+        },
+        "application/x-ndjson");
+    ASSERT_TRUE(r) << httplib::to_string(r.error());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(std::count(r->body.begin(), r->body.end(), '\n'), 2) << r->body;
+    EXPECT_NE(r->body.find("\"predicted_label\":\"User Action\""), std::string::npos) << r->body;
+    EXPECT_EQ(r->get_header_value("Connection"), "close");  // no further requests on this connection
+  });
+  half_sent.get_future().wait();
+  server->server().stop();
+  server->join();  // run() returns once the request is answered
+  client.join();
+  httplib::Client late("127.0.0.1", server->port());
+  late.set_connection_timeout(2);
+  EXPECT_FALSE(late.Get("/health"));  // no longer accepting
+}
+
+}  // namespace
+}  // namespace logclf
