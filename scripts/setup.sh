@@ -9,7 +9,11 @@ pkgs=(
   libutf8proc-dev libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev fonts-dejavu-core
+  chromium
 )
+# npm builds the web pages of `logclf serve`. Debian's npm conflicts with Node.js's own nodejs package
+# (which ships npm), so it is installed only when no npm command exists.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
