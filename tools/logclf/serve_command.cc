@@ -23,6 +23,7 @@ namespace {
 struct ServeArgs {
   std::string model_dir;
   std::string encoder_dir;
+  std::string encoder_kind;
   std::string batching = "auto";
   double batch_wait_ms = 2.0;
   ServeOptions options;
@@ -41,7 +42,11 @@ int run_serve(const ServeArgs& a) {
 
   EncoderOptions encoder;
   encoder.dir = a.encoder_dir;
+  encoder.kind = a.encoder_kind;
   const Classifier classifier = a.model_dir.empty() ? Classifier::load_default() : Classifier::load(a.model_dir, encoder);
+  if (!encoder.kind.empty() && encoder.kind != classifier.encoder_kind())
+    throw Error("the built-in model uses the " + std::string(classifier.encoder_kind()) + " encoder; for " +
+                encoder.kind + " train a model with 'logclf train --encoder " + encoder.kind + "' and pass it with -m");
   ServeOptions options = a.options;
   options.batching = a.batching == "on" ? MicroBatching::always : a.batching == "off" ? MicroBatching::never
                                                                                       : MicroBatching::automatic;
@@ -93,6 +98,8 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--encoder-dir", args->encoder_dir,
                   "directory of the E5 weights for a model on the E5 encoder (default: $LOGCLF_E5_DIR, then the "
                   "Hugging Face cache)");
+  cmd->add_option("--encoder", args->encoder_kind, "require the model's encoder to be this one")
+      ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
   cmd->add_option("--host", args->options.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", args->options.port, "port to listen on; 0 picks a free one")
       ->capture_default_str()->check(CLI::Range(0, 65535));
