@@ -22,6 +22,7 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+using namespace std::string_literals;
 
 // ---- MicroBatcher ---------------------------------------------------------------------------------
 
@@ -286,6 +287,67 @@ TEST(ServerService, AStreamStopsWhenTheClientIsGone) {
   int writes = 0;
   EXPECT_FALSE(res.stream([&](std::string_view) { return ++writes < 1; }));
   EXPECT_EQ(writes, 1);
+}
+
+TEST(ServerService, JsonFieldsNotUsedAreIgnoredAndNestingIsBounded) {
+  const Classifier classifier = Classifier::load_default();
+  Service service(classifier, ServeOptions{});
+  const Response extra = service.handle(post(
+      "/v1/classify", R"({"other": [1, {"a": [2]}], "logs": [{"log_message": "Backup completed successfully.",
+                          "tags": {"env": ["prod"]}, "source": "db"}], "trace": "x"})"));
+  ASSERT_EQ(extra.status, 200) << extra.body;
+  const json doc = json::parse(extra.body);
+  EXPECT_EQ(doc["results"][0]["label"], classifier.classify("Backup completed successfully.", "db").label);
+  EXPECT_EQ(doc["results"][0]["source"], "db");
+
+  const std::string deep = std::string(40, '[') + std::string(40, ']');
+  const Response nested = service.handle(post("/v1/classify", R"({"logs": [], "junk": )" + deep + "}"));
+  EXPECT_EQ(nested.status, 400);
+  EXPECT_EQ(json::parse(nested.body)["error"], "JSON in the request body nested deeper than 32 levels");
+
+  const Response array_entry = service.handle(post("/v1/classify", R"({"logs": [{"log_message": "a"}, [1, 2]]})"));
+  EXPECT_EQ(array_entry.status, 400);
+  EXPECT_EQ(json::parse(array_entry.body)["error"], "logs[1] must be an object");
+
+  const Response message_object = service.handle(post("/v1/classify", R"({"logs": [{"log_message": {"a": 1}}]})"));
+  EXPECT_EQ(message_object.status, 400);
+  EXPECT_EQ(json::parse(message_object.body)["error"], "logs[0]: field 'log_message' must be a string");
+
+  const Response ndjson = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\"}\n{\"x\": " + deep + "}\n"));
+  EXPECT_EQ(ndjson.status, 400);
+  EXPECT_EQ(json::parse(ndjson.body)["error"], "line 2: JSON nested deeper than 32 levels");
+  const Response ndjson_array = service.handle(post("/v1/classify/ndjson", "[1]\n"));
+  EXPECT_EQ(json::parse(ndjson_array.body)["error"], "line 1: expected a JSON object");
+  const Response ndjson_source = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\", \"source\": [1]}\n"));
+  EXPECT_EQ(json::parse(ndjson_source.body)["error"], "line 1: field 'source' must be a string");
+}
+
+TEST(ServerService, ErrorsQuotingInvalidUtf8StayValidJson) {
+  Service service(Classifier::load_default(), ServeOptions{});
+  const Response res = service.handle(post("/v1/classify", "{\"logs\": [\"\xff\xfe\"]}"));
+  EXPECT_EQ(res.status, 400);
+  EXPECT_TRUE(json::parse(res.body)["error"].is_string()) << res.body;
+}
+
+TEST(ServerService, ANulByteIsNotTheEndOfTheJson) {
+  // nlohmann's parser would stop at the NUL and accept the line, whose text then is not JSON.
+  Service service(Classifier::load_default(), ServeOptions{});
+  const Response ndjson = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\"}\t\0{\"x\": 1}\n"s));
+  EXPECT_EQ(ndjson.status, 400);
+  EXPECT_EQ(json::parse(ndjson.body)["error"], "line 1, column 22: invalid JSON: NUL byte");
+  const Response classify = service.handle(post("/v1/classify", "{\"logs\": []}\n\0 trailing"s));
+  EXPECT_EQ(classify.status, 400);
+  EXPECT_EQ(json::parse(classify.body)["error"], "invalid JSON in the request body at line 2, column 1: NUL byte");
+}
+
+TEST(ServerService, NumbersTooLargeAre400) {
+  Service service(Classifier::load_default(), ServeOptions{});
+  const Response classify = service.handle(post("/v1/classify", R"({"logs": [], "n": 9E999})"));
+  EXPECT_EQ(classify.status, 400);
+  EXPECT_EQ(json::parse(classify.body)["error"], "invalid JSON in the request body: number overflow parsing '9E999'");
+  const Response ndjson = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\", \"n\": 1e400}\n"));
+  EXPECT_EQ(ndjson.status, 400);
+  EXPECT_EQ(json::parse(ndjson.body)["error"], "line 1: invalid JSON: number overflow parsing '1e400'");
 }
 
 TEST(ServerService, BodiesOverTheLimitAre413) {

@@ -41,6 +41,12 @@ thread_local bool stream_failed = false;
 // connections (the library's default is 5).
 constexpr std::size_t kKeepAliveRequests = 100000;
 constexpr std::size_t kMaxFormParts = 16;
+// After the service has refused a body (too large, a bad line), up to this much of the rest is read and
+// dropped before the answer is sent. A client that writes its whole body before reading (most do) would
+// otherwise find the connection reset, its receive buffer and the answer in it discarded, when the server
+// closes with unread data (the "lingering close" of other servers). Bounded, so a refused endless body costs
+// little.
+constexpr std::size_t kDrainBytes = std::size_t{1} << 20;
 
 server::Request convert(const httplib::Request& in) {
   server::Request out;
@@ -190,14 +196,18 @@ struct HttpServer::Impl {
     server::Request req = convert(hreq);
     bool complete = true;
     std::size_t received = 0;
-    auto fits = [&](std::size_t n) { return (received += n) <= options.max_body; };
+    bool over = false;         // more than max_body bytes arrived
+    bool too_many = false;     // more than kMaxFormParts parts arrived
+    bool refused = false;      // the rest of the body is drained, not used
+    std::size_t drained = 0;
+    auto drain = [&](std::size_t n) { return (drained += n) <= kDrainBytes; };
     std::optional<server::Response> refusal;
     if (streams) {
       req.read_body = [&](const server::ChunkSink& sink) {
-        bool stopped = false;
         auto pass = [&](const char* data, std::size_t n) {
-          stopped = !sink(std::string_view(data, n));
-          return !stopped;
+          if (refused) return drain(n);
+          refused = !sink(std::string_view(data, n));
+          return true;
         };
         bool ok;
         if (hreq.is_multipart_form_data()) {
@@ -212,42 +222,55 @@ struct HttpServer::Impl {
         } else {
           ok = reader(pass);
         }
+        if (refused) {
+          complete = false;
+          return server::BodyRead::stopped;
+        }
         if (ok) return server::BodyRead::complete;
         complete = false;
-        return stopped ? server::BodyRead::stopped
-                       : hres.status == 413 ? server::BodyRead::too_large : server::BodyRead::failed;
+        return hres.status == 413 ? server::BodyRead::too_large : server::BodyRead::failed;
       };
     } else {
+      auto fits = [&](std::size_t n) {
+        if (!over && (received += n) > options.max_body) over = refused = true;
+        return !over;
+      };
       bool ok;
       if (hreq.is_multipart_form_data()) {
         req.multipart = true;
         ok = reader(
             [&](const httplib::MultipartFormData& part) {
+              if (refused) return true;
+              if (req.files.size() == kMaxFormParts) {
+                too_many = refused = true;
+                return true;
+              }
               req.files.push_back({part.name, part.filename, part.content_type, {}});
-              return req.files.size() <= kMaxFormParts;
+              return true;
             },
             [&](const char* data, std::size_t n) {
-              if (!fits(n) || req.files.empty()) return false;
+              if (refused || !fits(n)) return drain(n);
+              if (req.files.empty()) return false;
               req.files.back().content.append(data, n);
               return true;
             });
       } else {
         ok = reader([&](const char* data, std::size_t n) {
-          if (!fits(n)) return false;
+          if (refused || !fits(n)) return drain(n);
           req.body.append(data, n);
           return true;
         });
       }
-      if (!ok) {
+      if (over || hres.status == 413) {
+        refusal = server::Service::error(413, library_error(413, options.max_body));
+      } else if (too_many) {
+        refusal = server::Service::error(413, "more than " + std::to_string(kMaxFormParts) + " multipart/form-data parts");
+      } else if (!ok) {
+        refusal = server::Service::error(400, req.multipart ? "malformed multipart/form-data body"
+                                                            : "the request body could not be read completely");
+      }
+      if (refusal) {
         complete = false;
-        if (received > options.max_body || hres.status == 413) {
-          refusal = server::Service::error(413, library_error(413, options.max_body));
-        } else if (req.files.size() > kMaxFormParts) {
-          refusal = server::Service::error(413, "more than " + std::to_string(kMaxFormParts) + " multipart/form-data parts");
-        } else {
-          refusal = server::Service::error(400, req.multipart ? "malformed multipart/form-data body"
-                                                              : "the request body could not be read completely");
-        }
         service.add_cors_headers(hreq.get_header_value("Origin"), *refusal);
       }
     }

@@ -42,6 +42,23 @@ enum RouteId : std::size_t {
 constexpr std::size_t kChunkLines = 256;
 // Rows of the original /upload_csv/ answer.
 constexpr std::size_t kPreviewRows = 5;
+// nlohmann's parser has no nesting limit and keeps every value it reads, so 64 MiB of "[[[[" or of one
+// huge array would take gigabytes. The service parses with a callback that refuses deeper nesting than
+// this and drops, as they are read, the fields it does not use.
+constexpr int kMaxDepth = 32;
+using Event = json::parse_event_t;
+
+bool starts_container(Event e) { return e == Event::object_start || e == Event::array_start; }
+
+// nlohmann's parser takes a NUL byte for the end of its input and ignores what follows; JSON text has no
+// raw NUL, so one is refused before parsing. Returns "line L, column C" of the first, or empty.
+std::string find_nul(std::string_view text) {
+  const std::size_t at = text.find('\0');
+  if (at == text.npos) return {};
+  const std::size_t line_start = text.rfind('\n', at) + 1;  // npos + 1 == 0
+  return "line " + std::to_string(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1) +
+         ", column " + std::to_string(at - line_start + 1);
+}
 
 // ASCII only, as header names and URL schemes are; no locale lookup per character (header lookups are on
 // every request).
@@ -73,12 +90,20 @@ bool allows(std::string_view methods, std::string_view method) {
   return false;
 }
 
-// "invalid JSON in WHAT at line 1, column 9: syntax error while parsing ..." from nlohmann's message,
-// "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ...".
-std::string describe(const json::parse_error& e, std::string_view what) {
+// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
+std::string_view without_prefix(const json::exception& e) {
   std::string_view text = e.what();
-  if (const auto at = text.find("at line "); at != text.npos) text.remove_prefix(at);
-  return "invalid JSON in " + std::string(what) + " " + std::string(text);
+  if (text.starts_with('[')) text.remove_prefix(std::min(text.size(), text.find("] ") + 2));
+  return text;
+}
+
+// "invalid JSON in WHAT at line 1, column 9: syntax error while parsing ..." from a parse error,
+// "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ...", or
+// "invalid JSON in WHAT: number overflow parsing '1E400'" from the out_of_range error of a number.
+std::string describe(const json::exception& e, std::string_view what) {
+  std::string_view text = without_prefix(e);
+  if (const auto at = text.find("at line "); at != text.npos) return "invalid JSON in " + std::string(what) + " " + std::string(text.substr(at));
+  return "invalid JSON in " + std::string(what) + ": " + std::string(text);
 }
 
 // Float probabilities as the shortest decimal that reads back as the same float, so that 0.97f is
@@ -134,13 +159,29 @@ struct NdjsonLine {
 
 NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line) {
   const std::string where = "line " + std::to_string(line);
+  std::string key;  // the current top-level key
+  const json::parser_callback_t keep_used = [&](int depth, Event event, json& parsed) {
+    if (depth > kMaxDepth) throw HttpError{400, where + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels"};
+    if (depth == 0 && event == Event::array_start) throw HttpError{400, where + ": expected a JSON object"};
+    if (depth == 1 && event == Event::key) {
+      key = parsed.get<std::string>();
+      return key == "log_message" || key == "message" || key == "source";
+    }
+    if (depth == 1 && starts_container(event) && (key == "log_message" || key == "message" || key == "source"))
+      throw HttpError{400, where + ": field '" + key + "' must be a string"};
+    return depth == 0 || !starts_container(event);
+  };
+  if (const std::string nul = find_nul(text); !nul.empty())
+    throw HttpError{400, where + ", column " + nul.substr(nul.find("column ") + 7) + ": invalid JSON: NUL byte"};
   json doc;
   try {
-    doc = json::parse(text);
+    doc = json::parse(text, keep_used);
   } catch (const json::parse_error& e) {
-    std::string_view detail = e.what();
+    std::string_view detail = without_prefix(e);
     if (const auto colon = detail.find(": ", detail.find("column ")); colon != detail.npos) detail.remove_prefix(colon + 2);
     throw HttpError{400, where + ", column " + std::to_string(e.byte) + ": invalid JSON: " + std::string(detail)};
+  } catch (const json::exception& e) {
+    throw HttpError{400, where + ": invalid JSON: " + std::string(without_prefix(e))};
   }
   if (!doc.is_object()) throw HttpError{400, where + ": expected a JSON object"};
   auto message = doc.find("log_message");
@@ -363,10 +404,32 @@ struct Service::Impl {
 
   // ---- POST /v1/classify --------------------------------------------------------------------------
   Response classify(const Request& request) {
+    std::string key;          // the current top-level key
+    std::size_t entries = 0;  // elements of "logs" read so far
+    const json::parser_callback_t keep_used = [&](int depth, Event event, json& parsed) {
+      if (depth > kMaxDepth)
+        throw HttpError{400, "JSON in the request body nested deeper than " + std::to_string(kMaxDepth) + " levels"};
+      if (depth == 0 && event == Event::array_start)
+        throw HttpError{400, "the request body must be a JSON object with a 'logs' array"};
+      if (depth == 1 && event == Event::key) {
+        key = parsed.get<std::string>();
+        return key == "logs" || key == "distribution";
+      }
+      if (key == "distribution" && depth == 1 && starts_container(event))
+        throw HttpError{400, "field 'distribution' must be true or false"};
+      if (key != "logs") return depth == 0 || !starts_container(event);
+      if (depth == 2 && event == Event::array_start) throw HttpError{400, "logs[" + std::to_string(entries) + "] must be an object"};
+      if (depth == 2 && (event == Event::value || event == Event::object_end) && ++entries > options.max_lines)
+        throw HttpError{413, "too many logs in one request (the limit is " + std::to_string(options.max_lines) + ")"};
+      if (depth == 3 && event == Event::key) return parsed == "log_message" || parsed == "source";
+      return depth < 3 || !starts_container(event);
+    };
+    if (const std::string nul = find_nul(request.body); !nul.empty())
+      throw HttpError{400, "invalid JSON in the request body at " + nul + ": NUL byte"};
     json doc;
     try {
-      doc = json::parse(request.body);
-    } catch (const json::parse_error& e) {
+      doc = json::parse(request.body, keep_used);
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
       throw HttpError{400, describe(e, "the request body")};
     }
     if (!doc.is_object()) throw HttpError{400, "the request body must be a JSON object with a 'logs' array"};
@@ -377,9 +440,6 @@ struct Service::Impl {
       if (!d->is_boolean()) throw HttpError{400, "field 'distribution' must be true or false"};
       distribution = d->get<bool>();
     }
-    if (logs->size() > options.max_lines)
-      throw HttpError{413, "too many logs in one request: " + std::to_string(logs->size()) + " (the limit is " +
-                               std::to_string(options.max_lines) + ")"};
     std::vector<LogLine> lines;
     std::vector<const json*> sources;
     lines.reserve(logs->size());
