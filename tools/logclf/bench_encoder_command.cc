@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -221,6 +222,7 @@ int run_bench_encoder(const BenchArgs& a) {
   fmt::print("model:     loaded in {:.0f} ms ({:.0f} ms of CPU); RSS {:.0f} MB after loading\n", load_seconds * 1e3,
              load_cpu * 1e3, rss_loaded);
 
+  std::fflush(stdout);  // the runs take minutes: show the setup at once, also when piped
   std::vector<float> out(a.batch * static_cast<std::size_t>(config.hidden_size));
   // Warm-up on the longest batch: the activations grow to their largest size once, before timing.
   model->embed(batches.back(), out.data(), true);
@@ -236,6 +238,7 @@ int run_bench_encoder(const BenchArgs& a) {
                "({:.1f} GFLOP per CPU-second)\n",
                run, seconds, ids.size() / seconds, tokens / seconds, total_flops / seconds / 1e9, cpu,
                total_flops / cpu / 1e9);
+    std::fflush(stdout);
   }
   if (a.runs > 1) {
     const auto [low, high] = std::minmax_element(rates.begin(), rates.end());

@@ -10,8 +10,9 @@ namespace logclf::encoder::e5 {
 
 namespace {
 
-// Row blocks of A: a block (kGemmRowBlock × kGemmDepthBlock floats) stays in L2 while the panels of B pass
-// by, each panel slice (kGemmDepthBlock × kPanelCols floats) in L1 while it meets every tile of the block.
+// Row blocks of A: the block's rows (kGemmRowBlock × kGemmDepthBlock floats) stay in L2 while the panels
+// of B pass by, each panel slice (kGemmDepthBlock × kPanelCols floats) in L1 while it meets every tile of
+// the block.
 constexpr int kGemmRowBlock = 96;
 constexpr int kGemmDepthBlock = 384;
 static_assert(kGemmRowBlock % kTileRows == 0);
@@ -21,16 +22,15 @@ static_assert(kGemmRowBlock % kTileRows == 0);
 void epilogue_row_portable(float* c, int n, const float* bias, bool gelu, const float* residual);
 
 // Half a panel at a time: 6 × 8 accumulators fit the 16 registers of baseline x86-64 (SSE2).
-void tile_portable(int kc, const float* a, const float* b, float* c, std::size_t ldc, bool accumulate,
+void tile_portable(int kc, const float* const* a, const float* b, float* c, std::size_t ldc, bool accumulate,
                    const detail::TileEpilogue* epilogue) {
   constexpr int kHalf = kPanelCols / 2;
   for (int half = 0; half < 2; ++half) {
     float acc[kTileRows][kHalf] = {};
-    const float* ak = a;
     const float* bk = b + half * kHalf;
-    for (int k = 0; k < kc; ++k, ak += kTileRows, bk += kPanelCols)
+    for (int k = 0; k < kc; ++k, bk += kPanelCols)
       for (int r = 0; r < kTileRows; ++r)
-        for (int j = 0; j < kHalf; ++j) acc[r][j] += ak[r] * bk[j];
+        for (int j = 0; j < kHalf; ++j) acc[r][j] += a[r][k] * bk[j];
     float* ch = c + half * kHalf;
     for (int r = 0; r < kTileRows; ++r)
       for (int j = 0; j < kHalf; ++j) ch[r * ldc + j] = accumulate ? ch[r * ldc + j] + acc[r][j] : acc[r][j];
@@ -86,24 +86,6 @@ const detail::IsaKernels& kernels_for(Isa isa) {
   return kPortable;
 }
 
-// Packs rows [0, rows) × columns [k0, k0 + kc) of A into row tiles of kTileRows (zero past `rows`): tile t
-// holds, for each k, the values of its rows at k.
-void pack_a(const float* a, std::size_t lda, int rows, int k0, int kc, float* dst) {
-  for (int t = 0; t < rows; t += kTileRows) {
-    const int valid = std::min(kTileRows, rows - t);
-    for (int r = 0; r < kTileRows; ++r) {
-      float* out = dst + r;
-      if (r < valid) {
-        const float* in = a + static_cast<std::size_t>(t + r) * lda + k0;
-        for (int k = 0; k < kc; ++k) out[k * kTileRows] = in[k];
-      } else {
-        for (int k = 0; k < kc; ++k) out[k * kTileRows] = 0.0f;
-      }
-    }
-    dst += static_cast<std::size_t>(kTileRows) * kc;
-  }
-}
-
 struct RowEpilogue {
   const float* bias;
   bool gelu;
@@ -112,24 +94,35 @@ struct RowEpilogue {
   bool any() const { return bias != nullptr || gelu || residual != nullptr; }
 };
 
-// C (rows × b.n(), row stride ldc) = (or +=, when accumulate) packed A (row tiles of depth kc) · rows
-// [k0, k0 + kc) of B, then the row epilogue when given: in the micro-kernel's registers for whole tiles,
-// on the copied values for the partial tiles at the edges, which go through `tmp`.
-void multiply(const detail::IsaKernels& kernels, const float* ap, int rows, int kc, const PackedMatrix& b, int k0,
-              float* c, std::size_t ldc, bool accumulate, const RowEpilogue* epilogue, float* tmp) {
+// Scratch for multiply: a tile of C for the partial tiles at the edges, and kc zeros standing in for the
+// rows of A past the last.
+struct TileScratch {
+  float* tile;
+  const float* zeros;
+};
+
+// C (rows × b.n(), row stride ldc) = (or +=, when accumulate) columns [k0, k0 + kc) of A (rows of stride
+// lda, read in place) · rows [k0, k0 + kc) of B, then the row epilogue when given: in the micro-kernel's
+// registers for whole tiles, on the copied values for the partial tiles at the edges.
+void multiply(const detail::IsaKernels& kernels, const float* a, std::size_t lda, int rows, int k0, int kc,
+              const PackedMatrix& b, float* c, std::size_t ldc, bool accumulate, const RowEpilogue* epilogue,
+              const TileScratch& scratch) {
   const int n = b.n();
+  float* tmp = scratch.tile;
   for (int p = 0; p < b.panels(); ++p) {
     const float* bp = b.panel(p) + static_cast<std::size_t>(k0) * kPanelCols;
     const int j0 = p * kPanelCols;
     const int cols = std::min(kPanelCols, n - j0);
     const float* bias = epilogue == nullptr || epilogue->bias == nullptr ? nullptr : epilogue->bias + j0;
     for (int i0 = 0; i0 < rows; i0 += kTileRows) {
-      const float* at = ap + static_cast<std::size_t>(i0) * kc;
+      const int valid = std::min(kTileRows, rows - i0);
+      const float* at[kTileRows];
+      for (int r = 0; r < kTileRows; ++r)
+        at[r] = r < valid ? a + static_cast<std::size_t>(i0 + r) * lda + k0 : scratch.zeros;
       float* ct = c + static_cast<std::size_t>(i0) * ldc + j0;
       const float* residual = epilogue == nullptr || epilogue->residual == nullptr
                                   ? nullptr
                                   : epilogue->residual + i0 * epilogue->residual_stride + j0;
-      const int valid = std::min(kTileRows, rows - i0);
       if (valid == kTileRows && cols == kPanelCols) {
         const detail::TileEpilogue tile_epilogue{bias, epilogue != nullptr && epilogue->gelu, residual,
                                                  epilogue == nullptr ? 0 : epilogue->residual_stride};
@@ -181,22 +174,38 @@ float* FloatBuffer::reserve(std::size_t n) {
   return p;
 }
 
-void PackedMatrix::pack_transposed(const float* w, std::size_t ldw, int n, int k) {
-  n_ = n;
-  k_ = k;
-  float* dst = data_.reserve(static_cast<std::size_t>(panels()) * k * kPanelCols);
-  for (int p = 0; p < panels(); ++p) {
+namespace {
+// Packs B = Wᵀ into `dst` where row(j) gives row j of W (k values), j < n.
+template <class Row>
+void pack_transposed_into(float* dst, int n, int k, Row row) {
+  const int panels = (n + kPanelCols - 1) / kPanelCols;
+  for (int p = 0; p < panels; ++p) {
     for (int j = 0; j < kPanelCols; ++j) {
       const int col = p * kPanelCols + j;
       float* out = dst + static_cast<std::size_t>(p) * k * kPanelCols + j;
       if (col < n) {
-        const float* row = w + static_cast<std::size_t>(col) * ldw;
-        for (int i = 0; i < k; ++i) out[i * kPanelCols] = row[i];
+        const float* w = row(col);
+        for (int i = 0; i < k; ++i) out[i * kPanelCols] = w[i];
       } else {
         for (int i = 0; i < k; ++i) out[i * kPanelCols] = 0.0f;
       }
     }
   }
+}
+}  // namespace
+
+void PackedMatrix::pack_transposed(const float* w, std::size_t ldw, int n, int k) {
+  n_ = n;
+  k_ = k;
+  pack_transposed_into(data_.reserve(static_cast<std::size_t>(panels()) * k * kPanelCols), n, k,
+                       [&](int j) { return w + static_cast<std::size_t>(j) * ldw; });
+}
+
+void PackedMatrix::pack_transposed(std::span<const float* const> rows, int k) {
+  n_ = static_cast<int>(rows.size());
+  k_ = k;
+  pack_transposed_into(data_.reserve(static_cast<std::size_t>(panels()) * k * kPanelCols), n_, k,
+                       [&](int j) { return rows[static_cast<std::size_t>(j)]; });
 }
 
 void PackedMatrix::pack(const float* b, std::size_t ldb, int k, int n) {
@@ -223,13 +232,22 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
   const int k = b.k();
   const int n = b.n();
-  const int blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
+  // Row blocks of at most kGemmRowBlock rows, as many as a multiple of the threads and at least two per
+  // thread, all of the same size but the last: with 96-row blocks a batch of short messages (640 rows: 7
+  // blocks) would leave one thread idle for a seventh of the time.
+  const int threads = compute.threads();
+  int blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
+  if (threads > 1) blocks = static_cast<int>(round_up(static_cast<std::size_t>(std::max(blocks, 2 * threads)),
+                                                      static_cast<std::size_t>(threads)));
+  const int block_rows = static_cast<int>(round_up(static_cast<std::size_t>((m + blocks - 1) / blocks), kTileRows));
+  blocks = (m + block_rows - 1) / block_rows;
   compute.pool().parallel_for(blocks, [&](int block, int thread) {
     Compute::Scratch& scratch = compute.scratch(thread);
-    const int i0 = block * kGemmRowBlock;
-    const int rows = std::min(kGemmRowBlock, m - i0);
-    float* ap = scratch.a.reserve(static_cast<std::size_t>(kGemmRowBlock) * kGemmDepthBlock);
-    float* tmp = scratch.tile.reserve(kTileRows * kPanelCols);
+    const int i0 = block * block_rows;
+    const int rows = std::min(block_rows, m - i0);
+    float* zeros = scratch.zeros.reserve(kGemmDepthBlock);
+    std::fill_n(zeros, kGemmDepthBlock, 0.0f);
+    const TileScratch tiles{scratch.tile.reserve(kTileRows * kPanelCols), zeros};
     float* cb = c + static_cast<std::size_t>(i0) * ldc;
     const RowEpilogue row_epilogue{epilogue.bias, epilogue.gelu,
                                    epilogue.residual == nullptr ? nullptr
@@ -237,10 +255,9 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
                                    epilogue.residual_stride};
     for (int k0 = 0; k0 < k || k0 == 0; k0 += kGemmDepthBlock) {
       const int kc = std::min(kGemmDepthBlock, k - k0);
-      pack_a(a + static_cast<std::size_t>(i0) * lda, lda, rows, k0, kc, ap);
       const bool last = k0 + kc >= k;
-      multiply(kernels, ap, rows, kc, b, k0, cb, ldc, k0 > 0, last && row_epilogue.any() ? &row_epilogue : nullptr,
-               tmp);
+      multiply(kernels, a + static_cast<std::size_t>(i0) * lda, lda, rows, k0, kc, b, cb, ldc, k0 > 0,
+               last && row_epilogue.any() ? &row_epilogue : nullptr, tiles);
     }
     if (epilogue.ln_gamma != nullptr)
       for (int r = 0; r < rows; ++r)
@@ -260,21 +277,19 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     const int h = task % heads;
     const int len = offsets[s + 1] - offsets[s];
     const float* rows = qkv + static_cast<std::size_t>(offsets[s]) * ldqkv + h * head_dim;
-    const std::size_t tiles_rows = round_up(static_cast<std::size_t>(len), kTileRows);
     const std::size_t width = round_up(static_cast<std::size_t>(len), kPanelCols);
-    float* tmp = scratch.tile.reserve(kTileRows * kPanelCols);
+    const std::size_t depth = std::max(static_cast<std::size_t>(len), static_cast<std::size_t>(head_dim));
+    float* zeros = scratch.zeros.reserve(depth);
+    std::fill_n(zeros, depth, 0.0f);
+    const TileScratch tiles{scratch.tile.reserve(kTileRows * kPanelCols), zeros};
     // Scores q·kᵀ for the whole sequence, then softmax, then times the values.
     scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim);
-    float* packed = scratch.a.reserve(tiles_rows * std::max<std::size_t>(width, head_dim));
-    pack_a(rows, ldqkv, len, 0, head_dim, packed);
-    float* scores = scratch.scores.reserve(tiles_rows * width);
-    multiply(kernels, packed, static_cast<int>(tiles_rows), head_dim, scratch.keys, 0, scores, width, false, nullptr,
-             tmp);
+    float* scores = scratch.scores.reserve(static_cast<std::size_t>(len) * width);
+    multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles);
     for (int r = 0; r < len; ++r) kernels.softmax(scores + r * width, len, scale);
     scratch.values.pack(rows + 2 * hidden, ldqkv, len, head_dim);
-    pack_a(scores, width, len, 0, len, packed);
-    multiply(kernels, packed, len, len, scratch.values, 0, ctx + static_cast<std::size_t>(offsets[s]) * ldctx + h * head_dim,
-             ldctx, false, nullptr, tmp);
+    multiply(kernels, scores, width, len, 0, len, scratch.values,
+             ctx + static_cast<std::size_t>(offsets[s]) * ldctx + h * head_dim, ldctx, false, nullptr, tiles);
   });
 }
 

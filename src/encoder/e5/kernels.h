@@ -52,6 +52,9 @@ class PackedMatrix {
   // B = Wᵀ where W has n rows of k values with row stride ldw: a Linear layer's weight (out × in) or the
   // keys of an attention head.
   void pack_transposed(const float* w, std::size_t ldw, int n, int k);
+  // B = Wᵀ where row j of W (k values) is rows[j]: a Linear layer split over several tensors (the queries',
+  // keys' and values' weights packed as one).
+  void pack_transposed(std::span<const float* const> rows, int k);
   // B from its own k rows of n values with row stride ldb: the values of an attention head.
   void pack(const float* b, std::size_t ldb, int k, int n);
 
@@ -86,7 +89,7 @@ class Compute {
   ThreadPool& pool() { return pool_; }
 
   struct Scratch {
-    FloatBuffer a, scores, tile;
+    FloatBuffer zeros, scores, tile;
     PackedMatrix keys, values;
   };
   Scratch& scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)]; }
@@ -130,9 +133,9 @@ struct TileEpilogue {
 // One instruction set's implementations of the innermost loops.
 struct IsaKernels {
   // c (kTileRows × kPanelCols, row stride ldc) = a·b, or c += a·b when accumulate, then the epilogue when
-  // not null; a is a packed row tile (kc steps of kTileRows values), b a packed panel (kc steps of
-  // kPanelCols values).
-  void (*tile)(int kc, const float* a, const float* b, float* c, std::size_t ldc, bool accumulate,
+  // not null; a holds the kTileRows rows of A (kc values each, read in place), b a packed panel (kc steps
+  // of kPanelCols values).
+  void (*tile)(int kc, const float* const* a, const float* b, float* c, std::size_t ldc, bool accumulate,
                const TileEpilogue* epilogue);
   // The bias, GELU and residual parts of an Epilogue on n values of one row (each pointer may be null).
   void (*epilogue_row)(float* c, int n, const float* bias, bool gelu, const float* residual);

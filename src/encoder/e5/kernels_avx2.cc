@@ -68,30 +68,31 @@ LOGCLF_AVX2 inline __attribute__((always_inline)) __m256 gelu_avx2(__m256 x) {
 
 // The 6 × 16 tile: twelve accumulators, two panel vectors and one broadcast fill 15 of the 16 registers;
 // per step 12 FMAs against 8 loads keep both FMA pipes of a core busy.
-LOGCLF_AVX2 void tile_avx2(int kc, const float* a, const float* b, float* c, std::size_t ldc, bool accumulate,
-                           const detail::TileEpilogue* epilogue) {
+LOGCLF_AVX2 void tile_avx2(int kc, const float* const* a, const float* b, float* c, std::size_t ldc,
+                           bool accumulate, const detail::TileEpilogue* epilogue) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
 #pragma GCC unroll 4
-  for (int k = 0; k < kc; ++k, a += 6, b += 16) {
+  for (int k = 0; k < kc; ++k, b += 16) {
     const __m256 b0 = _mm256_load_ps(b);
     const __m256 b1 = _mm256_load_ps(b + 8);
-    __m256 x = _mm256_broadcast_ss(a);
+    __m256 x = _mm256_broadcast_ss(a0 + k);
     c00 = _mm256_fmadd_ps(x, b0, c00);
     c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(a + 1);
+    x = _mm256_broadcast_ss(a1 + k);
     c10 = _mm256_fmadd_ps(x, b0, c10);
     c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(a + 2);
+    x = _mm256_broadcast_ss(a2 + k);
     c20 = _mm256_fmadd_ps(x, b0, c20);
     c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(a + 3);
+    x = _mm256_broadcast_ss(a3 + k);
     c30 = _mm256_fmadd_ps(x, b0, c30);
     c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(a + 4);
+    x = _mm256_broadcast_ss(a4 + k);
     c40 = _mm256_fmadd_ps(x, b0, c40);
     c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(a + 5);
+    x = _mm256_broadcast_ss(a5 + k);
     c50 = _mm256_fmadd_ps(x, b0, c50);
     c51 = _mm256_fmadd_ps(x, b1, c51);
   }
