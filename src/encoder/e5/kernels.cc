@@ -103,10 +103,12 @@ struct TileScratch {
 
 // C (rows × b.n(), row stride ldc) = (or +=, when accumulate) columns [k0, k0 + kc) of A (rows of stride
 // lda, read in place) · rows [k0, k0 + kc) of B, then the row epilogue when given: in the micro-kernel's
-// registers for whole tiles, on the copied values for the partial tiles at the edges.
+// registers for whole tiles, on the copied values for the partial tiles at the edges. With `padded`, C has
+// room for whole tiles (rows rounded up to kTileRows, columns to kPanelCols) and the edge tiles are written
+// whole too, what lies past the edges being of no use.
 void multiply(const detail::IsaKernels& kernels, const float* a, std::size_t lda, int rows, int k0, int kc,
               const PackedMatrix& b, float* c, std::size_t ldc, bool accumulate, const RowEpilogue* epilogue,
-              const TileScratch& scratch) {
+              const TileScratch& scratch, bool padded = false) {
   const int n = b.n();
   float* tmp = scratch.tile;
   for (int p = 0; p < b.panels(); ++p) {
@@ -123,7 +125,7 @@ void multiply(const detail::IsaKernels& kernels, const float* a, std::size_t lda
       const float* residual = epilogue == nullptr || epilogue->residual == nullptr
                                   ? nullptr
                                   : epilogue->residual + i0 * epilogue->residual_stride + j0;
-      if (valid == kTileRows && cols == kPanelCols) {
+      if (padded || (valid == kTileRows && cols == kPanelCols)) {
         const detail::TileEpilogue tile_epilogue{bias, epilogue != nullptr && epilogue->gelu, residual,
                                                  epilogue == nullptr ? 0 : epilogue->residual_stride};
         kernels.tile(kc, at, bp, ct, ldc, accumulate, epilogue != nullptr ? &tile_epilogue : nullptr);
@@ -277,19 +279,26 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     const int h = task % heads;
     const int len = offsets[s + 1] - offsets[s];
     const float* rows = qkv + static_cast<std::size_t>(offsets[s]) * ldqkv + h * head_dim;
+    // The scores and the head's context are computed into buffers padded to whole tiles, so that no tile
+    // takes the slow path for the edges (a sequence's length is rarely a multiple of the tile's sides).
+    const std::size_t height = round_up(static_cast<std::size_t>(len), kTileRows);
     const std::size_t width = round_up(static_cast<std::size_t>(len), kPanelCols);
+    const std::size_t head_width = round_up(static_cast<std::size_t>(head_dim), kPanelCols);
     const std::size_t depth = std::max(static_cast<std::size_t>(len), static_cast<std::size_t>(head_dim));
     float* zeros = scratch.zeros.reserve(depth);
     std::fill_n(zeros, depth, 0.0f);
     const TileScratch tiles{scratch.tile.reserve(kTileRows * kPanelCols), zeros};
     // Scores q·kᵀ for the whole sequence, then softmax, then times the values.
     scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim);
-    float* scores = scratch.scores.reserve(static_cast<std::size_t>(len) * width);
-    multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles);
+    float* scores = scratch.scores.reserve(height * width);
+    multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles, true);
     for (int r = 0; r < len; ++r) kernels.softmax(scores + r * width, len, scale);
     scratch.values.pack(rows + 2 * hidden, ldqkv, len, head_dim);
-    multiply(kernels, scores, width, len, 0, len, scratch.values,
-             ctx + static_cast<std::size_t>(offsets[s]) * ldctx + h * head_dim, ldctx, false, nullptr, tiles);
+    float* context = scratch.context.reserve(height * head_width);
+    multiply(kernels, scores, width, len, 0, len, scratch.values, context, head_width, false, nullptr, tiles, true);
+    float* out = ctx + static_cast<std::size_t>(offsets[s]) * ldctx + h * head_dim;
+    for (int r = 0; r < len; ++r)
+      std::memcpy(out + r * ldctx, context + r * head_width, static_cast<std::size_t>(head_dim) * sizeof(float));
   });
 }
 

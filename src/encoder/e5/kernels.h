@@ -89,7 +89,7 @@ class Compute {
   ThreadPool& pool() { return pool_; }
 
   struct Scratch {
-    FloatBuffer zeros, scores, tile;
+    FloatBuffer zeros, scores, tile, context;
     PackedMatrix keys, values;
   };
   Scratch& scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)]; }
