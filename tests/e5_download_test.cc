@@ -100,6 +100,8 @@ class FakeHub {
   void set_wrong_sha(std::string sha) { wrong_sha_ = std::move(sha); }
   void cut_first_transfer_after(std::size_t bytes) { cut_after_ = bytes; }
   void send_commit(bool send) { send_commit_ = send; }
+  // A pause before each piece of a CDN transfer.
+  void slow_down(std::chrono::milliseconds pause) { pause_ = pause; }
   std::vector<Seen> seen() {
     std::lock_guard lock(mutex_);
     return seen_;
@@ -155,16 +157,18 @@ class FakeHub {
       cut = cut_after_ > 0 && !cut_done_;
       cut_done_ = cut_done_ || cut;
     }
-    provide(it->second, res, cut);
+    provide(it->second, res, cut, pause_);
   }
 
   // httplib applies the request's Range to a provider of known length and answers 206.
-  void provide(const std::string& data, httplib::Response& res, bool cut) {
+  void provide(const std::string& data, httplib::Response& res, bool cut,
+               std::chrono::milliseconds pause = std::chrono::milliseconds(0)) {
     auto sent = std::make_shared<std::size_t>(0);
     const std::size_t limit = cut ? cut_after_ : data.size();
     res.set_content_provider(data.size(), "application/octet-stream",
-                             [&data, sent, limit](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                             [&data, sent, limit, pause](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
                                if (*sent >= limit) return false;  // drops the connection mid-transfer
+                               std::this_thread::sleep_for(pause);
                                const std::size_t n = std::min({length, std::size_t{65536}, limit - *sent});
                                sink.write(data.data() + offset, n);
                                *sent += n;
@@ -180,6 +184,7 @@ class FakeHub {
   std::size_t cut_after_ = 0;
   bool cut_done_ = false;
   bool send_commit_ = true;
+  std::chrono::milliseconds pause_{0};
   std::mutex mutex_;
   std::vector<Seen> seen_;
 };
@@ -303,6 +308,37 @@ TEST(E5Download, InterruptedTransferResumesWithARangeRequest) {
   EXPECT_EQ(ranges, std::vector<std::string>{"bytes=" + std::to_string(kept) + "-"});
   EXPECT_EQ(testing::read_text(fs::path(result.snapshot_dir) / "model.safetensors"),
             f.hub.content("model.safetensors"));
+  EXPECT_TRUE(files_named(f.repo(), ".incomplete").empty());
+}
+
+TEST(E5Download, ConcurrentRunsIntoOneCacheFetchEachFileOnce) {
+  REQUIRE_TINY_BERT();
+  Fixture f;
+  // The weights come slowly, so that the second run arrives while the first is still writing them.
+  f.hub.slow_down(std::chrono::milliseconds(20));
+  std::vector<DownloadResult> results(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> runs;
+  for (std::size_t i = 0; i < 2; ++i)
+    runs.emplace_back([&, i] {
+      try {
+        results[i] = download_model(f.options());
+      } catch (const Error& e) {
+        errors[i] = e.what();
+      }
+    });
+  for (std::thread& t : runs) t.join();
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(errors[i], "") << "run " << i;
+    EXPECT_EQ(testing::read_text(fs::path(results[i].snapshot_dir) / "model.safetensors"),
+              f.hub.content("model.safetensors"));
+  }
+  // Each file was downloaded by one run and found in the cache by the other.
+  EXPECT_EQ(results[0].downloaded.size() + results[1].downloaded.size(), 6u);
+  EXPECT_EQ(results[0].cached.size() + results[1].cached.size(), 6u);
+  int weight_transfers = 0;
+  for (const auto& s : f.hub.seen()) weight_transfers += s.method == "GET" && s.path == "/cdn/model.safetensors";
+  EXPECT_EQ(weight_transfers, 1);
   EXPECT_TRUE(files_named(f.repo(), ".incomplete").empty());
 }
 

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -344,6 +345,28 @@ void fetch_blob(const std::string& url, const std::string& file, const fs::path&
   fs::rename(partial, blob);
 }
 
+// An exclusive lock on blobs/<etag>.lock (as Hugging Face's own tools take) for as long as it lives: two runs
+// downloading into one cache would otherwise append to the same .incomplete file. flock, so the lock goes
+// with the process if it dies; the lock file itself is left in place, as theirs is.
+class BlobLock {
+ public:
+  explicit BlobLock(const fs::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw Error("cannot create the lock file '" + path.string() + "': " + std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd_);
+      throw Error("cannot lock '" + path.string() + "': " + std::strerror(error));
+    }
+  }
+  ~BlobLock() { ::close(fd_); }
+  BlobLock(const BlobLock&) = delete;
+  BlobLock& operator=(const BlobLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 // snapshots/<commit>/<file> -> ../../blobs/<etag>, replaced atomically when it exists.
 void link_snapshot(const fs::path& snapshot, const std::string& file, const std::string& etag) {
   const fs::path link = snapshot / file;
@@ -456,6 +479,8 @@ DownloadResult download_model(const DownloadOptions& options) try {
       expected_sha256 = kKnownWeightsSha256;
     }
     const fs::path blob = blobs / info->etag;
+    // Held until the snapshot links the blob: a concurrent run finds it complete once it gets the lock.
+    const BlobLock lock(blobs / (info->etag + ".lock"));
     if (fs::is_regular_file(blob) && (!info->size || fs::file_size(blob) == *info->size)) {
       result.cached.push_back(file);
     } else {
