@@ -51,13 +51,16 @@ using Event = json::parse_event_t;
 bool starts_container(Event e) { return e == Event::object_start || e == Event::array_start; }
 
 // nlohmann's parser takes a NUL byte for the end of its input and ignores what follows; JSON text has no
-// raw NUL, so one is refused before parsing. Returns "line L, column C" of the first, or empty.
-std::string find_nul(std::string_view text) {
+// raw NUL, so one is refused before parsing. The line and column (from 1) of the first, if any.
+struct Position {
+  std::size_t line, column;
+};
+std::optional<Position> find_nul(std::string_view text) {
   const std::size_t at = text.find('\0');
-  if (at == text.npos) return {};
+  if (at == text.npos) return std::nullopt;
   const std::size_t line_start = text.rfind('\n', at) + 1;  // npos + 1 == 0
-  return "line " + std::to_string(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1) +
-         ", column " + std::to_string(at - line_start + 1);
+  return Position{static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1,
+                  at - line_start + 1};
 }
 
 // ASCII only, as header names and URL schemes are; no locale lookup per character (header lookups are on
@@ -171,8 +174,8 @@ NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line) {
       throw HttpError{400, where + ": field '" + key + "' must be a string"};
     return depth == 0 || !starts_container(event);
   };
-  if (const std::string nul = find_nul(text); !nul.empty())
-    throw HttpError{400, where + ", column " + nul.substr(nul.find("column ") + 7) + ": invalid JSON: NUL byte"};
+  if (const auto nul = find_nul(text))
+    throw HttpError{400, where + ", column " + std::to_string(nul->column) + ": invalid JSON: NUL byte"};
   json doc;
   try {
     doc = json::parse(text, keep_used);
@@ -424,8 +427,9 @@ struct Service::Impl {
       if (depth == 3 && event == Event::key) return parsed == "log_message" || parsed == "source";
       return depth < 3 || !starts_container(event);
     };
-    if (const std::string nul = find_nul(request.body); !nul.empty())
-      throw HttpError{400, "invalid JSON in the request body at " + nul + ": NUL byte"};
+    if (const auto nul = find_nul(request.body))
+      throw HttpError{400, "invalid JSON in the request body at line " + std::to_string(nul->line) + ", column " +
+                               std::to_string(nul->column) + ": NUL byte"};
     json doc;
     try {
       doc = json::parse(request.body, keep_used);
