@@ -13,6 +13,7 @@
 #include "encoder/e5/random_weights.h"
 #include "encoder/e5/safetensors.h"
 #include "logclf/types.h"
+#include "support/env.h"
 #include "support/paths.h"
 #include "support/run.h"
 
@@ -22,29 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-// Sets (or, with nullopt, unsets) an environment variable for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value->c_str(), 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using testing::ScopedEnv;
 
 void touch(const fs::path& path) {
   fs::create_directories(path.parent_path());

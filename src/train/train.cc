@@ -1,11 +1,8 @@
 #include "logclf/train.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 #include <map>
 #include <set>
@@ -14,6 +11,7 @@
 #include "encoder/lexical.h"
 #include "head/logreg.h"
 #include "pipeline/parts.h"
+#include "util/hash.h"
 #include "util/random.h"
 
 namespace logclf {
@@ -48,20 +46,14 @@ void stratified_split(const std::vector<int>& labels, int classes, double test_s
 
 // Identifies the training rows independently of the file format they came in.
 std::string checksum(std::span<const LabeledLine> data) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
+  util::Xxh128 digest;
   for (const LabeledLine& row : data) {
     for (const std::string* field : {&row.message, &row.source, &row.label}) {
-      XXH3_128bits_update(state, field->data(), field->size());
-      XXH3_128bits_update(state, "\x1f", 1);
+      digest.update(*field);
+      digest.update("\x1f");
     }
   }
-  const XXH128_hash_t hash = XXH3_128bits_digest(state);
-  XXH3_freeState(state);
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
-                static_cast<unsigned long long>(hash.low64));
-  return std::string("xxh3-128:") + hex;
+  return digest.hex();
 }
 
 }  // namespace

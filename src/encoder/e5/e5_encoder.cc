@@ -1,9 +1,6 @@
 #include "encoder/e5/e5_encoder.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <numeric>
 #include <nlohmann/json.hpp>
 
@@ -12,25 +9,20 @@
 #include "encoder/e5/safetensors.h"
 #include "logclf/encoder.h"
 #include "logclf/types.h"
+#include "util/hash.h"
 
 namespace logclf::encoder::e5 {
 
 std::string weights_fingerprint(const SafeTensors& weights) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
+  util::Xxh128 digest;
   for (const auto& [name, tensor] : weights.tensors()) {
     if (name.find("pooler.") != std::string::npos) continue;
-    XXH3_128bits_update(state, name.data(), name.size() + 1);
-    XXH3_128bits_update(state, tensor.dtype_name.data(), tensor.dtype_name.size() + 1);
-    XXH3_128bits_update(state, tensor.shape.data(), tensor.shape.size() * sizeof(std::int64_t));
-    XXH3_128bits_update(state, tensor.bytes.data(), tensor.bytes.size());
+    digest.update(name.data(), name.size() + 1);
+    digest.update(tensor.dtype_name.data(), tensor.dtype_name.size() + 1);
+    digest.update(tensor.shape.data(), tensor.shape.size() * sizeof(std::int64_t));
+    digest.update(tensor.bytes.data(), tensor.bytes.size());
   }
-  const XXH128_hash_t hash = XXH3_128bits_digest(state);
-  XXH3_freeState(state);
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
-                static_cast<unsigned long long>(hash.low64));
-  return std::string("xxh3-128:") + hex;
+  return digest.hex();
 }
 
 std::shared_ptr<E5Encoder> E5Encoder::open(const std::string& explicit_dir, int threads, std::string prefix) {
