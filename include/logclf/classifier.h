@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "logclf/cache.h"
 #include "logclf/encoder.h"
 #include "logclf/rules.h"
 #include "logclf/types.h"
@@ -31,6 +32,10 @@ class Classifier {
   Prediction classify(std::string_view message, std::string_view source = {}) const;
   // One prediction per line, in order. `with_distribution` keeps Prediction::probabilities.
   std::vector<Prediction> classify_batch(std::span<const LogLine> lines, bool with_distribution = false) const;
+  // The same through `cache` (safe from many threads at once): a line whose key (cache.h) was seen before
+  // takes the remembered result; lines of one batch with the same key are classified once.
+  std::vector<Prediction> classify_batch(std::span<const LogLine> lines, MessageCache& cache,
+                                         bool with_distribution = false) const;
 
   // The head's labels, in the order of Prediction::probabilities.
   const std::vector<std::string>& labels() const;

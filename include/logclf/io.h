@@ -2,6 +2,7 @@
 // the classified output. Readers never drop a record: each input record yields exactly one Record, in order.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,6 +62,12 @@ class RecordReader {
   // Input bytes consumed so far, and the input's size when known (a file or a string; 0 for a pipe).
   virtual std::uint64_t bytes_read() const = 0;
   virtual std::uint64_t total_bytes() const = 0;
+  // True when next() would wait for more input: the input is a pipe or terminal and every byte read from
+  // it so far has been returned as records. A streaming consumer sends on what it has at that point.
+  virtual bool caught_up() const = 0;
+  // Reading a pipe or terminal ends, as at the end of input, within about 100 ms of `*flag` becoming true
+  // (instead of waiting for a writer that may never write again). `flag` must outlive the reader.
+  virtual void stop_when(const std::atomic<bool>* flag) = 0;
 };
 
 struct WriteOptions {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/evaluation.h"
 #include "logclf/rules.h"
@@ -55,9 +56,14 @@ struct PipelineEvaluation {
   std::vector<RuleEvaluation> rules;    // every rule, in order
   // The head alone (arg-max, no threshold) on the lines no rule decided; empty when rules decided all.
   std::optional<ClassificationReport> model;
+  // With a cache: its mode and how many lines it answered.
+  std::optional<CacheMode> cache_mode;
+  CacheStats cache;
   std::string json() const;
 };
 
-PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data);
+// Classifies `data` in order (through `cache` unless null, to measure its effect on accuracy).
+PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data,
+                            MessageCache* cache = nullptr);
 
 }  // namespace logclf

@@ -47,6 +47,8 @@ class CsvReader final : public RecordReader {
   const std::string& name() const override { return name_; }
   std::uint64_t bytes_read() const override { return source_.position(); }
   std::uint64_t total_bytes() const override { return source_.total_size(); }
+  bool caught_up() const override { return source_.live() && source_.size() == 0; }
+  void stop_when(const std::atomic<bool>* flag) override { source_.stop_when(flag); }
 
  private:
   enum class State { field_start, unquoted, quoted, quote_in_quoted, after_quoted };

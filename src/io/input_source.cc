@@ -1,6 +1,7 @@
 #include "io/input_source.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@ InputSource::InputSource(int fd, bool owns_fd, std::string buffer, std::size_t c
     total_size_ = buffer_.size();
   } else if (struct stat st; ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
     total_size_ = static_cast<std::uint64_t>(st.st_size);
+  } else {
+    live_ = true;
   }
 }
 
@@ -35,7 +38,9 @@ InputSource::InputSource(InputSource&& other) noexcept
       begin_(std::exchange(other.begin_, 0)),
       end_(std::exchange(other.end_, 0)),
       discarded_(other.discarded_),
-      total_size_(other.total_size_) {}
+      total_size_(other.total_size_),
+      live_(other.live_),
+      stop_(other.stop_) {}
 
 InputSource::~InputSource() {
   if (owns_fd_) ::close(fd_);
@@ -69,6 +74,13 @@ bool InputSource::fill(const std::string& name) {
   // block, so the buffer stays small.
   if (buffer_.size() - end_ < kReadBlock) buffer_.resize(end_ + kReadBlock);
   for (;;) {
+    if (stop_ != nullptr && live_) {
+      // Waits in slices so that a stop request is seen even when no writer ever writes again.
+      pollfd p{fd_, POLLIN, 0};
+      if (stop_->load(std::memory_order_relaxed)) return false;
+      const int ready = ::poll(&p, 1, 100);
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+    }
     ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
     if (n > 0) {
       end_ += static_cast<std::size_t>(n);

@@ -2,6 +2,7 @@
 // memory. Readers scan the unconsumed window directly (memchr etc.), so there is no per-byte call.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,6 +32,12 @@ class InputSource {
   std::uint64_t position() const { return discarded_ + begin_; }
   std::uint64_t total_size() const { return total_size_; }
 
+  // A pipe, terminal or socket: reading may wait for a writer (a regular file or a string never does).
+  bool live() const { return live_; }
+  // From now on fill() on a live input ends the input, as at its end, within about 100 ms of `*flag`
+  // becoming true, instead of waiting for a writer that may never write again.
+  void stop_when(const std::atomic<bool>* flag) { stop_ = flag; }
+
   // Appends more input to the window (moving it to the front of the buffer, so pointers into it are
   // invalidated but offsets from data() stay valid). Returns false at end of input. Returns as soon as
   // one read() delivers data, so a slow pipe is not waited on until a whole block arrives.
@@ -48,6 +55,8 @@ class InputSource {
   std::size_t end_;
   std::uint64_t discarded_ = 0;   // bytes moved out of the window by fill()
   std::uint64_t total_size_ = 0;
+  bool live_ = false;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 }  // namespace logclf::io

@@ -378,6 +378,8 @@ class JsonlReader final : public RecordReader {
   const std::string& name() const override { return lines_.name(); }
   std::uint64_t bytes_read() const override { return lines_.source().position(); }
   std::uint64_t total_bytes() const override { return lines_.source().total_size(); }
+  bool caught_up() const override { return lines_.caught_up(); }
+  void stop_when(const std::atomic<bool>* flag) override { lines_.source().stop_when(flag); }
 
  private:
   // Fills the message, source and label from the object `text`, and seen_; false if it is not valid.

@@ -36,6 +36,9 @@ class LineSplitter {
   uint64_t line_number() const { return line_; }  // of the line last returned, 1-based
   const std::string& name() const { return name_; }
   const InputSource& source() const { return source_; }
+  InputSource& source() { return source_; }
+  // Every byte read so far has been returned (the last line's bytes are consumed on the next call).
+  bool caught_up() const { return source_.live() && source_.size() == pending_; }
 
  private:
   InputSource source_;

@@ -1,8 +1,10 @@
 #include "logclf/classifier.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "bundle/bundle.h"
+#include "cache/message_cache.h"
 #include "pipeline/parts.h"
 
 namespace logclf {
@@ -81,6 +83,63 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
     decide(p, features[k], pred);
     if (!with_distribution) pred.probabilities.clear();
   }
+  return out;
+}
+
+std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> lines, MessageCache& cache,
+                                                   bool with_distribution) const {
+  MessageCache::Impl& c = *cache.impl_;
+  if (c.mode == CacheMode::off) return classify_batch(lines, with_distribution);
+  const detail::ClassifierParts& p = *parts_;
+  c.bind(&p);
+  const bool exact = c.mode == CacheMode::exact;
+  std::vector<Prediction> out(lines.size());
+  struct Miss {
+    std::size_t line;
+    cache::Key key;
+  };
+  thread_local std::vector<Miss> misses;         // the first line of each key not in the cache
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> copies;  // (line, its miss) for repeats
+  thread_local std::unordered_map<cache::Key, std::size_t, cache::KeyHash> first_miss;
+  thread_local std::string scratch;
+  misses.clear();
+  copies.clear();
+  first_miss.clear();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    // Exact keys remember the whole result, the rule's included; template keys only the model's, since a
+    // rule may look at exactly the part a template masks.
+    if (!exact && apply_rules(p, lines[i].message, lines[i].source, out[i])) continue;
+    const cache::Key key = exact ? cache::exact_key(lines[i].message, lines[i].source)
+                                 : cache::template_key(lines[i].message, lines[i].source, scratch);
+    if (c.lookup(key, out[i], with_distribution)) continue;
+    const auto [it, first] = first_miss.try_emplace(key, misses.size());
+    if (first) {
+      misses.push_back({i, key});
+    } else {
+      copies.emplace_back(i, it->second);
+    }
+  }
+  if (misses.empty()) return out;
+  thread_local std::vector<std::size_t> pending;
+  thread_local std::vector<std::string_view> texts;
+  thread_local std::vector<encoder::Features> features;
+  pending.clear();
+  texts.clear();
+  for (const Miss& m : misses) {
+    if (exact && apply_rules(p, lines[m.line].message, lines[m.line].source, out[m.line])) continue;
+    pending.push_back(m.line);
+    texts.push_back(lines[m.line].message);
+  }
+  if (!pending.empty()) {
+    p.encoder->encode_batch(texts, features);
+    for (std::size_t k = 0; k < pending.size(); ++k) decide(p, features[k], out[pending[k]]);
+  }
+  for (const Miss& m : misses) {
+    c.insert(m.key, out[m.line]);
+    if (!with_distribution) out[m.line].probabilities.clear();
+  }
+  for (const auto& [line, miss] : copies) out[line] = out[misses[miss].line];
+  c.count_hits(copies.size());  // repeats within the batch were not classified again either
   return out;
 }
 

@@ -5,7 +5,8 @@
 
 namespace logclf {
 
-PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data) {
+PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data, MessageCache* cache) {
+  if (cache != nullptr && cache->mode() == CacheMode::off) cache = nullptr;
   PipelineEvaluation out;
   out.total = data.size();
   const auto& rules = classifier.rules().rules();
@@ -21,7 +22,8 @@ PipelineEvaluation evaluate(const Classifier& classifier, std::span<const Labele
     const std::size_t n = std::min(kChunk, data.size() - start);
     chunk.clear();
     for (std::size_t i = start; i < start + n; ++i) chunk.push_back({data[i].message, data[i].source});
-    std::vector<Prediction> predictions = classifier.classify_batch(chunk, true);
+    std::vector<Prediction> predictions =
+        cache != nullptr ? classifier.classify_batch(chunk, *cache, true) : classifier.classify_batch(chunk, true);
     for (std::size_t k = 0; k < n; ++k) {
       const LabeledLine& row = data[start + k];
       Prediction& p = predictions[k];
@@ -46,6 +48,10 @@ PipelineEvaluation evaluate(const Classifier& classifier, std::span<const Labele
       predicted.push_back(std::move(p.label));
     }
   }
+  if (cache != nullptr) {
+    out.cache_mode = cache->mode();
+    out.cache = cache->stats();
+  }
   out.hybrid = ClassificationReport::compute(truth, predicted);
   if (!model_truth.empty()) out.model = ClassificationReport::compute(model_truth, model_predicted);
   return out;
@@ -68,6 +74,11 @@ std::string PipelineEvaluation::json() const {
   }
   doc["rules"] = std::move(rule_list);
   doc["model"] = model ? nlohmann::json::parse(model->json()) : nlohmann::json(nullptr);
+  doc["cache"] = cache_mode ? nlohmann::json{{"mode", to_string(*cache_mode)},
+                                             {"lookups", cache.lookups},
+                                             {"hits", cache.hits},
+                                             {"hit_rate", cache.hit_rate()}}
+                            : nlohmann::json{{"mode", "off"}};
   return doc.dump(2);
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "command.h"
 #include "encoder/e5/bert.h"
 #include "encoder/e5/config.h"
@@ -49,63 +50,6 @@ struct BenchArgs {
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// A file of the shared material: under $LOGCLF_SHARED_DIR, ../shared, ./shared or the one beside the
-// checkout this binary was built from; empty when none has it.
-std::string shared_path(std::string_view relative) {
-  std::vector<fs::path> roots;
-  if (const char* env = std::getenv("LOGCLF_SHARED_DIR"); env != nullptr && *env != '\0') roots.emplace_back(env);
-  roots.emplace_back("../shared");
-  roots.emplace_back("shared");
-#ifdef LOGCLF_CHECKOUT_SHARED_DIR
-  roots.emplace_back(LOGCLF_CHECKOUT_SHARED_DIR);
-#endif
-  for (const fs::path& root : roots) {
-    std::error_code ec;
-    if (fs::exists(root / relative, ec)) return (root / relative).string();
-  }
-  return "";
-}
-
-// "VmRSS" or "VmHWM" of this process in MB.
-double process_memory_mb(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0) return std::strtod(line.c_str() + field.size() + 1, nullptr) / 1024.0;
-  return 0.0;
-}
-
-// User + system CPU time of the process: with other processes on the machine, work per CPU-second is what
-// the kernels achieve, whatever share of the cores the process got.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// Starts a new peak-RSS measurement (Linux: writing 5 to clear_refs resets VmHWM).
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-// A directory removed when the bench ends, for the random weights.
-class TempModelDir {
- public:
-  TempModelDir() {
-    std::string pattern = (fs::temp_directory_path() / "logclf-bench-encoder-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw Error("cannot create a temporary directory");
-    path_ = pattern;
-  }
-  ~TempModelDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempModelDir(const TempModelDir&) = delete;
-  TempModelDir& operator=(const TempModelDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Real floating-point work of one forward pass: the linear layers, and the two attention products
 // (q·kᵀ and weights·v) per sequence; LayerNorm, GELU, softmax and pooling are not counted.
@@ -166,11 +110,11 @@ int run_bench_encoder(const BenchArgs& a) {
 
   // Weights: --encoder-dir, else random weights of E5's exact shape written to a temporary directory, so
   // that both are loaded the same way (config.json + memory-mapped model.safetensors).
-  std::unique_ptr<TempModelDir> temp;
+  std::unique_ptr<TempDir> temp;
   std::string model_dir = a.encoder_dir;
   std::string weights_from = a.encoder_dir;
   if (model_dir.empty()) {
-    temp = std::make_unique<TempModelDir>();
+    temp = std::make_unique<TempDir>("logclf-bench-encoder");
     e5::write_random_model(temp->path(), e5::BertConfig::e5_small_v2(), a.seed, tokenizer_dir);
     // Return the generator's buffers to the system so the RSS below is the model's.
     malloc_trim(0);

@@ -23,5 +23,7 @@ void add_embed_command(CLI::App& app, Commands& commands);
 void add_model_commands(CLI::App& model_cmd, Commands& commands);
 // bench_encoder_command.cc: `logclf bench encoder`.
 void add_bench_encoder_command(CLI::App& bench_cmd, Commands& commands);
+// bench_stream_command.cc: `logclf bench stream`.
+void add_bench_stream_command(CLI::App& bench_cmd, Commands& commands);
 
 }  // namespace logclf::cli

@@ -13,10 +13,12 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/corpus.h"
 #include "logclf/evaluation.h"
 #include "logclf/io.h"
+#include "logclf/stream.h"
 #include "logclf/train.h"
 #include "command.h"
 
@@ -80,9 +82,35 @@ Classifier load_model(const std::string& model_dir, const EncoderArgs& encoder =
   return c;
 }
 
+// --cache and --cache-size.
+struct CacheArgs {
+  std::string mode = "exact";
+  std::size_t size = CacheOptions{}.capacity;
+  void add_to(CLI::App* app, std::string_view default_mode) {
+    mode = default_mode;
+    app->add_option("--cache", mode,
+                    "message cache: exact (same source and message, same result), template (numbers, ids, "
+                    "paths masked; rules still see every line) or off")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"off", "exact", "template"}));
+    app->add_option("--cache-size", size, "results the cache keeps")->capture_default_str()->check(CLI::Range(1, 1 << 30));
+  }
+  std::unique_ptr<MessageCache> make() const {
+    const CacheMode m = *parse_cache_mode(mode);
+    if (m == CacheMode::off) return nullptr;
+    return std::make_unique<MessageCache>(CacheOptions{m, size});
+  }
+};
+
+// Set by SIGINT / SIGTERM while `classify` streams to standard output: reading stops and what was read is
+// still written. A second signal ends the process at once.
+std::atomic<bool> stop_streaming{false};
+std::atomic<bool> graceful_stop{false};
+
 void install_signal_handlers() {
   // An interrupted run removes its temporary output so no half-written file is left behind.
   auto handler = [](int sig) {
+    if (graceful_stop.load() && !stop_streaming.exchange(true)) return;
     remove_pending_temp_files();
     std::signal(sig, SIG_DFL);
     std::raise(sig);
@@ -128,8 +156,10 @@ struct ClassifyArgs {
   std::string input = "-", output = "-", model_dir, output_format;
   bool explain = false, quiet = false;
   std::optional<double> threshold;
+  int workers = 0;
   InputOptions in;
   EncoderArgs encoder;
+  CacheArgs cache;
 };
 
 // A progress line on stderr, only when stderr is a terminal: a bar when the input's size is known.
@@ -137,7 +167,7 @@ class Progress {
  public:
   Progress(bool enabled, const RecordReader& reader) : enabled_(enabled && isatty(STDERR_FILENO)), reader_(reader) {}
   void tick(std::uint64_t lines) {
-    if (!enabled_ || (lines & 1023) != 0) return;
+    if (!enabled_) return;
     const auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
@@ -163,50 +193,37 @@ class Progress {
   Clock::time_point start_ = Clock::now(), last_ = Clock::now();
 };
 
-struct ClassifyStats {
-  std::uint64_t lines = 0;
-  double seconds = 0;
-  std::map<std::string, std::uint64_t> per_label;
-  std::uint64_t per_stage[3] = {0, 0, 0};
-};
-
-ClassifyStats classify_file(const Classifier& classifier, const ClassifyArgs& a) {
+StreamStats classify_file(const Classifier& classifier, const ClassifyArgs& a, MessageCache* cache) {
   auto reader = RecordReader::open(a.input, a.in.read_options(a.input, false));
   WriteOptions wo;
   wo.format = a.output_format.empty() ? format_from_path(a.output, reader->format()) : *parse_format(a.output_format);
   wo.explain = a.explain;
   auto writer = RecordWriter::open(a.output, *reader, wo);
-  ClassifyStats stats;
   Progress progress(!a.quiet, *reader);
-  const auto start = Clock::now();
-  // Records go through the classifier in chunks so that a batching encoder (E5) gets whole batches.
-  constexpr std::size_t kChunk = 256;
-  std::vector<Record> records(kChunk);
-  std::vector<LogLine> lines;
-  for (bool more = true; more;) {
-    std::size_t n = 0;
-    while (n < kChunk && (more = reader->next(records[n]))) ++n;
-    lines.clear();
-    for (std::size_t i = 0; i < n; ++i) lines.push_back({records[i].message, records[i].source});
-    const std::vector<Prediction> predictions = classifier.classify_batch(lines);
-    for (std::size_t i = 0; i < n; ++i) {
-      const Prediction& p = predictions[i];
-      writer->write(records[i], p);
-      ++stats.per_label[p.label];
-      ++stats.per_stage[static_cast<int>(p.stage)];
-      progress.tick(++stats.lines);
-    }
+  // A closed output pipe (`logclf classify big.csv | head`) ends the process at once, as it does any
+  // filter: nothing is lost that the reader still wanted.
+  std::signal(SIGPIPE, SIG_DFL);
+  StreamOptions options;
+  options.workers = a.workers;
+  options.on_batch = [&](const StreamStats& s) { progress.tick(s.lines); };
+  // To standard output, an interrupt ends the input: what was read is still written (a file output is
+  // removed instead, so that no partial file is left).
+  if (a.output == "-") {
+    options.stop = &stop_streaming;
+    graceful_stop = true;
   }
-  writer->commit();
+  StreamStats stats = classify_stream(classifier, *reader, *writer, cache, options);
+  graceful_stop = false;
   progress.done();
-  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return stats;
 }
 
 int run_classify(const ClassifyArgs& a) {
   Classifier classifier = load_model(a.model_dir, a.encoder);
   if (a.threshold) classifier.set_threshold(*a.threshold);
-  const ClassifyStats s = classify_file(classifier, a);
+  const std::unique_ptr<MessageCache> cache = a.cache.make();
+  const StreamStats s = classify_file(classifier, a, cache.get());
+  if (stop_streaming) return 130;  // interrupted: the output holds every line read before
   if (a.quiet) return 0;
   const auto n = static_cast<unsigned long long>(s.lines);
   std::fprintf(stderr, "classified %llu lines in %.2f s (%.0f lines/s)\n", n, s.seconds,
@@ -214,6 +231,10 @@ int run_classify(const ClassifyArgs& a) {
   std::fprintf(stderr, "by stage: rule %llu, model %llu, uncertain %llu\n",
                static_cast<unsigned long long>(s.per_stage[0]), static_cast<unsigned long long>(s.per_stage[1]),
                static_cast<unsigned long long>(s.per_stage[2]));
+  if (cache)
+    std::fprintf(stderr, "cache (%s): %.1f%% hits, %llu of %llu entries used\n", std::string(to_string(cache->mode())).c_str(),
+                 100.0 * s.cache.hit_rate(), static_cast<unsigned long long>(s.cache.entries),
+                 static_cast<unsigned long long>(cache->capacity()));
   std::fprintf(stderr, "by label:\n");
   for (const auto& [label, count] : s.per_label)
     std::fprintf(stderr, "  %-22s %10llu  %5.1f%%\n", label.c_str(), static_cast<unsigned long long>(count),
@@ -225,13 +246,14 @@ int run_classify(const ClassifyArgs& a) {
 // End-to-end classify throughput (read, classify, write) on each input repeated to at least `min_lines`
 // records, so short samples are measured over a meaningful run.
 int run_bench_classify(const std::vector<std::string>& inputs, const std::string& model_dir, std::uint64_t min_lines,
-                       const InputOptions& in) {
+                       const InputOptions& in, const CacheArgs& in_cache) {
   const Classifier classifier = load_model(model_dir);
   char temp_template[] = "/tmp/logclf-bench-XXXXXX";
   if (::mkdtemp(temp_template) == nullptr) throw Error("cannot create a temporary directory");
   const std::filesystem::path temp = temp_template;
   fmt::print("logclf {} bench classify: model {}, {} hardware threads\n", version(),
              model_dir.empty() ? "built-in" : model_dir, std::thread::hardware_concurrency());
+  fmt::print("cache: {}\n", in_cache.mode);
   fmt::print("{:<28} {:>10} {:>9} {:>12} {:>9} {:>9}\n", "input", "lines", "seconds", "lines/s", "rule %", "model %");
   try {
     for (const std::string& input : inputs) {
@@ -265,7 +287,8 @@ int run_bench_classify(const std::vector<std::string>& inputs, const std::string
       args.output = (temp / ("output" + extension)).string();
       args.quiet = true;
       args.in = in;
-      const ClassifyStats s = classify_file(classifier, args);
+      const std::unique_ptr<MessageCache> cache = in_cache.make();
+      const StreamStats s = classify_file(classifier, args, cache.get());
       fmt::print("{:<28} {:>10} {:>9.3f} {:>12.0f} {:>8.1f}% {:>8.1f}%\n",
                  std::filesystem::path(input).filename().string(), s.lines, s.seconds, s.lines / s.seconds,
                  100.0 * s.per_stage[0] / s.lines, 100.0 * (s.per_stage[1] + s.per_stage[2]) / s.lines);
@@ -285,13 +308,15 @@ struct EvaluateArgs {
   std::optional<double> threshold;
   InputOptions in;
   EncoderArgs encoder;
+  CacheArgs cache;
 };
 
 int run_evaluate(const EvaluateArgs& a) {
   Classifier classifier = load_model(a.model_dir, a.encoder);
   if (a.threshold) classifier.set_threshold(*a.threshold);
   const auto rows = read_labeled(a.data, a.in.read_options(a.data, true));
-  const PipelineEvaluation e = evaluate(classifier, rows);
+  const std::unique_ptr<MessageCache> cache = a.cache.make();
+  const PipelineEvaluation e = evaluate(classifier, rows, cache.get());
   if (!a.heatmap.empty())
     write_heatmap_png(e.hybrid, a.heatmap,
                       fmt::format("logclf: {} ({} lines, accuracy {:.3f})",
@@ -304,6 +329,9 @@ int run_evaluate(const EvaluateArgs& a) {
   fmt::print("Stages: rule {} ({:.1f}%), model {} ({:.1f}%), uncertain {} ({:.1f}%)\n\n", e.by_rule,
              100.0 * e.by_rule / e.total, e.by_model, 100.0 * e.by_model / e.total, e.uncertain,
              100.0 * e.uncertain / e.total);
+  if (e.cache_mode)
+    fmt::print("Cache ({}): {} of {} lines answered from it ({:.1f}%)\n\n", to_string(*e.cache_mode), e.cache.hits,
+               e.cache.lookups, 100.0 * e.cache.hit_rate());
   fmt::print("Rules (coverage {:.1f}%):\n", 100.0 * e.by_rule / e.total);
   std::size_t width = 4;
   for (const auto& r : e.rules) width = std::max(width, r.name.size());
@@ -412,8 +440,12 @@ int main(int argc, char** argv) {
   classify_cmd->add_flag("--explain", classify_args.explain, "add stage, rule and confidence columns");
   classify_cmd->add_option("--threshold", classify_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
   classify_cmd->add_flag("-q,--quiet", classify_args.quiet, "no progress or summary on stderr");
+  classify_cmd->add_option("--workers", classify_args.workers,
+                           "classifying threads (default: one per core; one for E5, whose forward pass uses every core)")
+      ->check(CLI::NonNegativeNumber);
   classify_args.in.add_to(classify_cmd, false);
   classify_args.encoder.add_to(classify_cmd, false);
+  classify_args.cache.add_to(classify_cmd, "exact");
 
   EvaluateArgs evaluate_args;
   auto* evaluate_cmd = app.add_subcommand("evaluate", "report precision, recall, F1 and the confusion matrix on labelled data");
@@ -424,6 +456,7 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--threshold", evaluate_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
   evaluate_args.in.add_to(evaluate_cmd, true);
   evaluate_args.encoder.add_to(evaluate_cmd, false);
+  evaluate_args.cache.add_to(evaluate_cmd, "off");
 
   auto* rules_cmd = app.add_subcommand("rules", "inspect and try rules files");
   rules_cmd->require_subcommand(1);
@@ -460,12 +493,15 @@ int main(int argc, char** argv) {
   bench_classify->add_option("-m,--model", bench_model, "model directory (default: the built-in model)");
   bench_classify->add_option("--lines", bench_lines, "repeat each input to at least this many lines")->capture_default_str();
   bench_in.add_to(bench_classify, false);
+  CacheArgs bench_cache;
+  bench_cache.add_to(bench_classify, "exact");
 
   logclf::cli::Commands commands;
   logclf::cli::add_serve_command(app, commands);
   logclf::cli::add_embed_command(app, commands);
   logclf::cli::add_model_commands(*model_cmd, commands);
   logclf::cli::add_bench_encoder_command(*bench_cmd, commands);
+  logclf::cli::add_bench_stream_command(*bench_cmd, commands);
 
   CLI11_PARSE(app, argc, argv);
   install_signal_handlers();
@@ -479,7 +515,7 @@ int main(int argc, char** argv) {
     if (*rules_check) return run_rules_check(rules_file);
     if (*corpus_cmd) return run_corpus(corpus_count, corpus_seed, corpus_output);
     if (*model_info) return run_model_info(info_model);
-    if (*bench_classify) return run_bench_classify(bench_inputs, bench_model, bench_lines, bench_in);
+    if (*bench_classify) return run_bench_classify(bench_inputs, bench_model, bench_lines, bench_in, bench_cache);
   } catch (const logclf::Error& e) {
     std::fprintf(stderr, "logclf: error: %s\n", e.what());
     return 1;

@@ -1,0 +1,66 @@
+// The message cache's keys and storage (the public face is include/logclf/cache.h).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logclf/cache.h"
+#include "logclf/types.h"
+
+namespace logclf {
+
+namespace cache {
+
+// A 128-bit digest of what a line is looked up by. Entries are told apart by the digest alone: at 2^-128
+// per pair, a collision among even billions of distinct lines is not a practical concern, and keeping the
+// texts would double the memory of every entry.
+struct Key {
+  std::uint64_t low = 0, high = 0;
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  std::size_t operator()(const Key& key) const { return static_cast<std::size_t>(key.low); }
+};
+
+Key exact_key(std::string_view message, std::string_view source);
+// `scratch` holds the template while it is hashed (reused from line to line).
+Key template_key(std::string_view message, std::string_view source, std::string& scratch);
+// Appends message_template(message) to `out`.
+void append_template(std::string_view message, std::string& out);
+
+}  // namespace cache
+
+struct MessageCache::Impl {
+  explicit Impl(CacheOptions options);
+  ~Impl();
+
+  // Empties the cache when it last served another classifier (`owner`: the classifier's identity).
+  void bind(const void* owner);
+  // Copies the result kept for `key` into `out`; false when there is none, or when `with_distribution`
+  // asks for the probabilities and the entry has none.
+  bool lookup(const cache::Key& key, Prediction& out, bool with_distribution);
+  void insert(const cache::Key& key, const Prediction& value);
+  // Counts `n` lookups that missed as hits after all (lines answered by an earlier line of their batch).
+  void count_hits(std::uint64_t n);
+  CacheStats stats() const;
+  void clear();
+
+  CacheMode mode;
+  std::size_t capacity;
+
+ private:
+  struct Shard;
+  Shard& shard(const cache::Key& key);
+
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::mutex owner_mutex_;
+  std::atomic<const void*> owner_{nullptr};
+};
+
+}  // namespace logclf

@@ -1,0 +1,226 @@
+// The streaming pipeline: one thread reads and parses records into batches, worker threads classify whole
+// batches, and the calling thread writes them back in input order. A fixed set of batches circulates
+// between the stages (reused, so their strings keep their capacity), which bounds memory and makes a fast
+// reader wait for slow workers.
+#include "logclf/stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace logclf {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Batch {
+  std::uint64_t sequence = 0;
+  std::size_t size = 0;
+  std::vector<Record> records;
+  std::vector<Prediction> predictions;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const Classifier& classifier, RecordReader& input, RecordWriter& output, MessageCache* cache,
+           const StreamOptions& options)
+      : classifier_(classifier), input_(input), output_(output), cache_(cache), options_(options) {
+    const bool lexical = classifier.encoder_kind() == kLexicalEncoder;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    workers_ = options.workers > 0 ? static_cast<std::size_t>(options.workers) : (lexical ? cores : 1);
+    batch_lines_ = options.batch_lines > 0 ? options.batch_lines : (lexical ? 1024 : 256);
+    // Enough batches for every worker to hold one while the reader fills and the writer drains others.
+    const std::size_t batches = 2 * workers_ + 2;
+    batches_.resize(batches);
+    for (Batch& b : batches_) {
+      b.records.resize(batch_lines_);
+      free_.push_back(&b);
+    }
+  }
+
+  StreamStats run() {
+    const auto start = Clock::now();
+    input_.stop_when(&halt_);
+    std::vector<std::thread> threads;
+    threads.emplace_back([this] { guarded([this] { read(); }); });
+    for (std::size_t w = 0; w < workers_; ++w) threads.emplace_back([this] { guarded([this] { work(); }); });
+    guarded([this] { write(); });
+    for (std::thread& t : threads) t.join();
+    input_.stop_when(nullptr);
+    if (error_) std::rethrow_exception(error_);
+    output_.commit();
+    stats_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    finish_stats();
+    return stats_;
+  }
+
+ private:
+  // Runs a stage; its first exception stops every stage and is rethrown by run().
+  template <typename F>
+  void guarded(F&& stage) {
+    try {
+      stage();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      failed_ = true;
+      halt_ = true;
+      changed_.notify_all();
+    }
+  }
+
+  void read() {
+    std::uint64_t sequence = 0;
+    for (bool more = true; more;) {
+      Batch* batch;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return failed_ || !free_.empty(); });
+        if (failed_) return;
+        batch = free_.back();
+        free_.pop_back();
+      }
+      std::size_t n = 0;
+      // A batch ends when full, at the end of input, or when a pipe has nothing more for now: what was
+      // read is classified and written before waiting for the next line.
+      while (n < batch_lines_) {
+        if (halt_.load(std::memory_order_relaxed) || !(more = input_.next(batch->records[n]))) {
+          more = false;
+          break;
+        }
+        ++n;
+        if (input_.caught_up()) break;
+      }
+      std::lock_guard lock(mutex_);
+      if (n == 0) {
+        free_.push_back(batch);
+      } else {
+        batch->size = n;
+        batch->sequence = sequence++;
+        work_.push_back(batch);
+      }
+      if (!more) {
+        input_done_ = true;
+        total_batches_ = sequence;
+      }
+      changed_.notify_all();
+    }
+  }
+
+  void work() {
+    std::vector<LogLine> lines;
+    for (;;) {
+      Batch* batch;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return failed_ || !work_.empty() || input_done_; });
+        if (failed_ || work_.empty()) return;
+        batch = work_.front();
+        work_.pop_front();
+      }
+      lines.clear();
+      for (std::size_t i = 0; i < batch->size; ++i) lines.push_back({batch->records[i].message, batch->records[i].source});
+      batch->predictions = cache_ != nullptr ? classifier_.classify_batch(lines, *cache_) : classifier_.classify_batch(lines);
+      std::lock_guard lock(mutex_);
+      done_.emplace(batch->sequence, batch);
+      changed_.notify_all();
+    }
+  }
+
+  void write() {
+    for (std::uint64_t next = 0;;) {
+      if (options_.stop != nullptr && options_.stop->load()) halt_ = true;
+      Batch* batch;
+      {
+        std::unique_lock lock(mutex_);
+        // Wakes every 100 ms to pass on a stop request, which a reader waiting on a pipe cannot see itself.
+        while (!failed_ && !done_.contains(next) && !(input_done_ && next == total_batches_)) {
+          changed_.wait_for(lock, std::chrono::milliseconds(100));
+          if (options_.stop != nullptr && options_.stop->load()) halt_ = true;
+        }
+        if (failed_ || !done_.contains(next)) return;
+        batch = done_.extract(next).mapped();
+      }
+      for (std::size_t i = 0; i < batch->size; ++i) {
+        const Prediction& p = batch->predictions[i];
+        output_.write(batch->records[i], p);
+        count(p);
+      }
+      output_.flush();
+      stats_.lines += batch->size;
+      if (options_.on_batch) {
+        finish_stats();
+        options_.on_batch(stats_);
+      }
+      std::lock_guard lock(mutex_);
+      free_.push_back(batch);
+      ++next;
+      changed_.notify_all();
+    }
+  }
+
+  void count(const Prediction& p) {
+    ++stats_.per_stage[static_cast<int>(p.stage)];
+    // A handful of labels: a short list searched from the last one found beats a map per line.
+    if (last_label_ < labels_.size() && labels_[last_label_].first == p.label) {
+      ++labels_[last_label_].second;
+      return;
+    }
+    for (std::size_t k = 0; k < labels_.size(); ++k) {
+      if (labels_[k].first == p.label) {
+        ++labels_[k].second;
+        last_label_ = k;
+        return;
+      }
+    }
+    last_label_ = labels_.size();
+    labels_.emplace_back(p.label, 1);
+  }
+
+  void finish_stats() {
+    for (const auto& [label, n] : labels_) stats_.per_label[label] = n;
+    if (cache_ != nullptr) stats_.cache = cache_->stats();
+  }
+
+  const Classifier& classifier_;
+  RecordReader& input_;
+  RecordWriter& output_;
+  MessageCache* cache_;
+  const StreamOptions& options_;
+  std::size_t workers_ = 1, batch_lines_ = 1024;
+
+  std::vector<Batch> batches_;
+  std::mutex mutex_;
+  std::condition_variable changed_;  // any change of the state below
+  std::vector<Batch*> free_;
+  std::deque<Batch*> work_;
+  std::map<std::uint64_t, Batch*> done_;
+  bool input_done_ = false;
+  std::uint64_t total_batches_ = 0;
+  bool failed_ = false;
+  std::exception_ptr error_;
+  std::atomic<bool> halt_{false};  // the reader stops reading
+
+  StreamStats stats_;
+  std::vector<std::pair<std::string, std::uint64_t>> labels_;
+  std::size_t last_label_ = 0;
+};
+
+}  // namespace
+
+StreamStats classify_stream(const Classifier& classifier, RecordReader& input, RecordWriter& output,
+                            MessageCache* cache, const StreamOptions& options) {
+  if (cache != nullptr && cache->mode() == CacheMode::off) cache = nullptr;
+  Pipeline pipeline(classifier, input, output, cache, options);
+  return pipeline.run();
+}
+
+}  // namespace logclf
