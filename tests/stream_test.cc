@@ -260,5 +260,27 @@ TEST(StreamCli, ClassifyReportsTheCacheAndItsModesAgree) {
   EXPECT_NE(r.output.find("--cache"), std::string::npos) << r.output;
 }
 
+TEST(StreamCli, EvaluateMeasuresACacheMode) {
+  testing::TempDir dir;
+  {
+    std::ofstream out(dir / "labelled.csv");
+    const std::string rows = corpus_csv(1000);
+    out << rows << rows.substr(rows.find('\n') + 1);
+  }
+  const auto plain = testing::run(testing::cli() + " evaluate " + (dir / "labelled.csv") + " --json");
+  const auto exact = testing::run(testing::cli() + " evaluate " + (dir / "labelled.csv") + " --json --cache exact");
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  ASSERT_EQ(exact.status, 0) << exact.output;
+  const auto a = nlohmann::json::parse(plain.output), b = nlohmann::json::parse(exact.output);
+  EXPECT_EQ(a["hybrid"], b["hybrid"]);
+  EXPECT_EQ(a["cache"]["mode"], "off");
+  EXPECT_EQ(b["cache"]["mode"], "exact");
+  EXPECT_EQ(b["cache"]["lookups"], 2000);
+  EXPECT_GE(b["cache"]["hits"].get<int>(), 1000);
+  const auto text = testing::run(testing::cli() + " evaluate " + (dir / "labelled.csv") + " --cache template");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("Cache (template): "), std::string::npos) << text.output;
+}
+
 }  // namespace
 }  // namespace logclf

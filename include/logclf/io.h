@@ -94,6 +94,10 @@ class RecordWriter {
   virtual ~RecordWriter() = default;
 
   virtual void write(const Record& record, const Prediction& prediction) = 0;
+  // Appends to `out` what write() would write, without writing it: safe from many threads at once, so
+  // that a pipeline formats on every core and writes the results in order with write_formatted().
+  virtual void format(const Record& record, const Prediction& prediction, std::string& out) const = 0;
+  virtual void write_formatted(std::string_view rows) = 0;
   virtual void flush() = 0;          // pushes buffered output to the destination
   virtual void commit() = 0;         // flushes and, for files, atomically moves the result into place
   virtual const std::string& str() const = 0;  // the text written, for to_string() writers

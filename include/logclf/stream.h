@@ -18,6 +18,7 @@ namespace logclf {
 
 struct StreamStats {
   std::uint64_t lines = 0;
+  std::uint64_t input_bytes = 0;  // of the input consumed by the lines written (for progress reports)
   std::uint64_t per_stage[3] = {0, 0, 0};  // by Stage: rule, model, uncertain
   std::map<std::string, std::uint64_t> per_label;
   double seconds = 0;

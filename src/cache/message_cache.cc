@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 
 namespace logclf {
 
@@ -153,14 +154,11 @@ constexpr std::size_t kShards = 16;  // a power of two
 // half full, so a lookup reads one or two cache lines (std::unordered_map chases a pointer per bucket and
 // divides by a prime; it made lookups the largest cost of a cached stream). Deletion shifts the following
 // entries back instead of leaving tombstones, so probe lengths stay short under constant eviction.
+// The table starts small and doubles as entries arrive, so a cache far larger than the stream's working
+// set costs no more memory, and no more cache misses, than that working set.
 class SlotIndex {
  public:
-  explicit SlotIndex(std::size_t capacity) {
-    std::size_t size = 16;
-    while (size < 2 * capacity) size *= 2;
-    entries_.resize(size);
-    mask_ = size - 1;
-  }
+  SlotIndex() { resize(16); }
 
   std::uint32_t find(const cache::Key& key) const {
     for (std::size_t i = home(key);; i = (i + 1) & mask_) {
@@ -169,6 +167,7 @@ class SlotIndex {
     }
   }
   void insert(const cache::Key& key, std::uint32_t slot) {
+    if (2 * (size_ + 1) > entries_.size()) resize(2 * entries_.size());
     std::size_t i = home(key);
     while (entries_[i].slot != kEmpty) i = (i + 1) & mask_;
     entries_[i] = {key, slot};
@@ -207,6 +206,17 @@ class SlotIndex {
     std::uint32_t slot = kEmpty;
   };
   std::size_t home(const cache::Key& key) const { return static_cast<std::size_t>(key.low) & mask_; }
+  void resize(std::size_t size) {
+    std::vector<Entry> old(size);
+    old.swap(entries_);
+    mask_ = size - 1;
+    for (const Entry& e : old) {
+      if (e.slot == kEmpty) continue;
+      std::size_t i = home(e.key);
+      while (entries_[i].slot != kEmpty) i = (i + 1) & mask_;
+      entries_[i] = e;
+    }
+  }
 
   std::vector<Entry> entries_;
   std::size_t mask_ = 0;
@@ -223,7 +233,7 @@ struct alignas(64) MessageCache::Impl::Shard {
     bool referenced = false;
   };
 
-  explicit Shard(std::size_t capacity) : capacity(capacity), index(capacity) { slots.reserve(capacity); }
+  explicit Shard(std::size_t capacity) : capacity(capacity) {}
 
   std::mutex mutex;
   std::size_t capacity;
@@ -257,9 +267,55 @@ void MessageCache::Impl::bind(const void* owner) {
   owner_.store(owner, std::memory_order_release);
 }
 
+namespace {
+
+// Visits `keys` shard by shard (`visit(shard, i)` for each i), so that a batch takes each shard's lock
+// once instead of once per line: with every worker looking up lines all over the cache, each lock taken
+// moves its cache line from the other core.
+template <typename Shards, typename Visit>
+void by_shard(const Shards& shards, std::span<const cache::Key> keys, Visit&& visit) {
+  thread_local std::vector<std::uint32_t> order, start;
+  const std::size_t n = shards.size();
+  start.assign(n + 1, 0);
+  for (const cache::Key& k : keys) ++start[(static_cast<std::size_t>(k.high) & (n - 1)) + 1];
+  for (std::size_t s = 0; s < n; ++s) start[s + 1] += start[s];
+  order.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    order[start[static_cast<std::size_t>(keys[i].high) & (n - 1)]++] = static_cast<std::uint32_t>(i);
+  // start[s] is now the end of shard s's run.
+  for (std::size_t s = 0, begin = 0; s < n; begin = start[s], ++s) {
+    if (begin == start[s]) continue;
+    auto& shard = *shards[s];
+    std::lock_guard lock(shard.mutex);
+    for (std::size_t k = begin; k < start[s]; ++k) visit(shard, order[k]);
+  }
+}
+
+}  // namespace
+
+void MessageCache::Impl::lookup_many(std::span<const cache::Key> keys, std::span<Prediction> out,
+                                     std::vector<char>& found, bool with_distribution) {
+  found.assign(keys.size(), 0);
+  by_shard(shards_, keys, [&](Shard& s, std::size_t i) { found[i] = lookup_locked(s, keys[i], out[i], with_distribution); });
+}
+
+void MessageCache::Impl::insert_many(std::span<const cache::Key> keys, std::span<const Prediction* const> values) {
+  by_shard(shards_, keys, [&](Shard& s, std::size_t i) { insert_locked(s, keys[i], *values[i]); });
+}
+
 bool MessageCache::Impl::lookup(const cache::Key& key, Prediction& out, bool with_distribution) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
+  return lookup_locked(s, key, out, with_distribution);
+}
+
+void MessageCache::Impl::insert(const cache::Key& key, const Prediction& value) {
+  Shard& s = shard(key);
+  std::lock_guard lock(s.mutex);
+  insert_locked(s, key, value);
+}
+
+bool MessageCache::Impl::lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution) {
   ++s.lookups;
   const std::uint32_t found = s.index.find(key);
   if (found == SlotIndex::kEmpty) return false;
@@ -279,9 +335,7 @@ bool MessageCache::Impl::lookup(const cache::Key& key, Prediction& out, bool wit
   return true;
 }
 
-void MessageCache::Impl::insert(const cache::Key& key, const Prediction& value) {
-  Shard& s = shard(key);
-  std::lock_guard lock(s.mutex);
+void MessageCache::Impl::insert_locked(Shard& s, const cache::Key& key, const Prediction& value) {
   if (const std::uint32_t found = s.index.find(key); found != SlotIndex::kEmpty) {
     s.slots[found].value = value;  // a richer result (with the distribution) replaces a poorer one
     return;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct MessageCache::Impl {
   // asks for the probabilities and the entry has none.
   bool lookup(const cache::Key& key, Prediction& out, bool with_distribution);
   void insert(const cache::Key& key, const Prediction& value);
+  // The same for many keys at once (each shard locked once): found[i] says whether out[i] was filled.
+  void lookup_many(std::span<const cache::Key> keys, std::span<Prediction> out, std::vector<char>& found,
+                   bool with_distribution);
+  void insert_many(std::span<const cache::Key> keys, std::span<const Prediction* const> values);
   // Counts `n` lookups that missed as hits after all (lines answered by an earlier line of their batch).
   void count_hits(std::uint64_t n);
   CacheStats stats() const;
@@ -57,6 +62,8 @@ struct MessageCache::Impl {
  private:
   struct Shard;
   Shard& shard(const cache::Key& key);
+  static bool lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution);
+  static void insert_locked(Shard& s, const cache::Key& key, const Prediction& value);
 
   std::vector<std::unique_ptr<Shard>> shards_;
   std::mutex owner_mutex_;

@@ -138,11 +138,20 @@ class Writer final : public RecordWriter {
   }
 
   void write(const Record& record, const Prediction& prediction) override {
+    format(record, prediction, buffer_);
+    if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
+  }
+
+  void format(const Record& record, const Prediction& prediction, std::string& out) const override {
     switch (options_.format) {
-      case Format::csv: write_csv(record, prediction); break;
-      case Format::jsonl: write_jsonl(record, prediction); break;
-      case Format::lines: write_lines(record, prediction); break;
+      case Format::csv: write_csv(record, prediction, out); break;
+      case Format::jsonl: write_jsonl(record, prediction, out); break;
+      case Format::lines: write_lines(record, prediction, out); break;
     }
+  }
+
+  void write_formatted(std::string_view rows) override {
+    buffer_ += rows;
     if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
   }
 
@@ -168,7 +177,8 @@ class Writer final : public RecordWriter {
 
  private:
   // The record's values for input_columns_.
-  const std::vector<std::string_view>& input_values(const Record& record) {
+  const std::vector<std::string_view>& input_values(const Record& record) const {
+    thread_local std::vector<std::string_view> values_;
     values_.clear();
     if (input_format_ == Format::csv) {
       if (record.fields.size() != input_columns_.size()) {
@@ -193,77 +203,77 @@ class Writer final : public RecordWriter {
     buffer_ += options_.explain ? "predicted_label,stage,rule,confidence\n" : "predicted_label\n";
   }
 
-  void write_csv(const Record& record, const Prediction& prediction) {
+  void write_csv(const Record& record, const Prediction& prediction, std::string& out) const {
     for (std::string_view value : input_values(record)) {
-      append_csv(buffer_, value);
-      buffer_ += ',';
+      append_csv(out, value);
+      out += ',';
     }
-    append_csv(buffer_, prediction.label);
+    append_csv(out, prediction.label);
     if (options_.explain) {
-      buffer_ += ',';
-      buffer_ += logclf::to_string(prediction.stage);
-      buffer_ += ',';
-      append_csv(buffer_, prediction.rule);
-      buffer_ += ',';
-      append_confidence(buffer_, prediction.confidence);
+      out += ',';
+      out += logclf::to_string(prediction.stage);
+      out += ',';
+      append_csv(out, prediction.rule);
+      out += ',';
+      append_confidence(out, prediction.confidence);
     }
-    buffer_ += '\n';
+    out += '\n';
   }
 
   // JSON lines input keeps its object text with the new keys inserted before the closing brace. If the
   // object already has a key of the same name, the added one comes last, and JSON parsers keep the last.
-  void write_jsonl(const Record& record, const Prediction& prediction) {
+  void write_jsonl(const Record& record, const Prediction& prediction, std::string& out) const {
     const std::string_view object = record.fields.size() == 1 ? std::string_view(record.fields[0]) : "";
     if (input_format_ == Format::jsonl && !object.empty() && object.back() == '}') {
       const std::size_t close = object.size() - 1;
       const std::size_t before = object.find_last_not_of(" \t\r\n", close - 1);
-      buffer_.append(object, 0, close);
-      if (before != object.npos && object[before] != '{') buffer_ += ',';
+      out.append(object, 0, close);
+      if (before != object.npos && object[before] != '{') out += ',';
     } else {
       // Objects built from columns, also for jsonl Records made without their text (e.g. by a server).
       const auto& values = input_values(record);
-      buffer_ += '{';
+      out += '{';
       for (std::size_t i = 0; i < values.size(); ++i) {
-        append_json(buffer_, input_columns_[i]);
-        buffer_ += ':';
-        append_json(buffer_, values[i]);
-        buffer_ += ',';
+        append_json(out, input_columns_[i]);
+        out += ':';
+        append_json(out, values[i]);
+        out += ',';
       }
     }
-    buffer_ += "\"predicted_label\":";
-    append_json(buffer_, prediction.label);
+    out += "\"predicted_label\":";
+    append_json(out, prediction.label);
     if (options_.explain) {
-      buffer_ += ",\"stage\":\"";
-      buffer_ += logclf::to_string(prediction.stage);
-      buffer_ += "\",\"rule\":";
+      out += ",\"stage\":\"";
+      out += logclf::to_string(prediction.stage);
+      out += "\",\"rule\":";
       if (prediction.rule.empty()) {
-        buffer_ += "null";
+        out += "null";
       } else {
-        append_json(buffer_, prediction.rule);
+        append_json(out, prediction.rule);
       }
-      buffer_ += ",\"confidence\":";
+      out += ",\"confidence\":";
       if (std::isfinite(prediction.confidence)) {
-        append_confidence(buffer_, prediction.confidence);
+        append_confidence(out, prediction.confidence);
       } else {
-        buffer_ += "null";  // JSON has no NaN or infinity
+        out += "null";  // JSON has no NaN or infinity
       }
     }
-    buffer_ += "}\n";
+    out += "}\n";
   }
 
-  void write_lines(const Record& record, const Prediction& prediction) {
-    append_one_line(buffer_, prediction.label);
-    buffer_ += '\t';
+  void write_lines(const Record& record, const Prediction& prediction, std::string& out) const {
+    append_one_line(out, prediction.label);
+    out += '\t';
     if (options_.explain) {
-      buffer_ += logclf::to_string(prediction.stage);
-      buffer_ += '\t';
-      append_one_line(buffer_, prediction.rule);
-      buffer_ += '\t';
-      append_confidence(buffer_, prediction.confidence);
-      buffer_ += '\t';
+      out += logclf::to_string(prediction.stage);
+      out += '\t';
+      append_one_line(out, prediction.rule);
+      out += '\t';
+      append_confidence(out, prediction.confidence);
+      out += '\t';
     }
-    append_one_line(buffer_, record.message);
-    buffer_ += '\n';
+    append_one_line(out, record.message);
+    out += '\n';
   }
 
   WriteOptions options_;
@@ -271,7 +281,6 @@ class Writer final : public RecordWriter {
   Target target_;
   std::optional<io::AtomicFile> file_;
   std::vector<std::string> input_columns_;
-  std::vector<std::string_view> values_;
   std::string buffer_;
 };
 

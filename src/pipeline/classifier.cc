@@ -102,19 +102,34 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   thread_local std::vector<std::pair<std::size_t, std::size_t>> copies;  // (line, its miss) for repeats
   thread_local std::unordered_map<cache::Key, std::size_t, cache::KeyHash> first_miss;
   thread_local std::string scratch;
+  thread_local std::vector<std::size_t> keyed;  // the lines looked up, in order
+  thread_local std::vector<cache::Key> keys;
+  thread_local std::vector<Prediction> found;
+  thread_local std::vector<char> hit;
   misses.clear();
   copies.clear();
   first_miss.clear();
+  keyed.clear();
+  keys.clear();
   for (std::size_t i = 0; i < lines.size(); ++i) {
     // Exact keys remember the whole result, the rule's included; template keys only the model's, since a
     // rule may look at exactly the part a template masks.
     if (!exact && apply_rules(p, lines[i].message, lines[i].source, out[i])) continue;
-    const cache::Key key = exact ? cache::exact_key(lines[i].message, lines[i].source)
-                                 : cache::template_key(lines[i].message, lines[i].source, scratch);
-    if (c.lookup(key, out[i], with_distribution)) continue;
-    const auto [it, first] = first_miss.try_emplace(key, misses.size());
+    keyed.push_back(i);
+    keys.push_back(exact ? cache::exact_key(lines[i].message, lines[i].source)
+                         : cache::template_key(lines[i].message, lines[i].source, scratch));
+  }
+  found.resize(keys.size());
+  c.lookup_many(keys, found, hit, with_distribution);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const std::size_t i = keyed[k];
+    if (hit[k]) {
+      std::swap(out[i], found[k]);
+      continue;
+    }
+    const auto [it, first] = first_miss.try_emplace(keys[k], misses.size());
     if (first) {
-      misses.push_back({i, key});
+      misses.push_back({i, keys[k]});
     } else {
       copies.emplace_back(i, it->second);
     }
@@ -134,10 +149,16 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
     p.encoder->encode_batch(texts, features);
     for (std::size_t k = 0; k < pending.size(); ++k) decide(p, features[k], out[pending[k]]);
   }
+  thread_local std::vector<const Prediction*> values;
+  keys.clear();
+  values.clear();
   for (const Miss& m : misses) {
-    c.insert(m.key, out[m.line]);
-    if (!with_distribution) out[m.line].probabilities.clear();
+    keys.push_back(m.key);
+    values.push_back(&out[m.line]);
   }
+  c.insert_many(keys, values);
+  if (!with_distribution)
+    for (const Miss& m : misses) out[m.line].probabilities.clear();
   for (const auto& [line, miss] : copies) out[line] = out[misses[miss].line];
   c.count_hits(copies.size());  // repeats within the batch were not classified again either
   return out;

@@ -1,5 +1,5 @@
-// The streaming pipeline: one thread reads and parses records into batches, worker threads classify whole
-// batches, and the calling thread writes them back in input order. A fixed set of batches circulates
+// The streaming pipeline: one thread reads and parses records into batches, worker threads classify and
+// format whole batches, and the calling thread writes them out in input order. A fixed set of batches circulates
 // between the stages (reused, so their strings keep their capacity), which bounds memory and makes a fast
 // reader wait for slow workers.
 #include "logclf/stream.h"
@@ -24,8 +24,10 @@ using Clock = std::chrono::steady_clock;
 struct Batch {
   std::uint64_t sequence = 0;
   std::size_t size = 0;
+  std::uint64_t input_bytes = 0;  // the reader's position after the batch
   std::vector<Record> records;
   std::vector<Prediction> predictions;
+  std::string text;  // the records formatted for the output
 };
 
 class Pipeline {
@@ -105,6 +107,7 @@ class Pipeline {
       } else {
         batch->size = n;
         batch->sequence = sequence++;
+        batch->input_bytes = input_.bytes_read();
         work_.push_back(batch);
       }
       if (!more) {
@@ -129,6 +132,8 @@ class Pipeline {
       lines.clear();
       for (std::size_t i = 0; i < batch->size; ++i) lines.push_back({batch->records[i].message, batch->records[i].source});
       batch->predictions = cache_ != nullptr ? classifier_.classify_batch(lines, *cache_) : classifier_.classify_batch(lines);
+      batch->text.clear();
+      for (std::size_t i = 0; i < batch->size; ++i) output_.format(batch->records[i], batch->predictions[i], batch->text);
       std::lock_guard lock(mutex_);
       done_.emplace(batch->sequence, batch);
       changed_.notify_all();
@@ -149,13 +154,11 @@ class Pipeline {
         if (failed_ || !done_.contains(next)) return;
         batch = done_.extract(next).mapped();
       }
-      for (std::size_t i = 0; i < batch->size; ++i) {
-        const Prediction& p = batch->predictions[i];
-        output_.write(batch->records[i], p);
-        count(p);
-      }
+      output_.write_formatted(batch->text);
       output_.flush();
+      for (std::size_t i = 0; i < batch->size; ++i) count(batch->predictions[i]);
       stats_.lines += batch->size;
+      stats_.input_bytes = batch->input_bytes;
       if (options_.on_batch) {
         finish_stats();
         options_.on_batch(stats_);

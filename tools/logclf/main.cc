@@ -165,20 +165,20 @@ struct ClassifyArgs {
 // A progress line on stderr, only when stderr is a terminal: a bar when the input's size is known.
 class Progress {
  public:
-  Progress(bool enabled, const RecordReader& reader) : enabled_(enabled && isatty(STDERR_FILENO)), reader_(reader) {}
-  void tick(std::uint64_t lines) {
+  Progress(bool enabled, std::uint64_t total_bytes) : enabled_(enabled && isatty(STDERR_FILENO)), total_(total_bytes) {}
+  void tick(const StreamStats& s) {
     if (!enabled_) return;
     const auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
-    const double rate = lines / std::chrono::duration<double>(now - start_).count();
-    if (const std::uint64_t total = reader_.total_bytes(); total > 0) {
-      const double done = std::min(1.0, static_cast<double>(reader_.bytes_read()) / static_cast<double>(total));
+    const double rate = s.lines / std::chrono::duration<double>(now - start_).count();
+    if (total_ > 0) {
+      const double done = std::min(1.0, static_cast<double>(s.input_bytes) / static_cast<double>(total_));
       const int filled = static_cast<int>(done * 30);
       std::fprintf(stderr, "\r[%s%s] %3.0f%%  %llu lines  %.0f lines/s ", std::string(filled, '#').c_str(),
-                   std::string(30 - filled, '.').c_str(), done * 100, static_cast<unsigned long long>(lines), rate);
+                   std::string(30 - filled, '.').c_str(), done * 100, static_cast<unsigned long long>(s.lines), rate);
     } else {
-      std::fprintf(stderr, "\r%llu lines  %.0f lines/s ", static_cast<unsigned long long>(lines), rate);
+      std::fprintf(stderr, "\r%llu lines  %.0f lines/s ", static_cast<unsigned long long>(s.lines), rate);
     }
     shown_ = true;
   }
@@ -188,7 +188,7 @@ class Progress {
 
  private:
   bool enabled_;
-  const RecordReader& reader_;
+  std::uint64_t total_;
   bool shown_ = false;
   Clock::time_point start_ = Clock::now(), last_ = Clock::now();
 };
@@ -199,13 +199,13 @@ StreamStats classify_file(const Classifier& classifier, const ClassifyArgs& a, M
   wo.format = a.output_format.empty() ? format_from_path(a.output, reader->format()) : *parse_format(a.output_format);
   wo.explain = a.explain;
   auto writer = RecordWriter::open(a.output, *reader, wo);
-  Progress progress(!a.quiet, *reader);
+  Progress progress(!a.quiet, reader->total_bytes());
   // A closed output pipe (`logclf classify big.csv | head`) ends the process at once, as it does any
   // filter: nothing is lost that the reader still wanted.
   std::signal(SIGPIPE, SIG_DFL);
   StreamOptions options;
   options.workers = a.workers;
-  options.on_batch = [&](const StreamStats& s) { progress.tick(s.lines); };
+  options.on_batch = [&](const StreamStats& s) { progress.tick(s); };
   // To standard output, an interrupt ends the input: what was read is still written (a file output is
   // removed instead, so that no partial file is left).
   if (a.output == "-") {
