@@ -16,15 +16,15 @@ seconds=${1:-60}
 bin=${LOGCLF:-build/bin/logclf}
 connections=${CONNECTIONS:-64}
 wrk_threads=${WRK_THREADS:-1}
-server_threads=${SERVER_THREADS:-$connections}
+server_threads=${SERVER_THREADS:-0}
 script=scripts/bench-serve.lua
 
 [ -x "$bin" ] || { echo "bench-serve: $bin is missing; build it first (bash scripts/build.sh)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench-serve: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 
 log=$(mktemp)
-# The server gets a thread per connection: fewer threads would leave connections queued (cpp-httplib
-# serves a connection on one thread for its whole life).
+# The server's event loops (one per core) serve every connection; --threads only sizes the pool for
+# requests that may block (streamed or large bodies, batched classification), 0 being its default.
 # shellcheck disable=SC2086
 "$bin" serve --port 0 --threads "$server_threads" ${SERVE_ARGS:-} 2>"$log" &
 pid=$!

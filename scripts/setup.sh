@@ -6,7 +6,8 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   libre2-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libcairo2-dev libxxhash-dev libfmt-dev liblbfgs-dev
-  libutf8proc-dev libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
+  libutf8proc-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev zlib1g-dev
+  libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev fonts-dejavu-core
   chromium

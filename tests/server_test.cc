@@ -667,5 +667,344 @@ TEST(Server, StopFinishesTheRequestInFlight) {
   EXPECT_FALSE(late.Get("/health"));  // no longer accepting
 }
 
+// ---- the transport, on raw connections ---------------------------------------------------------------
+
+// A TCP connection to the server that sends exactly the bytes given, for what a client library cannot send.
+class RawConnection {
+ public:
+  struct Reply {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;                            // de-chunked
+    std::string header(const std::string& name) const {
+      const auto it = headers.find(name);
+      return it == headers.end() ? "" : it->second;
+    }
+  };
+
+  // `receive_buffer` > 0: the socket's receive buffer, set small to make the server wait for the reader.
+  explicit RawConnection(int port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int yes = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    const timeval timeout{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  // The next response (`head`: to a HEAD request, without a body); status 0 when the connection ended or
+  // timed out first.
+  Reply read_response(bool head_request = false) {
+    Reply reply;
+    std::size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
+      if (!fill()) return reply;
+    const std::string head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    std::size_t line_end = head.find("\r\n");
+    const std::string status_line = head.substr(0, line_end);
+    if (!status_line.starts_with("HTTP/1.1 ")) return reply;
+    while (line_end != std::string::npos) {
+      const std::size_t start = line_end + 2;
+      line_end = head.find("\r\n", start);
+      const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+      const std::size_t colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      reply.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+    const int status = std::stoi(status_line.substr(9, 3));
+    if (head_request) {
+      // no body
+    } else if (reply.header("transfer-encoding") == "chunked") {
+      for (;;) {
+        while ((end = buffer_.find("\r\n")) == std::string::npos)
+          if (!fill()) return reply;
+        const std::size_t size = std::stoul(buffer_.substr(0, end), nullptr, 16);
+        while (buffer_.size() < end + 2 + size + 2)
+          if (!fill()) return reply;
+        reply.body += buffer_.substr(end + 2, size);
+        buffer_.erase(0, end + 2 + size + 2);
+        if (size == 0) break;
+      }
+    } else if (const std::string length = reply.header("content-length"); !length.empty()) {
+      const std::size_t size = std::stoul(length);
+      while (buffer_.size() < size)
+        if (!fill()) return reply;
+      reply.body = buffer_.substr(0, size);
+      buffer_.erase(0, size);
+    }
+    reply.status = status;
+    return reply;
+  }
+  // Whether the server closes the connection (without sending anything more) within the read timeout.
+  bool closed_by_server() {
+    while (fill()) {
+    }
+    return buffer_.empty() && ended_;
+  }
+
+ private:
+  bool fill() {
+    char data[65536];
+    const ssize_t n = ::recv(fd_, data, sizeof data, 0);
+    if (n <= 0) {
+      ended_ = n == 0;
+      return false;
+    }
+    buffer_.append(data, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  bool ended_ = false;
+  std::string buffer_;
+};
+
+std::string post(const std::string& path, const std::string& body, const std::string& extra_headers = "") {
+  return "POST " + path + " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body;
+}
+
+std::string classify_body(const std::string& message) { return json{{"logs", {{{"log_message", message}}}}}.dump(); }
+
+std::string error_of_body(const std::string& body) { return json::parse(body).at("error").get<std::string>(); }
+
+std::string label_of(const RawConnection::Reply& reply) { return json::parse(reply.body)["results"][0]["label"]; }
+
+TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
+  RawConnection connection(shared_server().port());
+  ASSERT_TRUE(connection.connected());
+  const std::vector<std::string> messages = {"User User7 logged in.", "Backup completed successfully.",
+                                             "Email service experiencing issues with sending"};
+  std::string requests = "GET /health HTTP/1.1\r\nHost: test\r\n\r\n";
+  for (const std::string& m : messages) requests += post("/v1/classify", classify_body(m));
+  requests += "GET /nowhere HTTP/1.1\r\nHost: test\r\n\r\n";
+  requests += "POST /classify_log/?log_message=User%20User9%20logged%20out. HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_TRUE(connection.send(requests));  // all at once: the server reads them together
+  const auto health = connection.read_response();
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, R"({"status":"ok"})");
+  for (const std::string& m : messages) {
+    const auto r = connection.read_response();
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(label_of(r), classifier().classify(m).label) << m;
+  }
+  EXPECT_EQ(connection.read_response().status, 404);
+  const auto original = connection.read_response();
+  ASSERT_EQ(original.status, 200);
+  EXPECT_EQ(json::parse(original.body)["log_message"], "User User9 logged out.");
+  EXPECT_EQ(original.header("connection"), "");  // still open
+}
+
+TEST(Server, RequestSentOneByteAtATime) {
+  RawConnection connection(shared_server().port());
+  const std::string message = "Disk cleanup completed successfully.";
+  const std::string request = post("/v1/classify", classify_body(message));
+  for (const char c : request) ASSERT_TRUE(connection.send(std::string_view(&c, 1)));
+  const auto r = connection.read_response();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(label_of(r), classifier().classify(message).label);
+}
+
+TEST(Server, ChunkedRequestBody) {
+  RawConnection connection(shared_server().port());
+  const std::string message = "User User3 logged in.";
+  const std::string body = classify_body(message);
+  std::string request = "POST /v1/classify HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < body.size(); at += 7) {
+    const std::string piece = body.substr(at, 7);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", piece.size());
+    request += std::string(size) + (at == 0 ? ";ext=1" : "") + "\r\n" + piece + "\r\n";
+  }
+  request += "0\r\nX-Trailer: ignored\r\n\r\n";
+  ASSERT_TRUE(connection.send(request));
+  const auto r = connection.read_response();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(label_of(r), classifier().classify(message).label);
+  // The connection serves the next request.
+  ASSERT_TRUE(connection.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n"));
+  EXPECT_EQ(connection.read_response().status, 200);
+  // A malformed chunk size is a 400.
+  RawConnection bad(shared_server().port());
+  ASSERT_TRUE(bad.send("POST /v1/classify HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"));
+  const auto refused = bad.read_response();
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.header("connection"), "close");
+  EXPECT_TRUE(bad.closed_by_server());
+}
+
+TEST(Server, ExpectContinue) {
+  RawConnection connection(shared_server().port());
+  const std::string message = "User User4 logged out.";
+  const std::string body = classify_body(message);
+  ASSERT_TRUE(connection.send("POST /v1/classify HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Type: "
+                              "application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  const auto proceed = connection.read_response();  // before the body is sent
+  EXPECT_EQ(proceed.status, 100);
+  EXPECT_TRUE(proceed.headers.empty());
+  ASSERT_TRUE(connection.send(body));
+  const auto r = connection.read_response();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(label_of(r), classifier().classify(message).label);
+
+  // Refused requests get their final answer at once, and the connection ends (the body was not sent).
+  for (const std::string& head : {std::string("POST /nowhere HTTP/1.1\r\nContent-Length: 5000\r\n"),
+                                  std::string("POST /v1/classify HTTP/1.1\r\nContent-Length: 1000000000\r\n")}) {
+    RawConnection refused(shared_server().port());
+    ASSERT_TRUE(refused.send(head + "Host: test\r\nExpect: 100-continue\r\n\r\n"));
+    const auto answer = refused.read_response();
+    EXPECT_EQ(answer.status, head.find("nowhere") != std::string::npos ? 404 : 413) << head;
+    EXPECT_EQ(answer.header("connection"), "close");
+    EXPECT_TRUE(refused.closed_by_server());
+  }
+}
+
+TEST(Server, HeaderBlockAndTargetOverTheLimits) {
+  RawConnection big_headers(shared_server().port());
+  std::string request = "GET /health HTTP/1.1\r\nHost: test\r\n";
+  for (int i = 0; i < 80; ++i) request += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'a') + "\r\n";
+  ASSERT_TRUE(big_headers.send(request + "\r\n"));
+  const auto r = big_headers.read_response();
+  EXPECT_EQ(r.status, 431);
+  EXPECT_EQ(error_of_body(r.body), "request header fields too large");
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(big_headers.closed_by_server());
+
+  RawConnection long_target(shared_server().port());
+  ASSERT_TRUE(long_target.send("GET /health?x=" + std::string(9000, 'b') + " HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto t = long_target.read_response();
+  EXPECT_EQ(t.status, 414);
+  EXPECT_EQ(error_of_body(t.body), "request target too long");
+
+  RawConnection garbage(shared_server().port());
+  ASSERT_TRUE(garbage.send("NOT HTTP AT ALL\r\n\r\n"));
+  const auto g = garbage.read_response();
+  EXPECT_EQ(g.status, 400);
+  EXPECT_EQ(error_of_body(g.body), "malformed HTTP request");
+  EXPECT_TRUE(garbage.closed_by_server());
+}
+
+TEST(Server, KeepAliveAcrossManyRequests) {
+  RawConnection connection(shared_server().port());
+  for (int i = 0; i < 500; ++i) {
+    SCOPED_TRACE(i);
+    if (i % 2 == 0) {
+      ASSERT_TRUE(connection.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n"));
+    } else {
+      ASSERT_TRUE(connection.send(post("/v1/classify", classify_body("User User" + std::to_string(i) + " logged in."))));
+    }
+    const auto r = connection.read_response();
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.header("connection"), "");
+  }
+  // HTTP/1.0: closed after the answer unless the client asks to keep it.
+  RawConnection old(shared_server().port());
+  ASSERT_TRUE(old.send("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  const auto kept = old.read_response();
+  EXPECT_EQ(kept.status, 200);
+  EXPECT_EQ(kept.header("connection"), "keep-alive");
+  ASSERT_TRUE(old.send("GET /health HTTP/1.0\r\n\r\n"));
+  const auto last = old.read_response();
+  EXPECT_EQ(last.status, 200);
+  EXPECT_EQ(last.header("connection"), "close");
+  EXPECT_TRUE(old.closed_by_server());
+  // A client's "Connection: close" is honoured.
+  RawConnection closing(shared_server().port());
+  ASSERT_TRUE(closing.send("GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(closing.read_response().header("connection"), "close");
+  EXPECT_TRUE(closing.closed_by_server());
+}
+
+// The body of a gzip member.
+std::string gunzip(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    char buffer[65536];
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof buffer;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - z.avail_out);
+  }
+  EXPECT_EQ(rc, Z_STREAM_END);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST(Server, TextIsCompressedForClientsThatAcceptGzip) {
+  const std::string expected = shared_server().client().Get("/openapi.json")->body;
+  ASSERT_GT(expected.size(), 1024u);
+  RawConnection connection(shared_server().port());
+  ASSERT_TRUE(connection.send("GET /openapi.json HTTP/1.1\r\nHost: test\r\nAccept-Encoding: br, gzip;q=0.5\r\n\r\n"));
+  const auto zipped = connection.read_response();
+  ASSERT_EQ(zipped.status, 200);
+  EXPECT_EQ(zipped.header("content-encoding"), "gzip");
+  EXPECT_EQ(zipped.header("vary"), "Accept-Encoding");
+  EXPECT_LT(zipped.body.size(), expected.size());
+  EXPECT_EQ(gunzip(zipped.body), expected);
+  for (const std::string refusal : {"", "Accept-Encoding: gzip;q=0\r\n", "Accept-Encoding: br\r\n"}) {
+    ASSERT_TRUE(connection.send("GET /openapi.json HTTP/1.1\r\nHost: test\r\n" + refusal + "\r\n"));
+    const auto plain = connection.read_response();
+    EXPECT_EQ(plain.header("content-encoding"), "") << refusal;
+    EXPECT_EQ(plain.body, expected) << refusal;
+  }
+  // Small answers are sent as they are.
+  ASSERT_TRUE(connection.send("GET /health HTTP/1.1\r\nHost: test\r\nAccept-Encoding: gzip\r\n\r\n"));
+  const auto small = connection.read_response();
+  EXPECT_EQ(small.header("content-encoding"), "");
+  EXPECT_EQ(small.header("vary"), "");
+  // HEAD: the headers of GET, no body.
+  ASSERT_TRUE(connection.send("HEAD /openapi.json HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto head = connection.read_response(true);  // Content-Length describes GET's body
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), std::to_string(expected.size()));
+  ASSERT_TRUE(connection.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n"));
+  EXPECT_EQ(connection.read_response().body, R"({"status":"ok"})");
+}
+
+TEST(Server, StopFinishesAStreamedResponse) {
+  auto server = std::make_unique<Running>();
+  constexpr int kLines = 40000;
+  std::string body;
+  for (int i = 0; i < kLines; ++i) body += R"({"log_message": "User User)" + std::to_string(i) + " logged in.\"}\n";
+  // A small receive buffer, and nothing read until stop(): the server is still writing the answer then.
+  RawConnection connection(server->port(), 4096);
+  ASSERT_TRUE(connection.send("POST /v1/classify/ndjson HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-ndjson\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  server->server().stop();
+  const auto r = connection.read_response();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), kLines);
+  EXPECT_NE(r.body.find("\"log_message\": \"User User39999 logged in.\""), std::string::npos);
+  EXPECT_TRUE(connection.closed_by_server());
+  server->join();
+}
+
 }  // namespace
 }  // namespace logclf

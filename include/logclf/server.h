@@ -22,8 +22,10 @@ enum class MicroBatching {
 struct ServeOptions {
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   int port = 8000;                 // 0 picks a free port (HttpServer::bind() returns it)
-  // Connections served at once. The HTTP library gives each open connection a thread for its lifetime,
-  // so this bounds concurrent clients, not CPU use; 0 picks max(32, 4 x hardware threads).
+  // Threads for the requests that may block: bodies read as they arrive (NDJSON, uploads), streamed
+  // answers, large bodies, and micro-batched classification (which waits for other requests). Other
+  // requests are answered by the event loops, one per hardware thread, whatever this is; connections are
+  // not bound to threads. Requests beyond this many wait for a thread. 0 picks max(32, 4 x hardware threads).
   int threads = 0;
   std::size_t max_body = std::size_t{64} << 20;  // request body limit in bytes (413 above)
   std::size_t max_lines = 10000;                 // logs per POST /v1/classify request (413 above)

@@ -1,329 +1,1450 @@
-// The cpp-httplib adapter: sockets, connection threads, body reading and limits; everything the service
+// The HTTP/1.1 transport of `logclf serve`: event loops (epoll, one per hardware thread) accept connections,
+// parse requests with http-parser and answer those with a small body inline; requests that may block a
+// loop (bodies read as they arrive, streamed answers, large bodies, micro-batched classification) are
+// served by a bounded pool of threads with blocking I/O and then handed back. Everything the service
 // answers comes from Service (service.h).
-#include <httplib.h>
+//
+// The loops use epoll directly rather than libevent or libuv (both packaged in Debian): the transport needs
+// only accept, read, write and a once-a-second sweep, and handing a connection to a blocking worker thread
+// and back is simplest on plain descriptors. Parsing (http-parser), multipart bodies (multipart.h) and
+// compression (zlib) are not written here.
+#include <http_parser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "logclf/encoder.h"
 #include "logclf/server.h"
+#include "server/multipart.h"
 #include "server/service.h"
 
 namespace logclf {
 
 namespace {
 
-// Debian's cpp-httplib is built with Brotli and compresses every text response with it at its highest
-// quality whenever the client accepts "br" (every browser does), which has no setting in httplib 0.11 and
-// takes seconds per megabyte (Swagger UI's bundle: 36 s under load, against 0.5 s for gzip). So "br" is
-// taken out of the request's Accept-Encoding before the library reads it; gzip stays. The library hands the
-// pre-routing handler its own non-const Request, so changing it is safe.
-void offer_gzip_only(httplib::Request& req) {
-  for (auto [it, end] = req.headers.equal_range("Accept-Encoding"); it != end; ++it) {
-    if (it->second.find("br") == std::string::npos) continue;
-    it->second = it->second.find("gzip") != std::string::npos ? "gzip" : "identity";
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kMaxFormParts = 16;
+// After a body has been refused (too large, a bad line), up to this much of the rest is read and dropped.
+// A client that writes its whole body before reading (most do) would otherwise find the connection reset,
+// its receive buffer and the answer in it discarded, when the server closes with unread data (the
+// "lingering close" of other servers). Bounded, so a refused endless body costs little.
+constexpr std::size_t kDrainBytes = std::size_t{1} << 20;
+// The request line and headers together (431 above), and the request target alone (414 above: the limit
+// of the HTTP library this transport replaces).
+constexpr std::size_t kMaxHeaderBytes = 64 << 10;
+constexpr std::size_t kMaxTargetBytes = 8 << 10;
+// Bodies up to this size, of declared length, are read and answered on the event loop; larger ones on a
+// worker thread, so that a loop never spends long on one request while others wait.
+constexpr std::uint64_t kInlineBodyBytes = 64 << 10;
+// A connection's answers not yet written beyond which its pipelined requests wait, and its unparsed input
+// beyond which it is not read: what one connection can make the server hold.
+constexpr std::size_t kMaxPendingOutput = 1 << 20;
+constexpr std::size_t kMaxBufferedInput = 1 << 20;
+constexpr std::size_t kReadBytes = 64 << 10;
+// Buffers grown beyond this by one large request are given back once it is done.
+constexpr std::size_t kKeptCapacity = 256 << 10;
+constexpr int kMaxConnections = 10000;
+constexpr int kBacklog = 1024;
+constexpr auto kIdleTimeout = 60s;   // a kept-alive connection with no request
+constexpr auto kReadTimeout = 30s;   // a request (line, headers or body) that stops arriving
+constexpr auto kWriteTimeout = 30s;  // a client that stops reading its answer
+constexpr auto kLingerTimeout = 2s;  // see Transport::end_connection()
+// Text responses above this size are gzip-compressed for clients that accept it.
+constexpr std::size_t kGzipMinBytes = 1024;
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
+std::string_view reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
   }
 }
 
-using Clock = std::chrono::steady_clock;
-
-// A connection is served by one thread from its first request to its last, so the pre-routing handler
-// and the logger of a request run on the same thread: these carry the request's start time and whether
-// its streamed body was cut short from one to the other.
-thread_local Clock::time_point request_start;
-thread_local bool request_started = false;
-thread_local bool stream_failed = false;
-
-// Requests on one connection before it is closed; high, so load balancers and benchmarks keep their
-// connections (the library's default is 5).
-constexpr std::size_t kKeepAliveRequests = 100000;
-constexpr std::size_t kMaxFormParts = 16;
-// After the service has refused a body (too large, a bad line), up to this much of the rest is read and
-// dropped before the answer is sent. A client that writes its whole body before reading (most do) would
-// otherwise find the connection reset, its receive buffer and the answer in it discarded, when the server
-// closes with unread data (the "lingering close" of other servers). Bounded, so a refused endless body costs
-// little.
-constexpr std::size_t kDrainBytes = std::size_t{1} << 20;
-
-server::Request convert(const httplib::Request& in) {
-  server::Request out;
-  out.method = in.method;
-  out.path = in.path;
-  out.query.reserve(in.params.size());
-  for (const auto& [key, value] : in.params) out.query.emplace_back(key, value);
-  out.headers.reserve(in.headers.size());
-  for (const auto& [key, value] : in.headers) out.headers.emplace_back(key, value);
-  return out;
-}
-
-bool has_body(const httplib::Request& request) {
-  return request.has_header("Transfer-Encoding") ||
-         (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
-}
-
-// The message of an error the library answers by itself.
-std::string library_error(int status, std::size_t max_body) {
+// The message of an error the transport answers by itself.
+std::string transport_error(int status, std::size_t max_body) {
   switch (status) {
     case 400: return "malformed HTTP request";
-    case 404: return "not found";
     case 413: return "request body larger than " + std::to_string(max_body) + " bytes";
     case 414: return "request target too long";
-    case 416: return "unsatisfiable Range header";
+    case 431: return "request header fields too large";
     default: return "HTTP error " + std::to_string(status);
   }
 }
 
-// `close`: the connection ends after this response (the server is stopping, or the body was not read).
-void apply(server::Response&& from, httplib::Response& to, bool close) {
-  to.status = from.status;
-  for (auto& [key, value] : from.headers) to.set_header(key, value);
-  if (close) to.set_header("Connection", "close");
-  if (from.stream) {
-    // The whole body is written in one call of the provider, so nothing between calls can cut it short.
-    to.set_chunked_content_provider(from.content_type, [stream = std::move(from.stream)](std::size_t, httplib::DataSink& sink) {
-      bool ok = false;
-      try {
-        ok = stream([&](std::string_view piece) { return piece.empty() || sink.write(piece.data(), piece.size()); });
-      } catch (...) {
-        ok = false;
-      }
-      if (ok) {
-        sink.done();
-      } else {
-        stream_failed = true;
-      }
-      return ok;
-    });
-    return;
+// The Date header's value, rendered at most once a second per thread.
+std::string_view http_date() {
+  thread_local std::time_t rendered = -1;
+  thread_local char text[64];
+  thread_local std::size_t size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != rendered) {
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    size = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    rendered = now;
   }
-  if (!from.content_type.empty()) to.set_header("Content-Type", from.content_type);
-  to.body = std::move(from.body);
+  return {text, size};
 }
 
-// The pattern matching exactly `path` (routes are registered with the library as regular expressions).
-std::string exact_pattern(std::string_view path) {
+// ---- compression ----------------------------------------------------------------------------------
+
+// The types worth compressing: text. (Images other than SVG, and archives, are compressed already.)
+bool compressible(std::string_view content_type) {
+  const std::string_view type = trim(content_type.substr(0, content_type.find(';')));
+  return (type.starts_with("text/") && type != "text/event-stream") || type == "application/json" ||
+         type == "application/javascript" || type == "application/xml" || type == "image/svg+xml";
+}
+
+// Whether an Accept-Encoding value accepts gzip: listed (or "*") without q=0.
+bool accepts_gzip(std::string_view accept_encoding) {
+  for (std::size_t start = 0; start <= accept_encoding.size();) {
+    std::size_t end = accept_encoding.find(',', start);
+    if (end == accept_encoding.npos) end = accept_encoding.size();
+    const std::string_view item = accept_encoding.substr(start, end - start);
+    start = end + 1;
+    const std::size_t semicolon = item.find(';');
+    const std::string_view coding = trim(item.substr(0, semicolon));
+    if (!equal_ignoring_case(coding, "gzip") && !equal_ignoring_case(coding, "x-gzip") && coding != "*") continue;
+    if (semicolon == item.npos) return true;
+    std::string_view q = trim(item.substr(semicolon + 1));
+    if (!q.starts_with("q=") && !q.starts_with("Q=")) return true;
+    q.remove_prefix(2);
+    return q.find_first_not_of("0.") != q.npos;  // q=0, q=0.0, q=0.000: refused
+  }
+  return false;
+}
+
+// `data` in the gzip format (zlib, at its default level); nullopt when zlib fails.
+std::optional<std::string> gzip(std::string_view data) {
+  if (data.size() > UINT_MAX / 2) return std::nullopt;
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return std::nullopt;
+  return out;
+}
+
+// ---- request targets --------------------------------------------------------------------------------
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoded `text` ("+" as a space in query strings); malformed escapes are kept as they are.
+// By hand: http-parser splits the target but does not decode it, and curl_easy_unescape() needs a curl
+// handle and does not read "+" as a space.
+std::string decode(std::string_view text, bool plus_as_space) {
   std::string out;
-  for (const char c : path) {
-    if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) out += '\\';
-    out += c;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += plus_as_space && c == '+' ? ' ' : c;
+    }
   }
   return out;
 }
 
-// The library stops a server by invalidating its listening socket, which also cuts short the streamed
-// responses under way (the chunked writer checks it before each piece). This stops by shutting the socket
-// down instead: accept() fails, the accept loop ends and waits for its connections, and requests in flight
-// finish; the service answers with "Connection: close" from then on, so that kept-alive connections end
-// after their current request.
-class Listener : public httplib::Server {
- public:
-  // The library listens with a backlog of 5, so a burst of new connections (a load balancer's pool, a
-  // benchmark) would wait for SYN retransmissions; listen() again raises it (Linux caps it at somaxconn).
-  void raise_backlog() { ::listen(svr_sock_, 1024); }
-  void stop_accepting() { ::shutdown(svr_sock_, SHUT_RDWR); }
-  // The accept loop has closed the socket on its way out; nothing may use the number again.
-  void forget_socket() { svr_sock_ = INVALID_SOCKET; }
-  void close_unused_socket() {
-    if (const socket_t sock = svr_sock_.exchange(INVALID_SOCKET); sock != INVALID_SOCKET) ::close(sock);
+// The decoded path and query parameters of a request target (origin form "/path?query", or absolute form).
+void parse_target(std::string_view target, server::Request& request) {
+  std::string_view path = target, query;
+  if (target.starts_with('/')) {
+    path = target.substr(0, target.find('#'));
+    if (const std::size_t q = path.find('?'); q != path.npos) {
+      query = path.substr(q + 1);
+      path = path.substr(0, q);
+    }
+  } else {
+    http_parser_url url;
+    http_parser_url_init(&url);
+    if (http_parser_parse_url(target.data(), target.size(), 0, &url) == 0) {
+      auto field = [&](int f) {
+        return (url.field_set & (1 << f)) ? target.substr(url.field_data[f].off, url.field_data[f].len) : std::string_view();
+      };
+      path = field(UF_PATH);
+      query = field(UF_QUERY);
+      if (path.empty()) path = "/";
+    }
+  }
+  request.path = decode(path, false);
+  for (std::size_t start = 0; start < query.size();) {
+    std::size_t end = query.find('&', start);
+    if (end == query.npos) end = query.size();
+    const std::string_view item = query.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) continue;
+    const std::size_t equals = item.find('=');
+    request.query.emplace_back(decode(item.substr(0, equals), true),
+                               equals == item.npos ? std::string() : decode(item.substr(equals + 1), true));
+  }
+}
+
+// ---- connections ------------------------------------------------------------------------------------
+
+struct Loop;
+class Transport;
+
+// What the parser's callbacks stopped at (they pause it, so that the request is handled between calls of
+// http_parser_execute() and never inside one).
+enum class Event { none, headers, message };
+
+// Where a request's body goes.
+enum class Body {
+  buffer,  // into Request::body or, for multipart/form-data, Request::files
+  sink,    // to the service's sink as it arrives (Request::read_body)
+  drain,   // nowhere: the request has been answered
+};
+
+struct Connection final : server::MultipartParser::Handler {
+  Connection(int socket, Loop* owner, Transport* server) : fd(socket), loop(owner), transport(server) {
+    http_parser_init(&parser, HTTP_REQUEST);
+    parser.data = this;
+  }
+
+  // MultipartParser::Handler: parts into Request::files, or the part named "file" to the sink.
+  bool part(const server::PartHeaders& headers) override {
+    if (body == Body::sink) {
+      in_file = headers.name == "file";
+      return true;
+    }
+    if (request.files.size() == kMaxFormParts) {
+      too_many_parts = true;
+      return false;
+    }
+    request.files.push_back({headers.name, headers.filename, headers.content_type, {}});
+    return true;
+  }
+  bool data(std::string_view piece) override {
+    if (body == Body::sink) {
+      if (!in_file || (*sink)(piece)) return true;
+      sink_refused = true;
+      return false;
+    }
+    request.files.back().content.append(piece);
+    return true;
+  }
+
+  // Clears what belonged to the previous request.
+  void begin_request() {
+    request.method.clear();
+    request.path.clear();
+    request.query.clear();
+    request.headers.clear();
+    if (request.body.capacity() > kKeptCapacity) std::string().swap(request.body);
+    request.body.clear();
+    request.multipart = false;
+    request.files.clear();
+    request.read_body = nullptr;
+    target.clear();
+    header_bytes = 0;
+    header_value = false;
+    in_request = true;
+    headers_done = message_done = answered = false;
+    body = Body::buffer;
+    body_bytes = drained = 0;
+    multipart.reset();
+    in_file = too_many_parts = sink_refused = body_failed = false;
+    streams = false;
+  }
+
+  int fd;
+  Loop* loop;
+  Transport* transport;
+  std::size_t index = 0;  // in loop->connections
+  http_parser parser;
+  std::string in;  // received, parsed from in_pos
+  std::size_t in_pos = 0;
+  std::string out;  // to send, from out_pos
+  std::size_t out_pos = 0;
+  Clock::time_point last_active;
+
+  // The request being read.
+  server::Request request;
+  std::string target;
+  std::size_t header_bytes = 0;
+  bool header_value = false;  // the last header callback was for a value
+  int limit_status = 0;       // 414 or 431 when the callbacks refused the request line or headers
+  Event event = Event::none;
+  bool in_request = false;    // from its first byte to its end
+  bool headers_done = false;
+  bool message_done = false;
+  bool answered = false;      // its response is written or queued
+  Clock::time_point start;
+  bool keep_alive = true;
+  bool http10 = false;
+  bool head = false;
+  bool gzip_ok = false;
+  bool streams = false;  // its route reads the body as it arrives
+
+  Body body = Body::buffer;
+  std::uint64_t body_bytes = 0;
+  std::size_t drained = 0;
+  bool draining = false;  // answered before its body's end: read until then (up to kDrainBytes), then close
+  std::optional<server::MultipartParser> multipart;
+  const server::ChunkSink* sink = nullptr;
+  bool in_file = false;
+  bool too_many_parts = false;
+  bool sink_refused = false;
+  bool body_failed = false;  // the body could not be passed on (an exception)
+
+  bool closing = false;      // no more requests: close once `out` is written (and a drain is done)
+  bool peer_closed = false;  // the client closed its side
+  bool parse_failed = false;
+  bool to_worker = false;    // to be handed to a worker thread
+  bool away = false;         // served by a worker thread: the loop leaves it alone
+  bool lingering = false;    // answered and shut for writing: what still arrives is dropped, then it closes
+  bool read_paused = false;  // not read while `in` holds kMaxBufferedInput
+  std::optional<server::Response> pending;  // a streamed response for the worker to write
+};
+
+// Marks for the epoll events that are not connections.
+char listener_mark;
+char wake_mark;
+
+struct Loop {
+  int epoll = -1;
+  int wake = -1;  // eventfd: stop(), or connections handed back by workers
+  bool listening = false;
+  Clock::time_point accept_paused_until{};
+  Clock::time_point now;
+  std::vector<std::unique_ptr<Connection>> connections;
+  std::mutex returned_mutex;
+  std::vector<Connection*> returned;  // by worker threads
+  std::vector<int> incoming;          // sockets accepted by another loop, for this one
+  std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kReadBytes);
+
+  ~Loop() {
+    if (epoll >= 0) ::close(epoll);
+    if (wake >= 0) ::close(wake);
+  }
+  void wake_up() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake, &one, sizeof one);
   }
 };
+
+// Threads for the requests that may block; created when needed, up to `max`; further jobs wait.
+class Workers {
+ public:
+  explicit Workers(std::size_t max) : max_(max) {}
+  ~Workers() { stop(); }
+
+  void submit(std::function<void()> job) {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+    if (idle_ < jobs_.size() && threads_.size() < max_) {
+      threads_.emplace_back([this] { work(); });
+    } else {
+      ready_.notify_one();
+    }
+  }
+  // Runs the queued jobs, then joins the threads.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    done_ = false;
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ++idle_;
+      ready_.wait(lock, [this] { return done_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) return;
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  std::size_t max_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  std::size_t idle_ = 0;
+  bool done_ = false;
+};
+
+bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (n > 0) return true;
+    if (n == 0 || errno != EINTR) return false;
+  }
+}
+
+// Writes all of `iov` on a non-blocking socket, waiting for it to drain (a worker thread's write).
+bool send_all(int fd, iovec* iov, std::size_t count) {
+  while (count > 0) {
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLOUT, kWriteTimeout)) continue;
+      return false;
+    }
+    auto left = static_cast<std::size_t>(n);
+    while (count > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+bool send_all(int fd, std::string_view data) {
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  return data.empty() || send_all(fd, &iov, 1);
+}
+
+// ---- the transport ----------------------------------------------------------------------------------
+
+class Transport {
+ public:
+  Transport(Classifier classifier, ServeOptions o)
+      : options_(std::move(o)),
+        batching_(options_.batching == MicroBatching::always ||
+                  (options_.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder)),
+        service_(std::move(classifier), options_),
+        workers_(options_.threads > 0 ? static_cast<std::size_t>(options_.threads)
+                                      : std::max<std::size_t>(32, 4 * std::max(1u, std::thread::hardware_concurrency()))) {
+    const unsigned loops = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < loops; ++i) {
+      auto loop = std::make_unique<Loop>();
+      loop->epoll = ::epoll_create1(EPOLL_CLOEXEC);
+      loop->wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      epoll_event e{};
+      e.events = EPOLLIN;
+      e.data.ptr = &wake_mark;
+      if (loop->epoll < 0 || loop->wake < 0 || ::epoll_ctl(loop->epoll, EPOLL_CTL_ADD, loop->wake, &e) != 0)
+        throw Error(std::string("cannot create the server's event loop: ") + std::strerror(errno));
+      loops_.push_back(std::move(loop));
+    }
+    settings_.on_message_begin = on_message_begin;
+    settings_.on_url = on_url;
+    settings_.on_header_field = on_header_field;
+    settings_.on_header_value = on_header_value;
+    settings_.on_headers_complete = on_headers_complete;
+    settings_.on_body = on_body;
+    settings_.on_message_complete = on_message_complete;
+  }
+
+  ~Transport() {
+    stop();
+    close_listener();
+  }
+
+  int bind() {
+    std::lock_guard lock(bind_mutex_);
+    if (listener_ >= 0) return port_;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string where = "cannot listen on " + options_.host + " port " + std::to_string(options_.port);
+    if (const int rc = ::getaddrinfo(options_.host.empty() ? nullptr : options_.host.c_str(),
+                                     std::to_string(options_.port).c_str(), &hints, &found);
+        rc != 0)
+      throw Error(where + ": " + ::gai_strerror(rc));
+    int fd = -1;
+    int error = 0;
+    for (const addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+      fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        error = errno;
+        continue;
+      }
+      // SO_REUSEADDR only: with SO_REUSEPORT a second server on the same port would start and silently take
+      // half the connections instead of failing.
+      const int yes = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, kBacklog) != 0) {
+        error = errno;
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    ::freeaddrinfo(found);
+    if (fd < 0) throw Error(where + (error != 0 ? std::string(": ") + std::strerror(error) : ""));
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
+                                                : reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+    listener_ = fd;
+    if (stopping_ && !shut_down_.exchange(true)) ::shutdown(fd, SHUT_RDWR);
+    return port_;
+  }
+
+  void run() {
+    if (listener_ < 0) bind();
+    if (!stopping_) {
+      for (auto& loop : loops_) {
+        epoll_event e{};
+        e.events = EPOLLIN | EPOLLEXCLUSIVE;
+        e.data.ptr = &listener_mark;
+        if (::epoll_ctl(loop->epoll, EPOLL_CTL_ADD, listener_, &e) != 0)
+          throw Error(std::string("cannot accept connections: ") + std::strerror(errno));
+        loop->listening = true;
+      }
+    }
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([this, i] { run_loop(*loops_[i]); });
+    run_loop(*loops_[0]);
+    for (std::thread& t : threads) t.join();
+    for (auto& loop : loops_) {  // dealt to a loop that had ended
+      for (const int fd : loop->incoming) ::close(fd);
+      loop->incoming.clear();
+    }
+    workers_.stop();
+    close_listener();
+  }
+
+  // Stops accepting (shutting the listening socket down makes new connections fail at once) and wakes
+  // the loops, which close idle connections and end once the requests in flight are answered.
+  void stop() {
+    stopping_ = true;
+    {
+      std::lock_guard lock(bind_mutex_);
+      if (listener_ >= 0 && !shut_down_.exchange(true)) ::shutdown(listener_, SHUT_RDWR);
+    }
+    for (auto& loop : loops_) loop->wake_up();
+  }
+
+ private:
+  void close_listener() {
+    std::lock_guard lock(bind_mutex_);
+    shut_down_ = true;
+    if (listener_ >= 0) ::close(listener_);
+    listener_ = -1;
+  }
+
+  // ---- parser callbacks (inside http_parser_execute: they only record) ----
+
+  static Connection& of(http_parser* p) { return *static_cast<Connection*>(p->data); }
+
+  static int on_message_begin(http_parser* p) {
+    of(p).begin_request();
+    return 0;
+  }
+  static int on_url(http_parser* p, const char* at, std::size_t n) {
+    Connection& c = of(p);
+    c.header_bytes += n;
+    c.target.append(at, n);
+    if (c.target.size() > kMaxTargetBytes) {
+      c.limit_status = 414;
+      return 1;
+    }
+    return c.header_bytes > kMaxHeaderBytes ? (c.limit_status = 431, 1) : 0;
+  }
+  static int on_header_field(http_parser* p, const char* at, std::size_t n) {
+    Connection& c = of(p);
+    if ((c.header_bytes += n) > kMaxHeaderBytes) return c.limit_status = 431, 1;
+    if (c.headers_done) return 0;  // trailers of a chunked body: not used
+    if (c.header_value || c.request.headers.empty()) c.request.headers.emplace_back();
+    c.header_value = false;
+    c.request.headers.back().first.append(at, n);
+    return 0;
+  }
+  static int on_header_value(http_parser* p, const char* at, std::size_t n) {
+    Connection& c = of(p);
+    if ((c.header_bytes += n) > kMaxHeaderBytes) return c.limit_status = 431, 1;
+    if (c.headers_done) return 0;
+    c.header_value = true;
+    c.request.headers.back().second.append(at, n);
+    return 0;
+  }
+  static int on_headers_complete(http_parser* p) {
+    Connection& c = of(p);
+    c.headers_done = true;
+    c.event = Event::headers;
+    http_parser_pause(p, 1);
+    return 0;
+  }
+  static int on_message_complete(http_parser* p) {
+    Connection& c = of(p);
+    c.message_done = true;
+    c.in_request = false;
+    c.draining = false;
+    c.event = Event::message;
+    http_parser_pause(p, 1);
+    return 0;
+  }
+  static int on_body(http_parser* p, const char* at, std::size_t n) {
+    Connection& c = of(p);
+    try {
+      return c.transport->body_piece(c, {at, n}) ? 0 : 1;
+    } catch (...) {
+      c.body_failed = true;
+      return 1;
+    }
+  }
+
+  bool body_piece(Connection& c, std::string_view piece);
+  void headers_complete(Connection& c);
+  void complete_request(Connection& c, bool on_loop);
+  void respond(Connection& c, server::Response&& response, bool close);
+  void refuse(Connection& c, int status, std::string_view message);
+  void parse_error(Connection& c);
+  void observe(const Connection& c, int status, bool failed);
+  server::Response handle(Connection& c);
+  static void compact(Connection& c);
+
+  // Event loop side.
+  void run_loop(Loop& loop);
+  void accept_all(Loop& loop);
+  void adopt(Loop& loop, int fd);
+  void on_event(Loop& loop, Connection& c, std::uint32_t events);
+  bool process(Connection& c);
+  void hand_off(Loop& loop, Connection& c);
+  bool flush(Connection& c);
+  void close_connection(Loop& loop, Connection& c);
+  void end_connection(Loop& loop, Connection& c);
+  void linger(Loop& loop, Connection& c);
+  void take_returned(Loop& loop);
+  void sweep(Loop& loop);
+  void close_idle(Loop& loop);
+
+  // Worker side.
+  void serve_away(Connection& c);
+  bool serve_request(Connection& c);
+  bool advance(Connection& c);
+  bool read_blocking(Connection& c);
+  bool flush_blocking(Connection& c);
+  static void linger_blocking(Connection& c);
+  server::BodyRead read_body(Connection& c, const server::ChunkSink& sink);
+  void stream_response(Connection& c, server::Response&& response);
+
+  ServeOptions options_;
+  bool batching_;  // the service shares encoder batches between requests: they wait for each other
+  server::Service service_;
+  http_parser_settings settings_{};
+  std::vector<std::unique_ptr<Loop>> loops_;
+  Workers workers_;
+  std::mutex bind_mutex_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> shut_down_{false};
+  std::atomic<int> open_{0};
+  std::atomic<std::size_t> next_loop_{0};
+};
+
+
+// ---- requests (on a loop or a worker) ---------------------------------------------------------------
+
+// A piece of the current request's body, as the parser decodes it; false stops the parser.
+bool Transport::body_piece(Connection& c, std::string_view piece) {
+  switch (c.body) {
+    case Body::drain:
+      return (c.drained += piece.size()) <= kDrainBytes;
+    case Body::sink:
+      if (c.multipart) {
+        if (c.multipart->feed(piece, c)) return true;
+        if (!c.sink_refused) return false;  // malformed: the read fails
+      } else if ((*c.sink)(piece)) {
+        return true;
+      }
+      c.sink_refused = true;
+      c.body = Body::drain;
+      return true;
+    case Body::buffer:
+      if ((c.body_bytes += piece.size()) > options_.max_body) {
+        refuse(c, 413, transport_error(413, options_.max_body));
+      } else if (!c.multipart) {
+        c.request.body.append(piece);
+      } else if (!c.multipart->feed(piece, c)) {
+        if (c.too_many_parts) {
+          refuse(c, 413, "more than " + std::to_string(kMaxFormParts) + " multipart/form-data parts");
+        } else {
+          refuse(c, 400, "malformed multipart/form-data body");
+        }
+      }
+      return true;
+  }
+  return false;
+}
+
+// The request line and headers are read: answers what needs no body, refuses what cannot be served, and
+// decides who reads the body.
+void Transport::headers_complete(Connection& c) {
+  c.start = Clock::now();
+  server::Request& r = c.request;
+  r.method = http_method_str(static_cast<http_method>(c.parser.method));
+  parse_target(c.target, r);
+  c.keep_alive = http_should_keep_alive(&c.parser) != 0 && c.parser.upgrade == 0;
+  c.http10 = c.parser.http_major == 1 && c.parser.http_minor == 0;
+  c.head = c.parser.method == HTTP_HEAD;
+  c.gzip_ok = accepts_gzip(r.header("Accept-Encoding"));
+  const bool chunked = (c.parser.flags & F_CHUNKED) != 0;
+  const std::uint64_t length = (c.parser.flags & F_CONTENTLENGTH) != 0 ? c.parser.content_length : 0;
+  const bool has_body = chunked || length > 0;
+  // A client that sent "Expect: 100-continue" waits for it before sending the body.
+  const bool expects = has_body && equal_ignoring_case(trim(r.header("Expect")), "100-continue");
+
+  // Everything that needs no body is answered before the body is read: GET requests, and refusals
+  // (unknown path, wrong method, missing key), so that a refused upload is not read at all.
+  if (auto early = service_.answer_before_body(r)) {
+    respond(c, std::move(*early), has_body);  // an unread body would be taken for the next request
+    c.body = Body::drain;
+    c.draining = has_body && !expects;
+    return;
+  }
+  if (length > options_.max_body) {
+    refuse(c, 413, transport_error(413, options_.max_body));
+    c.draining = !expects;
+    return;
+  }
+  const std::size_t route = server::Service::route_of(r.path);
+  c.streams = route < server::Service::routes().size() && server::Service::routes()[route].streams_body;
+  const std::string_view type = r.header("Content-Type");
+  if (server::MultipartParser::is_form_data(type)) {
+    const auto boundary = server::MultipartParser::boundary_of(type);
+    if (!boundary) {
+      refuse(c, 400, "malformed multipart/form-data body");
+      c.draining = !expects;
+      return;
+    }
+    c.multipart.emplace(*boundary);
+    r.multipart = !c.streams;  // a streaming route gets the part named "file" as its body
+  }
+  if (expects) c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+  // Batched classification waits for other requests, and large bodies take long to read and classify:
+  // neither may hold up a loop.
+  if (c.streams || batching_ || chunked || length > kInlineBodyBytes) c.to_worker = true;
+}
+
+// The body is read: the answer, or a streamed one left for a worker when on a loop.
+void Transport::complete_request(Connection& c, bool on_loop) {
+  if (c.multipart && !c.multipart->complete()) {
+    refuse(c, 400, "malformed multipart/form-data body");
+    return;
+  }
+  server::Response response = handle(c);
+  if (!response.stream) {
+    respond(c, std::move(response), false);
+  } else if (on_loop) {
+    c.pending = std::move(response);
+    c.to_worker = true;
+  } else {
+    stream_response(c, std::move(response));
+  }
+}
+
+server::Response Transport::handle(Connection& c) {
+  try {
+    return service_.handle(c.request);
+  } catch (...) {
+    server::Response error = server::Service::error(500, "internal error");
+    error.headers.emplace_back("Connection", "close");
+    return error;
+  }
+}
+
+// Queues `response` on the connection. `close`: the connection ends after it (its body was not read);
+// it also does when the client or the service asks for it, or the server is stopping.
+void Transport::respond(Connection& c, server::Response&& response, bool close) {
+  close = close || c.closing || !c.keep_alive || stopping_.load(std::memory_order_relaxed);
+  std::string& out = c.out;
+  out += "HTTP/1.1 ";
+  append_number(out, static_cast<std::uint64_t>(response.status));
+  out += ' ';
+  out += reason(response.status);
+  out += "\r\n";
+  for (const auto& [key, value] : response.headers) {
+    if (equal_ignoring_case(key, "Connection")) {
+      close = close || equal_ignoring_case(trim(value), "close");
+      continue;
+    }
+    out.append(key).append(": ").append(value).append("\r\n");
+  }
+  if (!response.content_type.empty()) out.append("Content-Type: ").append(response.content_type).append("\r\n");
+  const bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
+  std::string_view body = response.body;
+  std::optional<std::string> compressed;
+  if (!bodyless) {
+    if (body.size() >= kGzipMinBytes && compressible(response.content_type)) {
+      out += "Vary: Accept-Encoding\r\n";
+      if (c.gzip_ok && !c.head && (compressed = gzip(body)) && compressed->size() < body.size()) {
+        body = *compressed;
+        out += "Content-Encoding: gzip\r\n";
+      }
+    }
+    out += "Content-Length: ";
+    append_number(out, body.size());
+    out += "\r\n";
+  }
+  out.append("Date: ").append(http_date()).append("\r\n");
+  if (close) {
+    out += "Connection: close\r\n";
+  } else if (c.http10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (!bodyless && !c.head) out += body;
+  c.answered = true;
+  if (close) c.closing = true;
+  observe(c, response.status, false);
+}
+
+// Answers with a JSON error and Connection: close; the rest of the body is drained.
+void Transport::refuse(Connection& c, int status, std::string_view message) {
+  server::Response error = server::Service::error(status, message);
+  service_.add_cors_headers(c.request.header("Origin"), error);
+  respond(c, std::move(error), true);
+  c.body = Body::drain;
+  c.draining = c.headers_done && !c.message_done;
+}
+
+// The parser failed: the request is malformed (or over a limit), or a refused body went past kDrainBytes.
+void Transport::parse_error(Connection& c) {
+  c.parse_failed = true;
+  c.closing = true;
+  c.draining = false;
+  // Requests on streaming routes are answered by the service, which reads a broken body as a failed read.
+  if (c.answered || (c.streams && c.headers_done)) return;
+  if (!c.in_request) {  // nothing of a new request was recognised
+    c.request.method.clear();
+    c.request.path.clear();
+  }
+  const int status = c.limit_status != 0 ? c.limit_status : 400;
+  const std::string message = c.limit_status == 0 && c.headers_done ? "the request body could not be read completely"
+                                                                     : transport_error(status, options_.max_body);
+  server::Response error = server::Service::error(status, message);
+  service_.add_cors_headers(c.request.header("Origin"), error);
+  respond(c, std::move(error), true);
+}
+
+void Transport::observe(const Connection& c, int status, bool failed) {
+  const double seconds = c.headers_done ? std::chrono::duration<double>(Clock::now() - c.start).count() : 0;
+  service_.metrics().observe_request(server::Service::route_of(c.request.path), c.request.method, status, seconds,
+                                     failed);
+}
+
+void Transport::compact(Connection& c) {
+  if (c.in_pos == c.in.size()) {
+    c.in.clear();
+    c.in_pos = 0;
+    if (c.in.capacity() > kKeptCapacity) std::string().swap(c.in);
+  } else if (c.in_pos >= kReadBytes) {
+    c.in.erase(0, c.in_pos);
+    c.in_pos = 0;
+  }
+}
+
+// ---- event loops ------------------------------------------------------------------------------------
+
+void Transport::run_loop(Loop& loop) {
+  std::vector<epoll_event> events(256);
+  Clock::time_point next_sweep = Clock::now() + 1s;
+  bool stop_seen = false;
+  for (;;) {
+    if (stopping_ && !stop_seen) {
+      stop_seen = true;
+      if (loop.listening) ::epoll_ctl(loop.epoll, EPOLL_CTL_DEL, listener_, nullptr);
+      loop.listening = false;
+    }
+    if (stop_seen) {
+      close_idle(loop);
+      if (loop.connections.empty()) break;
+    }
+    const int n = ::epoll_wait(loop.epoll, events.data(), static_cast<int>(events.size()), 1000);
+    loop.now = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == &listener_mark) {
+        accept_all(loop);
+      } else if (tag == &wake_mark) {
+        std::uint64_t count;
+        while (::read(loop.wake, &count, sizeof count) > 0) {
+        }
+        take_returned(loop);
+      } else {
+        on_event(loop, *static_cast<Connection*>(tag), events[i].events);
+      }
+    }
+    if (loop.now >= next_sweep) {
+      sweep(loop);
+      next_sweep = loop.now + 1s;
+    }
+  }
+}
+
+void Transport::accept_all(Loop& loop) {
+  // A bounded number per wake-up, so that the loops share a burst of connections.
+  for (int i = 0; i < 64; ++i) {
+    const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      // Out of descriptors or memory: accepting pauses for a second rather than spin on the ready listener.
+      // After stop() the shut-down listener fails: accepting ends.
+      ::epoll_ctl(loop.epoll, EPOLL_CTL_DEL, listener_, nullptr);
+      loop.listening = false;
+      if (!stopping_) loop.accept_paused_until = loop.now + 1s;
+      return;
+    }
+    if (open_.fetch_add(1, std::memory_order_relaxed) >= kMaxConnections || stopping_) {
+      ::close(fd);
+      --open_;
+      continue;
+    }
+    const int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    // Whichever loop the kernel wakes accepts; the connections are dealt to the loops in turn, so that a
+    // burst accepted by one loop is still served by all.
+    Loop& owner = *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+    if (&owner == &loop) {
+      adopt(loop, fd);
+    } else {
+      {
+        std::lock_guard lock(owner.returned_mutex);
+        owner.incoming.push_back(fd);
+      }
+      owner.wake_up();
+    }
+  }
+}
+
+// Serves a new connection on `loop` (`open_` counts it already).
+void Transport::adopt(Loop& loop, int fd) {
+  auto c = std::make_unique<Connection>(fd, &loop, this);
+  c->last_active = loop.now;
+  epoll_event e{};
+  e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  e.data.ptr = c.get();
+  if (stopping_ || ::epoll_ctl(loop.epoll, EPOLL_CTL_ADD, fd, &e) != 0) {
+    ::close(fd);
+    --open_;
+    return;
+  }
+  c->index = loop.connections.size();
+  loop.connections.push_back(std::move(c));
+}
+
+// A connection is readable or writable (edge-triggered: read until the socket is empty) or was handed
+// back by a worker (`events` 0).
+void Transport::on_event(Loop& loop, Connection& c, std::uint32_t events) {
+  if ((events & EPOLLERR) != 0) {
+    close_connection(loop, c);
+    return;
+  }
+  if (c.lingering) {
+    linger(loop, c);
+    return;
+  }
+  const bool hangup = (events & (EPOLLRDHUP | EPOLLHUP)) != 0;
+  bool more = (events & EPOLLIN) != 0 || hangup || c.read_paused;
+  for (;;) {
+    if (more && !c.peer_closed) {
+      if (c.in.size() - c.in_pos >= kMaxBufferedInput) {
+        c.read_paused = true;
+        more = false;
+      } else {
+        c.read_paused = false;
+        const ssize_t n = ::recv(c.fd, loop.buffer.get(), kReadBytes, 0);
+        if (n > 0) {
+          c.in.append(loop.buffer.get(), static_cast<std::size_t>(n));
+          c.last_active = loop.now;
+          // A short read emptied the socket, and data arriving later brings a new event; after a hangup
+          // reading goes on to the end of the input.
+          more = static_cast<std::size_t>(n) == kReadBytes || hangup;
+        } else if (n == 0) {
+          c.peer_closed = true;
+          more = false;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          more = false;
+        } else if (errno != EINTR) {
+          close_connection(loop, c);
+          return;
+        }
+      }
+    } else {
+      more = false;
+    }
+    bool stalled = false;
+    try {
+      stalled = process(c);
+    } catch (...) {  // out of memory: this connection ends, the others go on
+      close_connection(loop, c);
+      return;
+    }
+    if (c.to_worker) {
+      hand_off(loop, c);
+      return;
+    }
+    // A client that closed its side gets the answers to what it sent, then the connection ends.
+    if (c.peer_closed && (c.in_pos == c.in.size() || c.out_pos == c.out.size())) {
+      c.closing = true;
+      c.draining = false;
+    }
+    if (!flush(c)) {
+      close_connection(loop, c);
+      return;
+    }
+    if (c.closing && !c.draining && c.out_pos == c.out.size()) {
+      end_connection(loop, c);
+      return;
+    }
+    if (stalled && c.out.empty()) continue;  // the answers are written: parse the requests that waited
+    if (!more) return;
+  }
+}
+
+// Parses and answers the buffered requests in order. Returns true when it stopped because too many
+// answers wait to be written.
+bool Transport::process(Connection& c) {
+  bool stalled = false;
+  while (!c.parse_failed && !c.to_worker && c.in_pos < c.in.size() && (!c.closing || c.draining)) {
+    if (c.out.size() - c.out_pos > kMaxPendingOutput) {
+      stalled = true;
+      break;
+    }
+    c.in_pos += http_parser_execute(&c.parser, &settings_, c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+    const http_errno error = HTTP_PARSER_ERRNO(&c.parser);
+    if (error == HPE_PAUSED) {
+      http_parser_pause(&c.parser, 0);
+      const Event event = std::exchange(c.event, Event::none);
+      if (event == Event::headers) {
+        headers_complete(c);
+      } else if (event == Event::message && !c.answered) {
+        complete_request(c, true);
+      }
+    } else if (error != HPE_OK) {
+      parse_error(c);
+    }
+  }
+  compact(c);
+  return stalled;
+}
+
+// Writes what the socket takes of `out`; false when the connection broke.
+bool Transport::flush(Connection& c) {
+  while (c.out_pos < c.out.size()) {
+    const ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_pos += static_cast<std::size_t>(n);
+      c.last_active = c.loop->now;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);  // EPOLLOUT brings the rest
+    }
+  }
+  c.out.clear();
+  c.out_pos = 0;
+  if (c.out.capacity() > kKeptCapacity) std::string().swap(c.out);
+  return true;
+}
+
+void Transport::close_connection(Loop& loop, Connection& c) {
+  if (c.fd >= 0) {
+    ::close(c.fd);
+    --open_;
+  }
+  const std::size_t i = c.index;
+  std::swap(loop.connections[i], loop.connections.back());
+  loop.connections[i]->index = i;
+  loop.connections.pop_back();  // destroys c
+}
+
+// Closes a connection whose last answer is written. When the client may still be sending (its request
+// was malformed, or refused with more of it unread), closing at once would make the kernel answer what
+// arrives with a reset, which can discard the answer before the client reads it: the connection is shut
+// for writing instead, and what still arrives is read and dropped until the client closes, kDrainBytes
+// have come or kLingerTimeout has passed (the "lingering close" of other servers).
+void Transport::end_connection(Loop& loop, Connection& c) {
+  if (c.peer_closed || (!c.parse_failed && c.in_pos == c.in.size()) || ::shutdown(c.fd, SHUT_WR) != 0) {
+    close_connection(loop, c);
+    return;
+  }
+  c.lingering = true;
+  c.drained = 0;
+  c.last_active = loop.now;
+  c.in.clear();
+  c.in_pos = 0;
+  linger(loop, c);
+}
+
+void Transport::linger(Loop& loop, Connection& c) {
+  for (;;) {
+    const ssize_t n = ::recv(c.fd, loop.buffer.get(), kReadBytes, 0);
+    if (n > 0 && (c.drained += static_cast<std::size_t>(n)) <= kDrainBytes) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    close_connection(loop, c);
+    return;
+  }
+}
+
+void Transport::hand_off(Loop& loop, Connection& c) {
+  ::epoll_ctl(loop.epoll, EPOLL_CTL_DEL, c.fd, nullptr);
+  c.to_worker = false;
+  try {
+    workers_.submit([this, &c] { serve_away(c); });
+  } catch (...) {  // no thread could be started
+    close_connection(loop, c);
+    return;
+  }
+  c.away = true;
+}
+
+void Transport::take_returned(Loop& loop) {
+  std::vector<Connection*> back;
+  std::vector<int> fresh;
+  {
+    std::lock_guard lock(loop.returned_mutex);
+    back.swap(loop.returned);
+    fresh.swap(loop.incoming);
+  }
+  for (const int fd : fresh) adopt(loop, fd);
+  for (Connection* c : back) {
+    c->away = false;
+    c->last_active = loop.now;
+    epoll_event e{};
+    e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    e.data.ptr = c;
+    if (c->fd < 0 || ::epoll_ctl(loop.epoll, EPOLL_CTL_ADD, c->fd, &e) != 0) {
+      close_connection(loop, *c);
+      continue;
+    }
+    on_event(loop, *c, 0);  // requests already buffered; the socket's own data brings an event
+  }
+}
+
+// Once a second: connections quiet for too long are closed, and accepting resumes after a pause.
+void Transport::sweep(Loop& loop) {
+  if (!loop.listening && !stopping_ && loop.accept_paused_until != Clock::time_point{} &&
+      loop.now >= loop.accept_paused_until) {
+    epoll_event e{};
+    e.events = EPOLLIN | EPOLLEXCLUSIVE;
+    e.data.ptr = &listener_mark;
+    loop.listening = ::epoll_ctl(loop.epoll, EPOLL_CTL_ADD, listener_, &e) == 0;
+    loop.accept_paused_until = loop.listening ? Clock::time_point{} : loop.now + 1s;
+  }
+  for (std::size_t i = loop.connections.size(); i-- > 0;) {
+    Connection& c = *loop.connections[i];
+    if (c.away) continue;
+    const auto quiet = loop.now - c.last_active;
+    const bool writing = c.out_pos < c.out.size();
+    const bool reading = c.in_request || c.draining;
+    if ((c.lingering && quiet > kLingerTimeout) || (writing && quiet > kWriteTimeout) ||
+        (!writing && reading && quiet > kReadTimeout) || (!writing && !reading && quiet > kIdleTimeout))
+      close_connection(loop, c);
+  }
+}
+
+// While stopping: connections between requests are closed.
+void Transport::close_idle(Loop& loop) {
+  for (std::size_t i = loop.connections.size(); i-- > 0;) {
+    Connection& c = *loop.connections[i];
+    if (!c.away && (c.lingering || (!c.in_request && !c.draining && c.out_pos == c.out.size() && c.in_pos == c.in.size())))
+      close_connection(loop, c);
+  }
+}
+
+// ---- worker threads ---------------------------------------------------------------------------------
+
+// Serves the connection's current request with blocking I/O, then hands the connection back to its loop
+// (closed, or to read the next request).
+void Transport::serve_away(Connection& c) {
+  bool ok = false;
+  try {
+    ok = serve_request(c);
+  } catch (...) {  // out of memory: this connection ends
+    ok = false;
+  }
+  if (!ok || c.closing) {
+    if (ok && c.parse_failed && !c.peer_closed) linger_blocking(c);
+    ::close(c.fd);
+    c.fd = -1;
+    --open_;
+  }
+  Loop& loop = *c.loop;
+  {
+    std::lock_guard lock(loop.returned_mutex);
+    loop.returned.push_back(&c);  // from here on the loop owns c again
+  }
+  loop.wake_up();
+}
+
+// serve_away(): false when the connection broke.
+bool Transport::serve_request(Connection& c) {
+  bool ok = flush_blocking(c);  // answers to earlier pipelined requests, or 100 Continue
+  if (ok && c.pending) {
+    server::Response response = std::move(*c.pending);
+    c.pending.reset();
+    stream_response(c, std::move(response));
+  } else if (ok && !c.answered) {
+    if (c.streams) {
+      c.request.read_body = [this, &c](const server::ChunkSink& sink) { return read_body(c, sink); };
+      server::Response response = handle(c);
+      c.request.read_body = nullptr;
+      if (!c.message_done && !c.parse_failed) {
+        // Answered without reading all of the body: the rest is drained after the answer.
+        c.closing = true;
+        c.body = Body::drain;
+        c.draining = true;
+      }
+      if (response.stream) {
+        stream_response(c, std::move(response));
+      } else {
+        respond(c, std::move(response), false);
+      }
+    } else {
+      while (!c.message_done && advance(c)) {
+      }
+      if (c.message_done && !c.answered) complete_request(c, false);
+    }
+  }
+  ok = ok && flush_blocking(c);
+  while (ok && c.draining && advance(c)) {
+  }
+  if (!c.answered && !c.message_done) c.closing = true;  // the client went away mid-request
+  compact(c);
+  return ok;
+}
+
+// Parses on to the parser's next event, reading as needed; false at the end of the input, after a
+// timeout, or when the request is malformed.
+bool Transport::advance(Connection& c) {
+  for (;;) {
+    if (c.in_pos == c.in.size()) {
+      c.in.clear();
+      c.in_pos = 0;
+      if (!read_blocking(c)) {
+        c.closing = true;
+        c.draining = false;
+        return false;
+      }
+    }
+    c.in_pos += http_parser_execute(&c.parser, &settings_, c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+    const http_errno error = HTTP_PARSER_ERRNO(&c.parser);
+    if (error == HPE_PAUSED) {
+      http_parser_pause(&c.parser, 0);
+      c.event = Event::none;
+      return true;
+    }
+    if (error != HPE_OK) {
+      parse_error(c);
+      return false;
+    }
+  }
+}
+
+bool Transport::read_blocking(Connection& c) {
+  thread_local const std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kReadBytes);
+  for (;;) {
+    const ssize_t n = ::recv(c.fd, buffer.get(), kReadBytes, 0);
+    if (n > 0) {
+      c.in.append(buffer.get(), static_cast<std::size_t>(n));
+      return true;
+    }
+    if (n == 0) {
+      c.peer_closed = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(c.fd, POLLIN, kReadTimeout)) continue;
+    return false;
+  }
+}
+
+// end_connection() on a worker thread.
+void Transport::linger_blocking(Connection& c) {
+  if (::shutdown(c.fd, SHUT_WR) != 0) return;
+  thread_local const std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kReadBytes);
+  const auto deadline = Clock::now() + kLingerTimeout;
+  for (std::size_t drained = 0; drained <= kDrainBytes;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || !wait_for(c.fd, POLLIN, left)) return;
+    const ssize_t n = ::recv(c.fd, buffer.get(), kReadBytes, 0);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) return;
+    if (n > 0) drained += static_cast<std::size_t>(n);
+  }
+}
+
+bool Transport::flush_blocking(Connection& c) {
+  const bool ok = send_all(c.fd, std::string_view(c.out).substr(c.out_pos));
+  c.out.clear();
+  c.out_pos = 0;
+  return ok;
+}
+
+// Request::read_body: passes the body to `sink` as it arrives (for multipart/form-data, the part named
+// "file"); after a refusal the rest is drained (up to kDrainBytes) so that the answer reaches the client.
+server::BodyRead Transport::read_body(Connection& c, const server::ChunkSink& sink) {
+  if (c.body != Body::buffer) return server::BodyRead::failed;  // read once
+  c.body = Body::sink;
+  c.sink = &sink;
+  while (!c.message_done && advance(c)) {
+  }
+  c.sink = nullptr;
+  if (c.sink_refused) {
+    c.closing = true;
+    return server::BodyRead::stopped;
+  }
+  if (c.message_done && !c.body_failed && (!c.multipart || c.multipart->complete())) {
+    c.body = Body::drain;
+    return server::BodyRead::complete;
+  }
+  c.closing = true;
+  return server::BodyRead::failed;
+}
+
+// Writes a streamed response with chunked transfer encoding (HTTP/1.0: until the connection closes).
+void Transport::stream_response(Connection& c, server::Response&& response) {
+  bool close = c.closing || !c.keep_alive || c.http10 || stopping_.load(std::memory_order_relaxed);
+  for (const auto& [key, value] : response.headers)
+    if (equal_ignoring_case(key, "Connection") && equal_ignoring_case(trim(value), "close")) close = true;
+  std::string& out = c.out;
+  out += "HTTP/1.1 ";
+  append_number(out, static_cast<std::uint64_t>(response.status));
+  out += ' ';
+  out += reason(response.status);
+  out += "\r\n";
+  for (const auto& [key, value] : response.headers)
+    if (!equal_ignoring_case(key, "Connection")) out.append(key).append(": ").append(value).append("\r\n");
+  if (!response.content_type.empty()) out.append("Content-Type: ").append(response.content_type).append("\r\n");
+  if (!c.http10) out += "Transfer-Encoding: chunked\r\n";
+  out.append("Date: ").append(http_date()).append("\r\n");
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  bool ok = flush_blocking(c);
+  if (ok && !c.head) {
+    try {
+      ok = response.stream([&](std::string_view piece) {
+        if (piece.empty()) return true;
+        if (c.http10) return send_all(c.fd, piece);
+        char size[24];
+        const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+        iovec iov[3] = {{size, static_cast<std::size_t>(n)},
+                        {const_cast<char*>(piece.data()), piece.size()},
+                        {const_cast<char*>("\r\n"), 2}};
+        return send_all(c.fd, iov, 3);
+      });
+    } catch (...) {
+      ok = false;
+    }
+    if (ok && !c.http10) ok = send_all(c.fd, "0\r\n\r\n");
+  }
+  c.answered = true;
+  // A body cut short ends the connection, which tells the client it is incomplete.
+  if (close || !ok) c.closing = true;
+  observe(c, response.status, !ok);
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Classifier classifier, ServeOptions o) : options(std::move(o)), service(std::move(classifier), options) {
-    const int threads = options.threads > 0
-                            ? options.threads
-                            : static_cast<int>(std::max(32u, 4 * std::max(1u, std::thread::hardware_concurrency())));
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-    http.set_keep_alive_max_count(kKeepAliveRequests);
-    http.set_tcp_nodelay(true);
-    // SO_REUSEADDR only: the library's default adds SO_REUSEPORT, with which a second server on the same
-    // port would start and silently take half the connections instead of failing.
-    http.set_socket_options([](socket_t sock) {
-      const int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    http.set_payload_max_length(options.max_body);
-
-    // Everything that needs no body is answered before the body is read: GET requests, and refusals
-    // (unknown path, wrong method, missing key), so a refused upload is not read at all.
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      request_start = Clock::now();
-      request_started = true;
-      offer_gzip_only(const_cast<httplib::Request&>(req));
-      auto answer = service.answer_before_body(convert(req));
-      if (!answer) return httplib::Server::HandlerResponse::Unhandled;
-      // An unread body would be taken for the next request.
-      apply(std::move(*answer), res, stopping || has_body(req));
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    for (const server::Route& route : server::Service::routes()) {
-      if (route.methods.find("POST") == std::string_view::npos) continue;
-      http.Post(exact_pattern(route.path),
-                [this, streams = route.streams_body](const httplib::Request& req, httplib::Response& res,
-                                                     const httplib::ContentReader& reader) {
-                  post(req, res, reader, streams);
-                });
-    }
-    // Answers the library gives itself (a malformed request, a body over the limit by its length) get the
-    // service's JSON error form.
-    http.set_error_handler(httplib::Server::HandlerWithResponse(
-        [this](const httplib::Request& req, httplib::Response& res) {
-          if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-          server::Response error = server::Service::error(res.status, library_error(res.status, options.max_body));
-          service.add_cors_headers(req.get_header_value("Origin"), error);
-          apply(std::move(error), res, stopping);
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      apply(server::Service::error(500, "internal error"), res, true);
-    });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      const double seconds = request_started ? std::chrono::duration<double>(Clock::now() - request_start).count() : 0;
-      service.metrics().observe_request(service.route_of(req.path), req.method, res.status, seconds, stream_failed);
-      request_started = false;
-      stream_failed = false;
-    });
-  }
-
-  // A POST to a route that reads its body: the body is read here with the size limit (the library applies
-  // it only to bodies of declared length), or handed to the service to read as it arrives.
-  void post(const httplib::Request& hreq, httplib::Response& hres, const httplib::ContentReader& reader, bool streams) {
-    server::Request req = convert(hreq);
-    bool complete = true;
-    std::size_t received = 0;
-    bool over = false;         // more than max_body bytes arrived
-    bool too_many = false;     // more than kMaxFormParts parts arrived
-    bool refused = false;      // the rest of the body is drained, not used
-    std::size_t drained = 0;
-    auto drain = [&](std::size_t n) { return (drained += n) <= kDrainBytes; };
-    std::optional<server::Response> refusal;
-    if (streams) {
-      req.read_body = [&](const server::ChunkSink& sink) {
-        auto pass = [&](const char* data, std::size_t n) {
-          if (refused) return drain(n);
-          refused = !sink(std::string_view(data, n));
-          return true;
-        };
-        bool ok;
-        if (hreq.is_multipart_form_data()) {
-          // An uploaded file: the part named "file" is the body.
-          bool in_file = false;
-          ok = reader(
-              [&](const httplib::MultipartFormData& part) {
-                in_file = part.name == "file";
-                return true;
-              },
-              [&](const char* data, std::size_t n) { return !in_file || pass(data, n); });
-        } else {
-          ok = reader(pass);
-        }
-        if (refused) {
-          complete = false;
-          return server::BodyRead::stopped;
-        }
-        if (ok) return server::BodyRead::complete;
-        complete = false;
-        return hres.status == 413 ? server::BodyRead::too_large : server::BodyRead::failed;
-      };
-    } else {
-      auto fits = [&](std::size_t n) {
-        if (!over && (received += n) > options.max_body) over = refused = true;
-        return !over;
-      };
-      bool ok;
-      if (hreq.is_multipart_form_data()) {
-        req.multipart = true;
-        ok = reader(
-            [&](const httplib::MultipartFormData& part) {
-              if (refused) return true;
-              if (req.files.size() == kMaxFormParts) {
-                too_many = refused = true;
-                return true;
-              }
-              req.files.push_back({part.name, part.filename, part.content_type, {}});
-              return true;
-            },
-            [&](const char* data, std::size_t n) {
-              if (refused || !fits(n)) return drain(n);
-              if (req.files.empty()) return false;
-              req.files.back().content.append(data, n);
-              return true;
-            });
-      } else {
-        ok = reader([&](const char* data, std::size_t n) {
-          if (refused || !fits(n)) return drain(n);
-          req.body.append(data, n);
-          return true;
-        });
-      }
-      if (over || hres.status == 413) {
-        refusal = server::Service::error(413, library_error(413, options.max_body));
-      } else if (too_many) {
-        refusal = server::Service::error(413, "more than " + std::to_string(kMaxFormParts) + " multipart/form-data parts");
-      } else if (!ok) {
-        refusal = server::Service::error(400, req.multipart ? "malformed multipart/form-data body"
-                                                            : "the request body could not be read completely");
-      }
-      if (refusal) {
-        complete = false;
-        service.add_cors_headers(hreq.get_header_value("Origin"), *refusal);
-      }
-    }
-    server::Response res = refusal ? std::move(*refusal) : service.handle(req);
-    apply(std::move(res), hres, stopping || !complete);
-  }
-
-  ServeOptions options;
-  server::Service service;
-  Listener http;  // after the service: stopped and destroyed before it
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> bound{false};
-  std::atomic<bool> ran{false};
-  std::atomic<bool> stop_sent{false};
+  Impl(Classifier classifier, ServeOptions options) : transport(std::move(classifier), std::move(options)) {}
+  Transport transport;
 };
 
 HttpServer::HttpServer(Classifier classifier, ServeOptions options)
     : impl_(std::make_unique<Impl>(std::move(classifier), std::move(options))) {}
 
-HttpServer::~HttpServer() {
-  stop();
-  if (!impl_->ran) impl_->http.close_unused_socket();
-}
+HttpServer::~HttpServer() = default;
 
-int HttpServer::bind() {
-  const ServeOptions& o = impl_->options;
-  errno = 0;
-  const int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host)
-                               : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port < 0) {
-    const std::string reason = errno != 0 ? std::string(": ") + std::strerror(errno) : "";
-    throw Error("cannot listen on " + o.host + " port " + std::to_string(o.port) + reason);
-  }
-  impl_->http.raise_backlog();
-  impl_->bound = true;
-  if (impl_->stopping && !impl_->stop_sent.exchange(true)) impl_->http.stop_accepting();
-  return port;
-}
+int HttpServer::bind() { return impl_->transport.bind(); }
 
-void HttpServer::run() {
-  if (!impl_->bound) bind();
-  impl_->ran = true;
-  const bool ok = impl_->http.listen_after_bind();
-  const int error = errno;
-  impl_->http.forget_socket();
-  // Stopping makes accept() fail, which the library reports as a failure.
-  if (!ok && !impl_->stopping)
-    throw Error(std::string("the server stopped accepting connections: ") + std::strerror(error));
-}
+void HttpServer::run() { impl_->transport.run(); }
 
-void HttpServer::stop() {
-  impl_->stopping = true;
-  if (impl_->bound && !impl_->stop_sent.exchange(true)) impl_->http.stop_accepting();
-}
+void HttpServer::stop() { impl_->transport.stop(); }
 
 }  // namespace logclf

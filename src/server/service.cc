@@ -31,8 +31,8 @@ struct HttpError {
   std::string message;
 };
 
-// The order of Service::routes(). The busiest POST route comes first: the HTTP library tries the POST
-// routes' patterns in this order.
+// The order of Service::routes(). The busiest POST route comes first: route_of() tries the routes in this
+// order.
 enum RouteId : std::size_t {
   kClassify, kClassifyCsv, kClassifyNdjson, kClassifyLog, kUploadCsv,
   kHealth, kMetrics, kModel, kOpenApi, kPage, kDocs, kRedoc, kAssets

@@ -1,6 +1,6 @@
 // The HTTP service without sockets: a request (method, path, query, headers, body) in, a response
-// (status, headers, body or a body written while it is sent) out. The cpp-httplib adapter
-// (http_server.cc) only translates; tests and fuzzers call handle() directly.
+// (status, headers, body or a body written while it is sent) out. The HTTP transport (http_server.cc)
+// only translates; tests and fuzzers call handle() directly.
 #pragma once
 
 #include <cstddef>
@@ -45,7 +45,7 @@ struct Request {
   Fields query;        // decoded query parameters, in order
   Fields headers;
   std::string body;
-  // multipart/form-data bodies arrive parsed (by the HTTP library): `files` holds their parts.
+  // multipart/form-data bodies arrive parsed (by the transport): `files` holds their parts.
   bool multipart = false;
   std::vector<FormFile> files;
   // When set, the body is read through this as it arrives instead of from `body`: it passes each piece

@@ -104,7 +104,8 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--port", args->options.port, "port to listen on; 0 picks a free one")
       ->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--threads", args->options.threads,
-                  "connections served at once (each open connection holds a thread); 0: max(32, 4 x cores)")
+                  "threads for requests that may block (streamed or large bodies, batched classification; the "
+                  "others are served by one event loop per core); 0: max(32, 4 x cores)")
       ->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--max-body", args->options.max_body, "largest request body, e.g. 64MiB (413 above)")
       ->default_str("64MiB")->transform(CLI::AsSizeValue(false));
