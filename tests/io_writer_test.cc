@@ -112,6 +112,23 @@ TEST(CsvWriter, CsvInputKeepsColumnsAndQuotesOnlyWhenNeeded) {
             "E,,HTTP Status\n");
 }
 
+TEST(CsvWriter, RowsAreCopiedOnlyWhenWritingThemAgainGivesTheSameText) {
+  // Plain rows are copied as read; rows whose fields the writer would quote differently are written again.
+  const std::string out = classify(Format::csv,
+                                   "source,log_message\n"
+                                   "A,plain row\n"
+                                   "B, leading blank\n"
+                                   "C,trailing blank \n"
+                                   "D,cr\rinside\n"
+                                   "E,\"quoted\"\n",
+                                   Format::csv);
+  EXPECT_NE(out.find("\nA,plain row,"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nB,\" leading blank\","), std::string::npos) << out;
+  EXPECT_NE(out.find("\nC,\"trailing blank \","), std::string::npos) << out;
+  EXPECT_NE(out.find("\nD,\"cr\rinside\","), std::string::npos) << out;
+  EXPECT_NE(out.find("\nE,quoted,"), std::string::npos) << out;
+}
+
 TEST(CsvWriter, Explain) {
   EXPECT_EQ(classify(Format::csv, "log_message\nx\ny\n", Format::csv, true),
             "log_message,predicted_label,stage,rule,confidence\n"

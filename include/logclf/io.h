@@ -32,6 +32,10 @@ struct Record {
   // Pass-through data for writers. csv: every field in header order (valid UTF-8);
   // jsonl: exactly one element, the object's original text; lines: empty.
   std::vector<std::string> fields;
+  // csv: the row's text as read (without its line terminator) when writing `fields` again would give the
+  // very same text (no quotes, CR or blanks at a field's edges; valid UTF-8): a CSV writer copies it
+  // instead of formatting the fields again. Empty otherwise.
+  std::string raw;
 };
 
 struct ReadOptions {

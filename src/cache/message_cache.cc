@@ -124,17 +124,31 @@ void append_template(std::string_view s, std::string& out) {
   }
 }
 
+namespace {
+
+// The seed a line's source gives its key. Streams come in runs of one source, so the last one is kept.
+std::uint64_t source_seed(std::string_view source, std::uint64_t mode_seed) {
+  thread_local std::string last_source;
+  thread_local std::uint64_t last_mode = 0, last_seed = 0;
+  if (last_mode != mode_seed || source != last_source) {
+    last_source.assign(source);
+    last_mode = mode_seed;
+    last_seed = XXH3_64bits_withSeed(source.data(), source.size(), mode_seed);
+  }
+  return last_seed;
+}
+
+}  // namespace
+
 Key exact_key(std::string_view message, std::string_view source) {
-  const XXH128_hash_t h =
-      XXH3_128bits_withSeed(message.data(), message.size(), XXH3_64bits_withSeed(source.data(), source.size(), kExactSeed));
+  const XXH128_hash_t h = XXH3_128bits_withSeed(message.data(), message.size(), source_seed(source, kExactSeed));
   return {h.low64, h.high64};
 }
 
 Key template_key(std::string_view message, std::string_view source, std::string& scratch) {
   scratch.clear();
   append_template(message, scratch);
-  const XXH128_hash_t h = XXH3_128bits_withSeed(scratch.data(), scratch.size(),
-                                                XXH3_64bits_withSeed(source.data(), source.size(), kTemplateSeed));
+  const XXH128_hash_t h = XXH3_128bits_withSeed(scratch.data(), scratch.size(), source_seed(source, kTemplateSeed));
   return {h.low64, h.high64};
 }
 

@@ -71,7 +71,8 @@ class CsvReader final : public RecordReader {
 
   bool more();
   bool at_row();
-  std::size_t read_row(std::vector<std::string>& fields, std::size_t max_fields, uint64_t& line);
+  std::size_t read_row(std::vector<std::string>& fields, std::size_t max_fields, uint64_t& line,
+                       std::string* raw = nullptr);
   bool split_simple_line(Row& row);
   bool parse(Row& row);
   std::string& field(Row& row);
@@ -174,11 +175,13 @@ bool CsvReader::at_row() {
 }
 
 // Reads the next row into `fields` (reusing its strings); returns its field count, 0 at end of input.
-std::size_t CsvReader::read_row(std::vector<std::string>& fields, std::size_t max_fields, uint64_t& line) {
+std::size_t CsvReader::read_row(std::vector<std::string>& fields, std::size_t max_fields, uint64_t& line,
+                                std::string* raw) {
   if (!at_row()) return 0;
   Row row{&fields, max_fields, line_};
   line = line_;
-  if (!split_simple_line(row)) {
+  const bool simple = split_simple_line(row);
+  if (!simple) {
     while (!parse(row)) {
       if (source_.size() > row_window_) too_long(row.line);
       more();  // at end of input, parse() finishes or fails the row
@@ -188,6 +191,21 @@ std::size_t CsvReader::read_row(std::vector<std::string>& fields, std::size_t ma
   // One pass over the raw row instead of one call per field: delimiters are ASCII, so the fields of a
   // valid row are valid too.
   row_is_utf8_ = find_invalid_utf8(std::string_view(source_.data(), row.end)) == kValidUtf8;
+  if (raw != nullptr) {
+    // Kept only when writing the fields again would give the very same text: a row without quotes, CR,
+    // or a field starting or ending with a blank (which the writer quotes).
+    bool same = simple && row_is_utf8_ && row.count <= max_fields &&
+                std::memchr(source_.data(), '\r', row.end) == nullptr;
+    for (std::size_t i = 0; same && i < row.count; ++i) {
+      const std::string& f = fields[i];
+      same = f.empty() || (!is_blank(f.front()) && !is_blank(f.back()));
+    }
+    if (same) {
+      raw->assign(source_.data(), row.end);
+    } else {
+      raw->clear();
+    }
+  }
   source_.consume(row.pos);
   line_ += row.newlines;
   return row.count;
@@ -328,7 +346,7 @@ bool CsvReader::parse(Row& row) {
 bool CsvReader::next(Record& out) {
   out.fields.resize(columns_.size());
   uint64_t line = 0;
-  const std::size_t count = read_row(out.fields, columns_.size(), line);
+  const std::size_t count = read_row(out.fields, columns_.size(), line, &out.raw);
   if (count == 0) return false;
   if (count != columns_.size()) {
     throw_at(name_, line, "expected " + std::to_string(columns_.size()) + " fields, found " + std::to_string(count));

@@ -151,8 +151,17 @@ class Writer final : public RecordWriter {
   }
 
   void write_formatted(std::string_view rows) override {
-    buffer_ += rows;
-    if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
+    if (target_ == Target::memory || rows.size() < kFlushBytes / 16) {
+      buffer_ += rows;
+      if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
+      return;
+    }
+    flush();  // a large block goes out as it is, without a copy into the buffer
+    if (file_) {
+      file_->write(rows);
+    } else {
+      io::write_all(STDOUT_FILENO, rows, "<stdout>");
+    }
   }
 
   void flush() override {
@@ -204,9 +213,14 @@ class Writer final : public RecordWriter {
   }
 
   void write_csv(const Record& record, const Prediction& prediction, std::string& out) const {
-    for (std::string_view value : input_values(record)) {
-      append_csv(out, value);
+    if (input_format_ == Format::csv && !record.raw.empty() && record.fields.size() == input_columns_.size()) {
+      out += record.raw;  // the row as the user wrote it; no field is quoted again
       out += ',';
+    } else {
+      for (std::string_view value : input_values(record)) {
+        append_csv(out, value);
+        out += ',';
+      }
     }
     append_csv(out, prediction.label);
     if (options_.explain) {

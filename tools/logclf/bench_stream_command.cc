@@ -15,6 +15,7 @@
 
 #include "bench_util.h"
 #include "command.h"
+#include "io/csv_field.h"
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/corpus.h"
@@ -87,19 +88,11 @@ void write_input(const std::vector<Row>& rows, std::uint64_t lines, std::uint64_
   std::ofstream out(path, std::ios::binary);
   out << "timestamp,source,log_message\n";
   std::string line;
-  auto quoted = [&](const std::string& field) {
-    line += '"';
-    for (char c : field) {
-      if (c == '"') line += '"';
-      line += c;
-    }
-    line += '"';
-  };
   for (std::uint32_t i : order) {
     line = "2025-01-01 00:00:00,";
-    quoted(rows[i].source);
+    io::append_csv(line, rows[i].source);  // quoted only where needed, as CSV files usually are
     line += ',';
-    quoted(rows[i].message);
+    io::append_csv(line, rows[i].message);
     line += '\n';
     out << line;
   }
