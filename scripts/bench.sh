@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds logclf and prints end-to-end classify throughput (file in, file out, one thread) with the built-in
-# model on the seed data set and the Loghub samples in ../shared, each repeated to >= 100,000 lines.
+# Builds logclf and prints end-to-end classify throughput (file in, file out, the streaming pipeline on every
+# core, no cache) with the built-in model on the seed data set and the Loghub samples in ../shared, each
+# repeated to >= 100,000 lines; then the line-rate benchmark with each cache mode (logclf bench stream).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
@@ -13,4 +14,6 @@ if [ ${#inputs[@]} -eq 0 ]; then
   build/bin/logclf corpus -n 20000 -o /tmp/logclf-bench-corpus.csv
   inputs=(/tmp/logclf-bench-corpus.csv)
 fi
-build/bin/logclf bench classify --lines 100000 "${inputs[@]}"
+build/bin/logclf bench classify --cache off --lines 100000 "${inputs[@]}"
+echo
+build/bin/logclf bench stream
