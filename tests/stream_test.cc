@@ -160,13 +160,13 @@ std::string take_lines(int fd, int lines, double seconds) {
   return out;
 }
 
-TEST(StreamCli, AnswersEachLineOfAPipeBeforeTheInputEnds) {
-  // logclf reads a pipe that stays open: each line written must come back while the pipe is still open.
+// Starts `logclf classify - --format lines -q` on two pipes: `input` writes its standard input, `output`
+// reads its standard output. Returns its pid (-1 on failure).
+pid_t spawn_classify_lines(int& input, int& output) {
   int to_child[2], from_child[2];
-  ASSERT_EQ(::pipe2(to_child, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(from_child, O_CLOEXEC), 0);
+  if (::pipe2(to_child, O_CLOEXEC) != 0) return -1;
+  if (::pipe2(from_child, O_CLOEXEC) != 0) return -1;
   const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::dup2(to_child[0], STDIN_FILENO);
     ::dup2(from_child[1], STDOUT_FILENO);
@@ -176,43 +176,42 @@ TEST(StreamCli, AnswersEachLineOfAPipeBeforeTheInputEnds) {
   }
   ::close(to_child[0]);
   ::close(from_child[1]);
-  put(to_child[1], "User User9 logged out.\n");
-  EXPECT_EQ(take_lines(from_child[0], 1, 20), "User Action\tUser User9 logged out.\n");
-  put(to_child[1], "Backup completed successfully.\nUser User7 logged in.\n");
-  EXPECT_EQ(take_lines(from_child[0], 2, 20),
+  input = to_child[1];
+  output = from_child[0];
+  return pid;
+}
+
+TEST(StreamCli, AnswersEachLineOfAPipeBeforeTheInputEnds) {
+  // logclf reads a pipe that stays open: each line written must come back while the pipe is still open.
+  int to_child, from_child;
+  const pid_t pid = spawn_classify_lines(to_child, from_child);
+  ASSERT_GT(pid, 0);
+  put(to_child, "User User9 logged out.\n");
+  EXPECT_EQ(take_lines(from_child, 1, 20), "User Action\tUser User9 logged out.\n");
+  put(to_child, "Backup completed successfully.\nUser User7 logged in.\n");
+  EXPECT_EQ(take_lines(from_child, 2, 20),
             "System Notification\tBackup completed successfully.\nUser Action\tUser User7 logged in.\n");
-  ::close(to_child[1]);  // end of input: logclf ends by itself
-  EXPECT_EQ(take_lines(from_child[0], 1, 20), "");
+  ::close(to_child);  // end of input: logclf ends by itself
+  EXPECT_EQ(take_lines(from_child, 1, 20), "");
   int status = -1;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  ::close(from_child[0]);
+  ::close(from_child);
 }
 
 TEST(StreamCli, InterruptWritesWhatWasReadAndExits130) {
-  int to_child[2], from_child[2];
-  ASSERT_EQ(::pipe2(to_child, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(from_child, O_CLOEXEC), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(to_child[0], STDIN_FILENO);
-    ::dup2(from_child[1], STDOUT_FILENO);
-    const std::string cli = testing::cli();
-    ::execl(cli.c_str(), cli.c_str(), "classify", "-", "--format", "lines", "-q", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(to_child[0]);
-  ::close(from_child[1]);
-  put(to_child[1], "User User9 logged out.\n");
-  EXPECT_EQ(take_lines(from_child[0], 1, 20), "User Action\tUser User9 logged out.\n");
+  int to_child, from_child;
+  const pid_t pid = spawn_classify_lines(to_child, from_child);
+  ASSERT_GT(pid, 0);
+  put(to_child, "User User9 logged out.\n");
+  EXPECT_EQ(take_lines(from_child, 1, 20), "User Action\tUser User9 logged out.\n");
   // The writer of the pipe stays silent (like `tail -F` on a quiet file): SIGINT still ends logclf.
   ::kill(pid, SIGINT);
   int status = -1;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status;
-  ::close(to_child[1]);
-  ::close(from_child[0]);
+  ::close(to_child);
+  ::close(from_child);
 }
 
 TEST(StreamCli, ABrokenPipeEndsItQuietly) {

@@ -157,20 +157,21 @@ class Writer final : public RecordWriter {
       return;
     }
     flush();  // a large block goes out as it is, without a copy into the buffer
+    send(rows);
+  }
+
+  // To the file or standard output.
+  void send(std::string_view data) {
     if (file_) {
-      file_->write(rows);
+      file_->write(data);
     } else {
-      io::write_all(STDOUT_FILENO, rows, "<stdout>");
+      io::write_all(STDOUT_FILENO, data, "<stdout>");
     }
   }
 
   void flush() override {
     if (target_ == Target::memory || buffer_.empty()) return;
-    if (file_) {
-      file_->write(buffer_);
-    } else {
-      io::write_all(STDOUT_FILENO, buffer_, "<stdout>");
-    }
+    send(buffer_);
     buffer_.clear();
   }
 

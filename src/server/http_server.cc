@@ -123,6 +123,15 @@ std::string_view reason(int status) {
   }
 }
 
+// "HTTP/1.1 200 OK\r\n".
+void append_status_line(std::string& out, int status) {
+  out += "HTTP/1.1 ";
+  append_number(out, static_cast<std::uint64_t>(status));
+  out += ' ';
+  out += reason(status);
+  out += "\r\n";
+}
+
 // The message of an error the transport answers by itself.
 std::string transport_error(int status, std::size_t max_body) {
   switch (status) {
@@ -841,11 +850,7 @@ server::Response Transport::handle(Connection& c) {
 void Transport::respond(Connection& c, server::Response&& response, bool close) {
   close = close || c.closing || !c.keep_alive || stopping_.load(std::memory_order_relaxed);
   std::string& out = c.out;
-  out += "HTTP/1.1 ";
-  append_number(out, static_cast<std::uint64_t>(response.status));
-  out += ' ';
-  out += reason(response.status);
-  out += "\r\n";
+  append_status_line(out, response.status);
   for (const auto& [key, value] : response.headers) {
     if (equal_ignoring_case(key, "Connection")) {
       close = close || equal_ignoring_case(trim(value), "close");
@@ -1393,11 +1398,7 @@ void Transport::stream_response(Connection& c, server::Response&& response) {
   for (const auto& [key, value] : response.headers)
     if (equal_ignoring_case(key, "Connection") && equal_ignoring_case(trim(value), "close")) close = true;
   std::string& out = c.out;
-  out += "HTTP/1.1 ";
-  append_number(out, static_cast<std::uint64_t>(response.status));
-  out += ' ';
-  out += reason(response.status);
-  out += "\r\n";
+  append_status_line(out, response.status);
   for (const auto& [key, value] : response.headers)
     if (!equal_ignoring_case(key, "Connection")) out.append(key).append(": ").append(value).append("\r\n");
   if (!response.content_type.empty()) out.append("Content-Type: ").append(response.content_type).append("\r\n");
