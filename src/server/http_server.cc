@@ -1139,6 +1139,10 @@ bool Transport::flush(Connection& c) {
 
 void Transport::close_connection(Loop& loop, Connection& c) {
   if (c.fd >= 0) {
+    // Taken out of the loop's epoll set before closing: closing alone leaves it there while another copy of
+    // the descriptor lives on (a child process between fork and exec holds one), and an event would then
+    // name the destroyed connection.
+    ::epoll_ctl(loop.epoll, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
     --open_;
   }
