@@ -1238,12 +1238,20 @@ void Transport::sweep(Loop& loop) {
   }
 }
 
-// While stopping: connections between requests are closed.
+// While stopping: connections between requests are closed. A request that reached the socket before the
+// stop but has not been read yet is read and answered first.
 void Transport::close_idle(Loop& loop) {
   for (std::size_t i = loop.connections.size(); i-- > 0;) {
     Connection& c = *loop.connections[i];
-    if (!c.away && (c.lingering || (!c.in_request && !c.draining && c.out_pos == c.out.size() && c.in_pos == c.in.size())))
-      close_connection(loop, c);
+    if (c.away || !(c.lingering || (!c.in_request && !c.draining && c.out_pos == c.out.size() && c.in_pos == c.in.size())))
+      continue;
+    char byte;
+    if (!c.lingering && c.fd >= 0 && ::recv(c.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+      // May close c or hand it to a worker; a connection moved into slot i has been visited already.
+      on_event(loop, c, EPOLLIN);
+      continue;
+    }
+    close_connection(loop, c);
   }
 }
 
