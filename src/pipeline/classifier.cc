@@ -50,6 +50,26 @@ bool apply_rules(const detail::ClassifierParts& p, std::string_view message, std
   return true;
 }
 
+// Classifies lines[which[k]] into out[which[k]]: the rules (unless `rules` is false: applied already), then
+// the encoder and head. The lines no rule decides are encoded together: a batching encoder (E5) runs them
+// as one batch.
+void classify_lines(const detail::ClassifierParts& p, std::span<const LogLine> lines,
+                    std::span<const std::size_t> which, bool rules, std::vector<Prediction>& out) {
+  thread_local std::vector<std::size_t> pending;
+  thread_local std::vector<std::string_view> texts;
+  thread_local std::vector<encoder::Features> features;
+  pending.clear();
+  texts.clear();
+  for (const std::size_t i : which) {
+    if (rules && apply_rules(p, lines[i].message, lines[i].source, out[i])) continue;
+    pending.push_back(i);
+    texts.push_back(lines[i].message);
+  }
+  if (pending.empty()) return;
+  p.encoder->encode_batch(texts, features);
+  for (std::size_t k = 0; k < pending.size(); ++k) decide(p, features[k], out[pending[k]]);
+}
+
 }  // namespace
 
 Prediction Classifier::classify(std::string_view message, std::string_view source) const {
@@ -65,24 +85,12 @@ Prediction Classifier::classify(std::string_view message, std::string_view sourc
 std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> lines, bool with_distribution) const {
   const detail::ClassifierParts& p = *parts_;
   std::vector<Prediction> out(lines.size());
-  // The lines no rule decides are encoded together: a batching encoder (E5) runs them as one batch.
-  thread_local std::vector<std::size_t> pending;
-  thread_local std::vector<std::string_view> texts;
-  thread_local std::vector<encoder::Features> features;
-  pending.clear();
-  texts.clear();
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (apply_rules(p, lines[i].message, lines[i].source, out[i])) continue;
-    pending.push_back(i);
-    texts.push_back(lines[i].message);
-  }
-  if (pending.empty()) return out;
-  p.encoder->encode_batch(texts, features);
-  for (std::size_t k = 0; k < pending.size(); ++k) {
-    Prediction& pred = out[pending[k]];
-    decide(p, features[k], pred);
-    if (!with_distribution) pred.probabilities.clear();
-  }
+  thread_local std::vector<std::size_t> all;
+  all.resize(lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) all[i] = i;
+  classify_lines(p, lines, all, true, out);
+  if (!with_distribution)
+    for (Prediction& pred : out) pred.probabilities.clear();
   return out;
 }
 
@@ -135,20 +143,10 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
     }
   }
   if (misses.empty()) return out;
-  thread_local std::vector<std::size_t> pending;
-  thread_local std::vector<std::string_view> texts;
-  thread_local std::vector<encoder::Features> features;
-  pending.clear();
-  texts.clear();
-  for (const Miss& m : misses) {
-    if (exact && apply_rules(p, lines[m.line].message, lines[m.line].source, out[m.line])) continue;
-    pending.push_back(m.line);
-    texts.push_back(lines[m.line].message);
-  }
-  if (!pending.empty()) {
-    p.encoder->encode_batch(texts, features);
-    for (std::size_t k = 0; k < pending.size(); ++k) decide(p, features[k], out[pending[k]]);
-  }
+  thread_local std::vector<std::size_t> miss_lines;
+  miss_lines.clear();
+  for (const Miss& m : misses) miss_lines.push_back(m.line);
+  classify_lines(p, lines, miss_lines, exact, out);  // template keys: the rules were applied already
   thread_local std::vector<const Prediction*> values;
   keys.clear();
   values.clear();
