@@ -120,10 +120,20 @@ TEST(Cli, TrainEvaluateRoundTripWithHeatmap) {
   TempDir dir;
   auto r = run(cli() + " corpus -n 3000 --seed 5 -o " + (dir / "corpus.csv"));
   ASSERT_EQ(r.status, 0) << r.output;
-  r = run(cli() + " train " + (dir / "corpus.csv") + " -o " + (dir / "model") + " --test-size 0.25");
+  r = run(cli() + " train " + (dir / "corpus.csv") + " -o " + (dir / "model") + " --test-size 0.25 --heatmap " +
+          (dir / "held-out.png"));
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* header : {"precision", "recall", "f1-score", "support", "accuracy", "macro avg", "weighted avg"})
+  for (const char* header : {"precision", "recall", "f1-score", "support", "accuracy", "macro avg", "weighted avg",
+                             "cross-validation on the training rows", "out-of-fold", "held-out report (the pipeline",
+                             "held-out report (head alone", "expected calibration error", "heatmap written"})
     EXPECT_NE(r.output.find(header), std::string::npos) << header << "\n" << r.output;
+  EXPECT_EQ(read_text(dir / "held-out.png").substr(1, 3), "PNG");
+  // The choice is recorded in the bundle.
+  const auto meta = nlohmann::json::parse(read_text(dir / "model/logclf-model.json"));
+  EXPECT_GT(meta["training"]["head"]["C"].get<double>(), 0.0);
+  EXPECT_GT(meta["training"]["head"]["temperature"].get<double>(), 0.0);
+  EXPECT_EQ(meta["training"]["options"]["C"], "auto");
+  EXPECT_LE(meta["training"]["held_out_calibration"]["ece"].get<double>(), 0.05);
   r = run(cli() + " corpus -n 500 --seed 6 -o " + (dir / "test.csv"));
   ASSERT_EQ(r.status, 0) << r.output;
   r = run(cli() + " evaluate " + (dir / "test.csv") + " -m " + (dir / "model") + " --heatmap " + (dir / "cm.png"));
@@ -139,6 +149,23 @@ TEST(Cli, TrainEvaluateRoundTripWithHeatmap) {
   const auto doc = nlohmann::json::parse(r.output);
   EXPECT_EQ(doc["total"], 500);
   EXPECT_GT(doc["hybrid"]["accuracy"].get<double>(), 0.9);
+}
+
+TEST(Cli, TrainChecksCAndCalibrationOptions) {
+  TempDir dir;
+  auto r = run(cli() + " corpus -n 400 --seed 5 -o " + (dir / "corpus.csv"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* bad : {"0", "-1", "abc", "1e400", "2x"}) {
+    r = run(cli() + " train " + (dir / "corpus.csv") + " -o " + (dir / "m") + " --C " + bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_NE(r.output.find("--C must be a positive number or auto"), std::string::npos) << bad << r.output;
+  }
+  r = run(cli() + " train " + (dir / "corpus.csv") + " -o " + (dir / "m") + " --C 2.5 --calibration none");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("C 2.5, no calibration"), std::string::npos) << r.output;
+  const auto meta = nlohmann::json::parse(read_text(dir / "m/logclf-model.json"));
+  EXPECT_EQ(meta["training"]["head"]["C"], 2.5);
+  EXPECT_EQ(meta["training"]["head"]["temperature"], 1.0);
 }
 
 TEST(Cli, RulesTestAndCheck) {

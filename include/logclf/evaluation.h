@@ -52,6 +52,40 @@ class ClassificationReport {
   std::size_t total_ = 0;
 };
 
+// How far a model's stated confidence is from how often it is right (reliability): predictions grouped by
+// their top probability into equal-width bins; the expected calibration error is the support-weighted mean
+// of |accuracy - mean confidence| over the bins (Naeini et al. 2015), 0 for a perfectly calibrated model.
+struct ScoredPrediction {
+  double confidence = 0.0;  // the top probability
+  bool correct = false;     // whether its label was the true one
+};
+
+struct CalibrationBin {
+  double low = 0.0, high = 0.0;  // confidence range [low, high)
+  std::size_t count = 0;
+  double confidence = 0.0;       // mean top probability of the bin (NaN when empty)
+  double accuracy = 0.0;         // share right (NaN when empty)
+};
+
+class CalibrationReport {
+ public:
+  static CalibrationReport compute(std::span<const ScoredPrediction> predictions, int bins = 10);
+
+  double ece() const { return ece_; }
+  double max_gap() const { return max_gap_; }   // the largest |accuracy - confidence| of a non-empty bin
+  const std::vector<CalibrationBin>& bins() const { return bins_; }
+  std::size_t total() const { return total_; }
+  // A reliability table (one line per non-empty bin) and the ECE.
+  std::string text() const;
+  // {"ece", "max_gap", "total", "bins": [{"low","high","count","confidence","accuracy"}]}
+  std::string json() const;
+
+ private:
+  std::vector<CalibrationBin> bins_;
+  double ece_ = 0.0, max_gap_ = 0.0;
+  std::size_t total_ = 0;
+};
+
 // Renders the confusion matrix as a PNG heatmap: labels on both axes (true on the rows, predicted on the
 // columns), the count in every cell, a sequential colour scale with legible text on every cell, a title.
 // Written atomically. Throws Error on failure.

@@ -23,7 +23,14 @@ struct TrainOptions {
   bool refit = false;            // after reporting on the held-out rows, fit the final model on all rows
   bool all_rows = false;         // fit the head on rule-matched rows too (default: only rows no rule matches)
   std::vector<std::string> exclude_sources;  // rows from these sources are left out entirely
-  double C = 1.0;                // inverse L2 strength
+  // Inverse L2 strength. Empty: chosen from `C_grid` by stratified `cv_folds`-fold cross-validation on the
+  // training rows (lowest out-of-fold log loss).
+  std::optional<double> C;
+  std::vector<double> C_grid = {0.1, 1, 10, 100, 1000};
+  int cv_folds = 0;              // 0: 5 folds up to 2,000 training rows, 3 above (the cost grows with the rows)
+  // Temperature scaling of the head's probabilities, fitted on the out-of-fold predictions: a head whose
+  // probabilities say how often it is right, so the threshold means what it says.
+  bool calibrate = true;
   int max_iter = 1000;
   ClassWeight class_weight = ClassWeight::balanced;
   double threshold = 0.5;
@@ -37,8 +44,21 @@ struct TrainResult {
   std::size_t rows = 0, rows_excluded = 0, rows_rule_matched = 0, rows_train = 0, rows_test = 0;
   int iterations = 0;
   bool converged = false;
-  // The head alone (arg-max of its probabilities) on the held-out rows; empty when test_size is 0.
+  double C = 1.0;                  // the C of the saved head
+  double temperature = 1.0;        // its calibration temperature (1: none)
+  int cv_folds = 0;                // 0: C was not cross-validated
+  struct Candidate {
+    double C, log_loss, temperature, accuracy;  // out-of-fold figures
+  };
+  std::vector<Candidate> candidates;
+  std::string selection_note;      // why cross-validation did not run, when it did not
+  // On the held-out rows (empty when test_size is 0): the head alone (arg-max of its probabilities), the
+  // whole pipeline at the threshold (Uncertain counts as wrong), and the reliability of the head's top
+  // probability.
   std::optional<ClassificationReport> held_out;
+  std::optional<ClassificationReport> held_out_pipeline;
+  std::optional<CalibrationReport> held_out_calibration;
+  std::size_t held_out_uncertain = 0, held_out_by_rule = 0;
 };
 
 TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options);
@@ -56,6 +76,8 @@ struct PipelineEvaluation {
   std::vector<RuleEvaluation> rules;    // every rule, in order
   // The head alone (arg-max, no threshold) on the lines no rule decided; empty when rules decided all.
   std::optional<ClassificationReport> model;
+  // The reliability of the head's top probability on those lines.
+  std::optional<CalibrationReport> model_calibration;
   // With a cache: its mode and how many lines it answered.
   std::optional<CacheMode> cache_mode;
   CacheStats cache;

@@ -133,6 +133,22 @@ void Dataset::add(const encoder::Features& x, int y) {
   label.push_back(y);
 }
 
+Dataset Dataset::subset(std::span<const std::size_t> rows) const {
+  Dataset out;
+  out.dim = dim;
+  out.row_start.reserve(rows.size() + 1);
+  out.label.reserve(rows.size());
+  for (const std::size_t r : rows) {
+    out.index.insert(out.index.end(), index.begin() + static_cast<std::ptrdiff_t>(row_start[r]),
+                     index.begin() + static_cast<std::ptrdiff_t>(row_start[r + 1]));
+    out.value.insert(out.value.end(), value.begin() + static_cast<std::ptrdiff_t>(row_start[r]),
+                     value.begin() + static_cast<std::ptrdiff_t>(row_start[r + 1]));
+    out.row_start.push_back(out.index.size());
+    out.label.push_back(label[r]);
+  }
+  return out;
+}
+
 LogisticRegression LogisticRegression::fit(const Dataset& data, int classes, const FitOptions& options,
                                            FitReport* report) {
   if (classes < 2) throw Error("training needs at least two labels");
@@ -151,6 +167,14 @@ LogisticRegression LogisticRegression::fit(const Dataset& data, int classes, con
   lbfgsfloatval_t* x = lbfgs_malloc(n);
   if (x == nullptr) throw Error("out of memory for the model parameters");
   std::fill(x, x + n, 0.0);
+  if (const LogisticRegression* start = options.warm_start) {
+    if (start->classes_ != classes || start->dim_ != data.dim) {
+      lbfgs_free(x);
+      throw Error("warm start head has another shape");
+    }
+    std::copy(start->weights_.begin(), start->weights_.end(), x);
+    std::copy(start->intercepts_.begin(), start->intercepts_.end(), x + data.dim * classes);
+  }
   lbfgs_parameter_t param;
   lbfgs_parameter_init(&param);
   param.m = 10;               // scipy's L-BFGS-B default history, as scikit-learn uses
@@ -181,14 +205,26 @@ LogisticRegression LogisticRegression::fit(const Dataset& data, int classes, con
   return model;
 }
 
-void LogisticRegression::predict_proba(const encoder::Features& x, std::span<float> proba) const {
-  float* z = proba.data();
+void LogisticRegression::decision_function(const encoder::Features& x, std::span<float> scores) const {
+  float* z = scores.data();
   std::copy(intercepts_.begin(), intercepts_.end(), z);
   for (std::size_t e = 0; e < x.index.size(); ++e) {
     const float v = x.value[e];
     const float* wj = weights_.data() + static_cast<std::size_t>(x.index[e]) * classes_;
     for (int c = 0; c < classes_; ++c) z[c] += v * wj[c];
   }
+}
+
+void LogisticRegression::apply_temperature(double temperature) {
+  if (!(temperature > 0.0) || !std::isfinite(temperature)) throw Error("temperature must be positive");
+  const auto scale = static_cast<float>(1.0 / temperature);
+  for (float& w : weights_) w *= scale;
+  for (float& b : intercepts_) b *= scale;
+}
+
+void LogisticRegression::predict_proba(const encoder::Features& x, std::span<float> proba) const {
+  float* z = proba.data();
+  decision_function(x, proba);
   const float zmax = *std::max_element(z, z + classes_);
   float sum = 0.0f;
   for (int c = 0; c < classes_; ++c) sum += (z[c] = std::exp(z[c] - zmax));

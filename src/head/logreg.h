@@ -24,13 +24,20 @@ struct Dataset {
 
   void add(const encoder::Features& x, int y);
   std::size_t rows() const { return label.size(); }
+  // The given rows, in the given order (cross-validation folds).
+  Dataset subset(std::span<const std::size_t> rows) const;
 };
+
+class LogisticRegression;
 
 struct FitOptions {
   double C = 1.0;
   int max_iter = 1000;
   bool balanced = false;  // class weights n / (classes * count), as scikit-learn's "balanced"
   double tol = 1e-4;      // stop when every gradient component is at most tol (scikit-learn's gtol)
+  // Start from this head's parameters instead of zeros (same classes and dim): along a path of growing C
+  // the previous optimum is close to the next one.
+  const LogisticRegression* warm_start = nullptr;
 };
 
 struct FitReport {
@@ -52,6 +59,11 @@ class LogisticRegression {
   std::size_t dim() const { return dim_; }
   // Fills `proba` (size classes()) with the class probabilities of `x`.
   void predict_proba(const encoder::Features& x, std::span<float> proba) const;
+  // Fills `scores` (size classes()) with the logits W^T x + b of `x`.
+  void decision_function(const encoder::Features& x, std::span<float> scores) const;
+  // Divides every weight and intercept by `temperature` > 0: softmax(z / T) folded into the head, so a
+  // calibrated head is saved and applied exactly like any other.
+  void apply_temperature(double temperature);
 
   // Weights are stored feature-major: weight(j, k) = weights_[j * classes + k].
   float weight(std::size_t feature, int cls) const { return weights_[feature * classes_ + cls]; }

@@ -12,6 +12,7 @@ PipelineEvaluation evaluate(const Classifier& classifier, std::span<const Labele
   const auto& rules = classifier.rules().rules();
   for (const Rule& rule : rules) out.rules.push_back({rule.name, rule.label, 0, 0});
   std::vector<std::string> truth, predicted, model_truth, model_predicted;
+  std::vector<ScoredPrediction> model_scored;
   truth.reserve(data.size());
   predicted.reserve(data.size());
   const auto& labels = classifier.labels();
@@ -44,6 +45,7 @@ PipelineEvaluation evaluate(const Classifier& classifier, std::span<const Labele
         const auto best = std::max_element(p.probabilities.begin(), p.probabilities.end());
         model_truth.push_back(row.label);
         model_predicted.push_back(labels[static_cast<std::size_t>(best - p.probabilities.begin())]);
+        model_scored.push_back({*best, model_predicted.back() == row.label});
       }
       predicted.push_back(std::move(p.label));
     }
@@ -53,7 +55,10 @@ PipelineEvaluation evaluate(const Classifier& classifier, std::span<const Labele
     out.cache = cache->stats();
   }
   out.hybrid = ClassificationReport::compute(truth, predicted);
-  if (!model_truth.empty()) out.model = ClassificationReport::compute(model_truth, model_predicted);
+  if (!model_truth.empty()) {
+    out.model = ClassificationReport::compute(model_truth, model_predicted);
+    out.model_calibration = CalibrationReport::compute(model_scored);
+  }
   return out;
 }
 
@@ -74,6 +79,8 @@ std::string PipelineEvaluation::json() const {
   }
   doc["rules"] = std::move(rule_list);
   doc["model"] = model ? nlohmann::json::parse(model->json()) : nlohmann::json(nullptr);
+  doc["model_calibration"] =
+      model_calibration ? nlohmann::json::parse(model_calibration->json()) : nlohmann::json(nullptr);
   doc["cache"] = cache_mode ? nlohmann::json{{"mode", to_string(*cache_mode)},
                                              {"lookups", cache.lookups},
                                              {"hits", cache.hits},

@@ -10,6 +10,7 @@
 #include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
 #include "head/logreg.h"
+#include "train/selection.h"
 #include "pipeline/parts.h"
 #include "util/hash.h"
 #include "util/random.h"
@@ -101,7 +102,7 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   result.rows_test = test_rows.size();
 
   head::FitOptions fit_options;
-  fit_options.C = options.C;
+  fit_options.C = options.C.value_or(1.0);
   fit_options.max_iter = options.max_iter;
   fit_options.balanced = options.class_weight == ClassWeight::balanced;
   const std::string kind = options.encoder.kind.empty() ? std::string(kLexicalEncoder) : options.encoder.kind;
@@ -125,8 +126,16 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
     nlohmann::json encoder_params;
     head::LogisticRegression head;
     head::FitReport report;
+    model_selection::Selection selection;
   };
-  auto fit = [&](const std::vector<std::size_t>& rows) {
+  model_selection::SelectionOptions selection_options;
+  selection_options.C = options.C;
+  selection_options.grid = options.C_grid;
+  selection_options.calibrate = options.calibrate;
+  selection_options.folds = options.cv_folds;
+  selection_options.seed = options.seed;
+  // `chosen`: C and temperature already selected (the refit on every row keeps those of the first fit).
+  auto fit = [&](const std::vector<std::size_t>& rows, const model_selection::Selection* chosen) {
     Fitted f;
     head::Dataset dataset;
     if (pretrained) {
@@ -152,36 +161,67 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
       f.encoder_params = lexical->params();
       f.encoder = std::move(lexical);
     }
-    f.head = head::LogisticRegression::fit(dataset, classes, fit_options, &f.report);
+    f.selection = chosen ? *chosen : model_selection::select_head(dataset, classes, fit_options, selection_options);
+    head::FitOptions final_options = fit_options;
+    final_options.C = f.selection.C;
+    f.head = head::LogisticRegression::fit(dataset, classes, final_options, &f.report);
+    if (f.selection.temperature != 1.0) f.head.apply_temperature(f.selection.temperature);
     return f;
   };
 
-  Fitted fitted = fit(train_rows);
+  Fitted fitted = fit(train_rows, nullptr);
   if (!test_rows.empty()) {
-    std::vector<std::string> truth, predicted;
+    // Held-out rows are usable rows: with --all-rows some match a rule, and the pipeline answers those by it.
+    std::vector<std::string> truth, predicted, pipeline;
+    std::vector<ScoredPrediction> scored;
     std::vector<float> proba(labels.size());
     encoder::Features features;
     for (std::size_t r : test_rows) {
+      const LabeledLine& row = data[usable[r]];
       if (pretrained) {
         fitted.head.predict_proba(embedded[r], proba);
       } else {
-        fitted.encoder->encode(data[usable[r]].message, features);
+        fitted.encoder->encode(row.message, features);
         fitted.head.predict_proba(features, proba);
       }
+      const auto best = std::max_element(proba.begin(), proba.end());
+      const std::string& label = labels[static_cast<std::size_t>(best - proba.begin())];
       truth.push_back(labels[y[r]]);
-      predicted.push_back(labels[std::max_element(proba.begin(), proba.end()) - proba.begin()]);
+      predicted.push_back(label);
+      scored.push_back({*best, label == truth.back()});
+      if (const auto rule = options.rules.match(row.message, row.source)) {
+        pipeline.push_back(options.rules.rules()[*rule].label);
+        ++result.held_out_by_rule;
+      } else if (*best < options.threshold) {
+        pipeline.push_back(std::string(kUncertainLabel));
+        ++result.held_out_uncertain;
+      } else {
+        pipeline.push_back(label);
+      }
     }
     result.held_out = ClassificationReport::compute(truth, predicted);
+    result.held_out_pipeline = ClassificationReport::compute(truth, pipeline);
+    result.held_out_calibration = CalibrationReport::compute(scored);
     if (options.refit) {
       std::vector<std::size_t> all(usable.size());
       for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
-      fitted = fit(all);
+      fitted = fit(all, &fitted.selection);
       train_rows = std::move(all);
     }
   }
   result.iterations = fitted.report.iterations;
   result.converged = fitted.report.converged;
   const head::FitReport& report = fitted.report;
+  const model_selection::Selection& selection = fitted.selection;
+  result.C = selection.C;
+  result.temperature = selection.temperature;
+  result.cv_folds = selection.folds;
+  result.selection_note = selection.note;
+  nlohmann::json candidates = nlohmann::json::array();
+  for (const model_selection::Candidate& c : selection.candidates) {
+    result.candidates.push_back({c.C, c.log_loss, c.temperature, c.accuracy});
+    candidates.push_back({{"C", c.C}, {"log_loss", c.log_loss}, {"temperature", c.temperature}, {"accuracy", c.accuracy}});
+  }
 
   std::map<std::string, std::size_t> train_counts;
   for (std::size_t r : train_rows) ++train_counts[labels[y[r]]];
@@ -195,13 +235,24 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
                 {"held_out", result.rows_test}, {"final_fit", train_rows.size()}}},
       {"train_label_counts", train_counts},
       {"options", {{"test_size", options.test_size}, {"seed", options.seed}, {"all_rows", options.all_rows},
-                   {"exclude_sources", options.exclude_sources}, {"refit", options.refit}, {"C", options.C},
+                   {"exclude_sources", options.exclude_sources}, {"refit", options.refit},
+                   {"C", options.C ? nlohmann::json(*options.C) : nlohmann::json("auto")},
+                   {"C_grid", options.C_grid}, {"cv_folds", options.cv_folds}, {"calibrate", options.calibrate},
                    {"max_iter", options.max_iter},
                    {"class_weight", options.class_weight == ClassWeight::balanced ? "balanced" : "none"}}},
       {"iterations", report.iterations},
       {"converged", report.converged},
+      {"head", {{"C", selection.C}, {"temperature", selection.temperature}, {"cv_folds", selection.folds},
+                {"cv_candidates", std::move(candidates)}}},
   };
-  if (result.held_out) training["held_out_metrics"] = nlohmann::json::parse(result.held_out->json());
+  if (!selection.note.empty()) training["head"]["note"] = selection.note;
+  if (result.held_out) {
+    training["held_out_metrics"] = nlohmann::json::parse(result.held_out->json());
+    training["held_out_pipeline"] = nlohmann::json::parse(result.held_out_pipeline->json());
+    training["held_out_pipeline"]["threshold"] = options.threshold;
+    training["held_out_pipeline"]["uncertain"] = result.held_out_uncertain;
+    training["held_out_calibration"] = nlohmann::json::parse(result.held_out_calibration->json());
+  }
 
   auto parts = std::make_shared<detail::ClassifierParts>();
   parts->rules = options.rules;
