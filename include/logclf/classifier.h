@@ -26,8 +26,12 @@ class Classifier {
   // A model on the E5 encoder finds its weights through `encoder` and refuses weights other than those it
   // was trained with.
   static Classifier load(const std::string& model_dir, const EncoderOptions& encoder = {});
-  // The default bundle built into logclf (trained on the project's own generated corpus).
-  static Classifier load_default();
+  // A model built into logclf, trained on the project's own generated corpus: with the lexical encoder
+  // (the default, self-contained) or, with `encoder.kind` e5-small-v2, a head for the E5 encoder whose
+  // weights are found through `encoder` and must be those it was trained on.
+  static Classifier load_default(const EncoderOptions& encoder = {});
+  // The built-in model's metadata document (logclf-model.json) as JSON text, without loading its encoder.
+  static std::string builtin_metadata_json(std::string_view encoder_kind = kLexicalEncoder);
 
   Prediction classify(std::string_view message, std::string_view source = {}) const;
   // One prediction per line, in order. `with_distribution` keeps Prediction::probabilities.

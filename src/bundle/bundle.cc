@@ -17,13 +17,6 @@
 #include "logclf/io.h"
 #include "logclf/types.h"
 
-extern "C" {
-extern const char logclf_embedded_0_begin[], logclf_embedded_0_end[];
-extern const char logclf_embedded_1_begin[], logclf_embedded_1_end[];
-extern const char logclf_embedded_2_begin[], logclf_embedded_2_end[];
-extern const char logclf_embedded_3_begin[], logclf_embedded_3_end[];
-}
-
 namespace logclf::bundle {
 namespace fs = std::filesystem;
 namespace {
@@ -115,21 +108,41 @@ std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir, 
       dir, options);
 }
 
-std::shared_ptr<detail::ClassifierParts> load_embedded_default() {
-  static const std::pair<const char*, const char*> ranges[] = {
-      {logclf_embedded_0_begin, logclf_embedded_0_end}, {logclf_embedded_1_begin, logclf_embedded_1_end},
-      {logclf_embedded_2_begin, logclf_embedded_2_end}, {logclf_embedded_3_begin, logclf_embedded_3_end}};
-  static_assert(std::size(ranges) == std::size(embedded::kNames), "one symbol pair per embedded file");
-  if (ranges[0].first == ranges[0].second)
-    throw Error("this logclf was built without a default model: pass -m MODEL_DIR, or build the default "
-                "with scripts/build-default-model.sh and rebuild");
-  return load(
-      [](const std::string& name) {
-        for (std::size_t i = 0; i < std::size(ranges); ++i)
-          if (name == embedded::kNames[i]) return std::string(ranges[i].first, ranges[i].second);
-        throw Error("the built-in default model has no file " + name);
-      },
-      "<built-in default model>", {});
+namespace {
+
+// The built-in bundle for an encoder kind: models/default holds the lexical one.
+const char* builtin_dir(std::string_view encoder_kind) {
+  return encoder_kind == kE5Encoder ? "e5-small-v2" : "default";
+}
+
+std::string builtin_where(std::string_view encoder_kind) {
+  return encoder_kind == kE5Encoder ? "<built-in e5-small-v2 model>" : "<built-in default model>";
+}
+
+FileReader embedded_reader(std::string_view encoder_kind) {
+  const std::string model = builtin_dir(encoder_kind);
+  bool present = false;
+  for (const embedded::File& f : embedded::kFiles)
+    if (model == f.model && std::string_view(f.name) == kMetadataFile) present = f.begin != f.end;
+  if (!present)
+    throw Error("this logclf was built without a built-in " + std::string(encoder_kind) +
+                " model: pass -m MODEL_DIR, or build it with scripts/build-" +
+                (encoder_kind == kE5Encoder ? "e5" : "default") + "-model.sh and rebuild");
+  return [model, encoder_kind](const std::string& name) {
+    for (const embedded::File& f : embedded::kFiles)
+      if (model == f.model && name == f.name) return std::string(f.begin, f.end);
+    throw Error(builtin_where(encoder_kind) + " has no file " + name);
+  };
+}
+
+}  // namespace
+
+std::shared_ptr<detail::ClassifierParts> load_embedded(std::string_view encoder_kind, const EncoderOptions& options) {
+  return load(embedded_reader(encoder_kind), builtin_where(encoder_kind), options);
+}
+
+std::string embedded_metadata(std::string_view encoder_kind) {
+  return embedded_reader(encoder_kind)(kMetadataFile);
 }
 
 nlohmann::json metadata_document(const detail::ClassifierParts& parts) {

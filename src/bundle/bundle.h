@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "logclf/encoder.h"
 #include "pipeline/parts.h"
@@ -23,7 +24,11 @@ using FileReader = std::function<std::string(const std::string& name)>;
 std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std::string& where,
                                               const EncoderOptions& options);
 std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir, const EncoderOptions& options);
-std::shared_ptr<detail::ClassifierParts> load_embedded_default();
+// A built-in bundle (embedded at build time): the lexical default, or the head for the E5 encoder (whose
+// weights `options` finds, as for any E5 bundle).
+std::shared_ptr<detail::ClassifierParts> load_embedded(std::string_view encoder_kind, const EncoderOptions& options);
+// Its logclf-model.json, read without loading the encoder.
+std::string embedded_metadata(std::string_view encoder_kind);
 
 // The metadata document for `parts` as it is written to logclf-model.json.
 nlohmann::json metadata_document(const detail::ClassifierParts& parts);

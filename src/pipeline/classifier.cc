@@ -15,10 +15,20 @@ Classifier Classifier::load(const std::string& model_dir, const EncoderOptions& 
   return Classifier(bundle::load_directory(model_dir, encoder));
 }
 
-Classifier Classifier::load_default() {
+Classifier Classifier::load_default(const EncoderOptions& encoder) {
+  if (encoder.kind == kE5Encoder) return Classifier(bundle::load_embedded(kE5Encoder, encoder));
+  if (!encoder.kind.empty() && encoder.kind != kLexicalEncoder)
+    throw Error("no built-in model for the encoder '" + encoder.kind + "'");
   // Parsed once; copies share the immutable parts until set_threshold() gives a copy its own.
-  static const std::shared_ptr<detail::ClassifierParts> parts = bundle::load_embedded_default();
+  static const std::shared_ptr<detail::ClassifierParts> parts = bundle::load_embedded(kLexicalEncoder, {});
   return Classifier(parts);
+}
+
+std::string Classifier::builtin_metadata_json(std::string_view encoder_kind) {
+  if (encoder_kind != kE5Encoder && encoder_kind != kLexicalEncoder)
+    throw Error("no built-in model for the encoder '" + std::string(encoder_kind) + "'");
+  // Pretty-printed like metadata_json().
+  return nlohmann::json::parse(bundle::embedded_metadata(encoder_kind)).dump(2);
 }
 
 namespace {

@@ -119,7 +119,7 @@ void template_label_changes(const Classifier& classifier, const std::vector<Row>
 }
 
 int run_bench_stream(const StreamBenchArgs& a) {
-  const Classifier classifier = a.model_dir.empty() ? Classifier::load_default() : Classifier::load(a.model_dir, a.encoder);
+  const Classifier classifier = a.model_dir.empty() ? Classifier::load_default(a.encoder) : Classifier::load(a.model_dir, a.encoder);
   TempDir temp("logclf-bench-stream");
   std::size_t seed_rows = 0;
   std::string described;

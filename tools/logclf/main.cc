@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -74,12 +75,7 @@ struct EncoderArgs {
 
 Classifier load_model(const std::string& model_dir, const EncoderArgs& encoder = {}) {
   if (!model_dir.empty()) return Classifier::load(model_dir, encoder.options);
-  Classifier c = Classifier::load_default();
-  if (!encoder.options.kind.empty() && encoder.options.kind != c.encoder_kind())
-    throw Error("the built-in model uses the " + std::string(c.encoder_kind()) + " encoder; for " +
-                encoder.options.kind + " train a model with 'logclf train --encoder " + encoder.options.kind +
-                "' and pass it with -m");
-  return c;
+  return Classifier::load_default(encoder.options);
 }
 
 // --cache and --cache-size.
@@ -122,7 +118,8 @@ void install_signal_handlers() {
 
 // ---- train ---------------------------------------------------------------------------------------
 struct TrainArgs {
-  std::string data, output, rules_file, class_weight = "balanced";
+  std::string data, output, rules_file, class_weight = "balanced", C = "auto", calibration = "temperature";
+  std::string heatmap;
   TrainOptions options;
   InputOptions input;
   EncoderArgs encoder;
@@ -131,6 +128,8 @@ struct TrainArgs {
 int run_train(const TrainArgs& a) {
   TrainOptions options = a.options;
   options.class_weight = a.class_weight == "none" ? ClassWeight::none : ClassWeight::balanced;
+  options.calibrate = a.calibration == "temperature";
+  if (a.C != "auto") options.C = std::stod(a.C);  // checked by the option's validator
   options.encoder = a.encoder.options;
   if (!a.rules_file.empty()) options.rules = RuleSet::load(a.rules_file);
   options.data_name = std::filesystem::path(a.data).filename().string();
@@ -143,8 +142,33 @@ int run_train(const TrainArgs& a) {
              result.rows, result.rows_excluded, result.rows_rule_matched, result.rows_train, result.rows_test);
   fmt::print("head: {} labels, L-BFGS {} iterations ({}), {:.2f} s\n", result.classifier->labels().size(),
              result.iterations, result.converged ? "converged" : "iteration limit reached", seconds);
+  if (result.cv_folds > 0) {
+    fmt::print("C {} by {}-fold stratified cross-validation on the training rows; temperature {:.3f}\n",
+               fmt::format("{:g}", result.C) + (options.C ? " (given)" : " chosen"), result.cv_folds, result.temperature);
+    fmt::print("  {:>8}  {:>14}  {:>11}  {:>12}\n", "C", "out-of-fold", "temperature", "out-of-fold");
+    fmt::print("  {:>8}  {:>14}  {:>11}  {:>12}\n", "", "log loss", "", "accuracy");
+    for (const auto& c : result.candidates)
+      fmt::print("  {:>8g}  {:>14.5f}  {:>11.3f}  {:>12.4f}{}\n", c.C, c.log_loss, c.temperature, c.accuracy,
+                 c.C == result.C ? "  <" : "");
+  } else {
+    fmt::print("C {:g}, no calibration{}\n", result.C,
+               result.selection_note.empty() ? "" : " (" + result.selection_note + ")");
+  }
   if (result.held_out) {
-    fmt::print("\nheld-out report (head alone):\n\n{}", result.held_out->text());
+    const ClassificationReport& p = *result.held_out_pipeline;
+    fmt::print("\nheld-out report (the pipeline at threshold {}: Uncertain counts as wrong; {} of {} Uncertain{}):\n\n{}",
+               options.threshold, result.held_out_uncertain, p.total(),
+               result.held_out_by_rule ? fmt::format(", {} decided by rules", result.held_out_by_rule) : "",
+               p.text());
+    fmt::print("\nheld-out report (head alone, arg-max):\n\n{}", result.held_out->text());
+    fmt::print("\nreliability of the head's top probability on the held-out rows:\n{}",
+               result.held_out_calibration->text());
+    if (!a.heatmap.empty()) {
+      write_heatmap_png(p, a.heatmap,
+                        fmt::format("logclf: {} held out ({} lines, accuracy {:.3f})", options.data_name, p.total(),
+                                    p.accuracy()));
+      fmt::print("\nheatmap written to {}\n", a.heatmap);
+    }
   }
   result.classifier->save(a.output);
   fmt::print("\nmodel written to {}\n", a.output);
@@ -340,8 +364,9 @@ int run_evaluate(const EvaluateArgs& a) {
     fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}\n", r.name, width, r.label, r.matched,
                r.matched ? fmt::format("{:.4f}", double(r.correct) / r.matched) : "-");
   if (e.model)
-    fmt::print("\nModel alone (arg-max, no threshold) on the {} lines no rule decided:\n\n{}", e.model->total(),
-               e.model->text());
+    fmt::print("\nModel alone (arg-max, no threshold) on the {} lines no rule decided:\n\n{}\nReliability of its top "
+               "probability:\n{}",
+               e.model->total(), e.model->text(), e.model_calibration->text());
   fmt::print("\nConfusion matrix (rows: true, columns: predicted):\n{}", e.hybrid.confusion_text());
   if (!a.heatmap.empty()) fmt::print("\nheatmap written to {}\n", a.heatmap);
   return 0;
@@ -385,9 +410,9 @@ int run_corpus(std::size_t count, std::uint64_t seed, const std::string& output)
 
 // ---- model info ----------------------------------------------------------------------------------
 // Reads the metadata file only, so that a model on the E5 encoder is described without its weights.
-int run_model_info(const std::string& model_dir) {
+int run_model_info(const std::string& model_dir, const std::string& encoder_kind) {
   if (model_dir.empty()) {
-    fmt::print("{}\n", Classifier::load_default().metadata_json());
+    fmt::print("{}\n", Classifier::builtin_metadata_json(encoder_kind.empty() ? kLexicalEncoder : encoder_kind));
     return 0;
   }
   const std::string path = (std::filesystem::path(model_dir) / "logclf-model.json").string();
@@ -421,7 +446,28 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--rules", train_args.rules_file, "rules file (default: the built-in rules)");
   train_cmd->add_option("--exclude-source", train_args.options.exclude_sources, "leave out rows from this source")
       ->take_all()->allow_extra_args(false);
-  train_cmd->add_option("--C", train_args.options.C, "inverse L2 regularisation strength")->capture_default_str();
+  train_cmd->add_option("--C", train_args.C,
+                        "inverse L2 regularisation strength, or auto: chosen by cross-validation on the training rows")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            if (v == "auto") return {};
+            try {
+              std::size_t end = 0;
+              const double c = std::stod(v, &end);
+              if (end == v.size() && c > 0 && std::isfinite(c)) return {};
+            } catch (const std::exception&) {
+            }
+            return "--C must be a positive number or auto, not '" + v + "'";
+          },
+          "POSITIVE|auto"));
+  train_cmd->add_option("--cv-folds", train_args.options.cv_folds,
+                        "folds of the cross-validation choosing C (default: 5 up to 2,000 training rows, else 3)")
+      ->check(CLI::Range(2, 20));
+  train_cmd->add_option("--calibration", train_args.calibration,
+                        "temperature: scale the head's probabilities to match its out-of-fold accuracy; none")
+      ->capture_default_str()->check(CLI::IsMember({"temperature", "none"}));
+  train_cmd->add_option("--heatmap", train_args.heatmap, "write the held-out confusion matrix as a PNG heatmap");
   train_cmd->add_option("--max-iter", train_args.options.max_iter, "L-BFGS iteration limit")->capture_default_str();
   train_cmd->add_option("--class-weight", train_args.class_weight, "balanced or none")
       ->capture_default_str()->check(CLI::IsMember({"balanced", "none"}));
@@ -481,6 +527,10 @@ int main(int argc, char** argv) {
   model_cmd->require_subcommand(1);
   auto* model_info = model_cmd->add_subcommand("info", "print a bundle's metadata (labels, threshold, training metrics)");
   model_info->add_option("-m,--model", info_model, "model directory (default: the built-in model)");
+  std::string info_encoder;
+  model_info->add_option("--encoder", info_encoder, "the built-in model of this encoder (lexical or e5-small-v2)")
+      ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}))
+      ->excludes("--model");
 
   std::vector<std::string> bench_inputs;
   std::string bench_model;
@@ -514,7 +564,7 @@ int main(int argc, char** argv) {
     if (*rules_test) return run_rules_test(rules_file, rules_message, rules_source);
     if (*rules_check) return run_rules_check(rules_file);
     if (*corpus_cmd) return run_corpus(corpus_count, corpus_seed, corpus_output);
-    if (*model_info) return run_model_info(info_model);
+    if (*model_info) return run_model_info(info_model, info_encoder);
     if (*bench_classify) return run_bench_classify(bench_inputs, bench_model, bench_lines, bench_in, bench_cache);
   } catch (const logclf::Error& e) {
     std::fprintf(stderr, "logclf: error: %s\n", e.what());

@@ -43,10 +43,8 @@ int run_serve(const ServeArgs& a) {
   EncoderOptions encoder;
   encoder.dir = a.encoder_dir;
   encoder.kind = a.encoder_kind;
-  const Classifier classifier = a.model_dir.empty() ? Classifier::load_default() : Classifier::load(a.model_dir, encoder);
-  if (!encoder.kind.empty() && encoder.kind != classifier.encoder_kind())
-    throw Error("the built-in model uses the " + std::string(classifier.encoder_kind()) + " encoder; for " +
-                encoder.kind + " train a model with 'logclf train --encoder " + encoder.kind + "' and pass it with -m");
+  const Classifier classifier =
+      a.model_dir.empty() ? Classifier::load_default(encoder) : Classifier::load(a.model_dir, encoder);
   ServeOptions options = a.options;
   options.batching = a.batching == "on" ? MicroBatching::always : a.batching == "off" ? MicroBatching::never
                                                                                       : MicroBatching::automatic;
