@@ -27,6 +27,9 @@ class RuleSet {
   // Throws Error naming the rule (and line) for a bad entry or a pattern RE2 cannot compile.
   static RuleSet parse(std::string_view yaml_text, const std::string& name);
   static RuleSet load(const std::string& path);
+  // A set of these rules, in this order; its text() is the YAML a rules file would hold (the rules of a
+  // model whose rules were filtered or extended are saved that way). `header` is put before it as comments.
+  static RuleSet from_rules(const std::vector<Rule>& rules, std::string_view header = {});
   // The rules bundled with logclf (the original project's eight, and a few more).
   static RuleSet defaults();
   static std::string_view default_text();

@@ -34,13 +34,38 @@ struct TrainOptions {
   int max_iter = 1000;
   ClassWeight class_weight = ClassWeight::balanced;
   double threshold = 0.5;
+  // The rules. When they are the built-in ones (`rules_given` false) a rule whose label is not among the
+  // training labels is left out of the model; given rules with such a label are an error unless
+  // `allow_new_labels` (a deliberate rule-only label).
   RuleSet rules = RuleSet::defaults();
+  bool rules_given = false;
+  bool allow_new_labels = false;
+  // A rule right on fewer than `min_rule_precision` of at least `min_rule_matches` training rows it decides
+  // is dropped from the model, unless `keep_all_rules`.
+  double min_rule_precision = 0.9;
+  std::size_t min_rule_matches = 20;
+  bool keep_all_rules = false;
+  // Rules learned from the data: exact templates seen at least `mine_rules` times (0: off) with one label
+  // among the rows no rule decides; proposed in TrainResult::mined, and put in the model after the other
+  // rules with `use_mined_rules`.
+  std::size_t mine_rules = 0;
+  bool use_mined_rules = false;
   EncoderOptions encoder;        // kind empty = lexical
   std::string data_name;         // recorded in the bundle's training metadata with a checksum of the rows
 };
 
+struct RuleReport {
+  std::string name, label;
+  std::size_t matched = 0, correct = 0;  // on the training rows (before any split), first match
+  std::string status;                    // "kept", or why the rule is not in the model
+  bool kept = true;
+};
+
 struct TrainResult {
   std::optional<Classifier> classifier;
+  std::vector<RuleReport> rules;         // every rule considered, in order (mined ones last)
+  std::optional<RuleSet> mined;          // with mine_rules: the rules proposed
+  std::size_t mined_rows = 0;            // rows those rules decide
   std::size_t rows = 0, rows_excluded = 0, rows_rule_matched = 0, rows_train = 0, rows_test = 0;
   int iterations = 0;
   bool converged = false;

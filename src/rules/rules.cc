@@ -143,6 +143,30 @@ RuleSet RuleSet::load(const std::string& path) {
   return parse(text.str(), path);
 }
 
+RuleSet RuleSet::from_rules(const std::vector<Rule>& rules, std::string_view header) {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "version" << YAML::Value << 1 << YAML::Key << "rules" << YAML::Value
+      << YAML::BeginSeq;
+  for (const Rule& rule : rules) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << rule.name;
+    out << YAML::Key << "pattern" << YAML::Value << YAML::SingleQuoted << rule.pattern;
+    out << YAML::Key << "label" << YAML::Value << rule.label;
+    if (rule.ignore_case) out << YAML::Key << "ignore_case" << YAML::Value << true;
+    if (!rule.sources.empty()) out << YAML::Key << "sources" << YAML::Value << YAML::Flow << rule.sources;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  std::string text;
+  for (std::size_t start = 0; start < header.size();) {
+    const std::size_t end = std::min(header.find('\n', start), header.size());
+    text += "# " + std::string(header.substr(start, end - start)) + "\n";
+    start = end + 1;
+  }
+  text += out.c_str();
+  text += "\n";
+  return parse(text, "<rules>");
+}
+
 std::string_view RuleSet::default_text() { return rules::kDefaultRules; }
 
 RuleSet RuleSet::defaults() {

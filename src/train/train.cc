@@ -10,6 +10,7 @@
 #include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
 #include "head/logreg.h"
+#include "train/rule_check.h"
 #include "train/selection.h"
 #include "pipeline/parts.h"
 #include "util/hash.h"
@@ -64,13 +65,19 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   if (!(options.threshold >= 0.0 && options.threshold <= 1.0)) throw Error("threshold must be between 0 and 1");
   TrainResult result;
   result.rows = data.size();
-  std::vector<std::size_t> usable;
+  std::vector<std::size_t> included, usable;
   std::set<std::string_view> excluded(options.exclude_sources.begin(), options.exclude_sources.end());
   for (std::size_t i = 0; i < data.size(); ++i) {
     if (data[i].label.empty()) throw Error("row " + std::to_string(i + 1) + " has an empty label");
     if (excluded.count(data[i].source) != 0) {
       ++result.rows_excluded;
-    } else if (!options.all_rows && options.rules.match(data[i].message, data[i].source)) {
+    } else {
+      included.push_back(i);
+    }
+  }
+  const RuleSet rules = rule_check::fit(data, included, options, result);
+  for (const std::size_t i : included) {
+    if (!options.all_rows && rules.match(data[i].message, data[i].source)) {
       ++result.rows_rule_matched;
     } else {
       usable.push_back(i);
@@ -189,8 +196,8 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
       truth.push_back(labels[y[r]]);
       predicted.push_back(label);
       scored.push_back({*best, label == truth.back()});
-      if (const auto rule = options.rules.match(row.message, row.source)) {
-        pipeline.push_back(options.rules.rules()[*rule].label);
+      if (const auto rule = rules.match(row.message, row.source)) {
+        pipeline.push_back(rules.rules()[*rule].label);
         ++result.held_out_by_rule;
       } else if (*best < options.threshold) {
         pipeline.push_back(std::string(kUncertainLabel));
@@ -246,6 +253,19 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
                 {"cv_candidates", std::move(candidates)}}},
   };
   if (!selection.note.empty()) training["head"]["note"] = selection.note;
+  nlohmann::json rule_list = nlohmann::json::array();
+  for (const RuleReport& r : result.rules)
+    rule_list.push_back({{"name", r.name}, {"label", r.label}, {"matched", r.matched}, {"correct", r.correct},
+                         {"precision", r.matched ? nlohmann::json(static_cast<double>(r.correct) / static_cast<double>(r.matched))
+                                                 : nlohmann::json(nullptr)},
+                         {"status", r.status}});
+  training["rules"] = std::move(rule_list);
+  training["options"]["rules"] = {{"given", options.rules_given}, {"allow_new_labels", options.allow_new_labels},
+                                  {"min_rule_precision", options.min_rule_precision},
+                                  {"min_rule_matches", options.min_rule_matches},
+                                  {"keep_all_rules", options.keep_all_rules}, {"mine_rules", options.mine_rules},
+                                  {"use_mined_rules", options.use_mined_rules}};
+  if (result.mined) training["mined_rules"] = {{"rules", result.mined->size()}, {"rows", result.mined_rows}};
   if (result.held_out) {
     training["held_out_metrics"] = nlohmann::json::parse(result.held_out->json());
     training["held_out_pipeline"] = nlohmann::json::parse(result.held_out_pipeline->json());
@@ -255,7 +275,7 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   }
 
   auto parts = std::make_shared<detail::ClassifierParts>();
-  parts->rules = options.rules;
+  parts->rules = rules;
   parts->encoder_file = std::move(fitted.encoder_file);
   parts->metadata = {{"encoder", {{"kind", std::string(fitted.encoder->kind())}, {"params", fitted.encoder_params}}},
                      {"training", std::move(training)}};
