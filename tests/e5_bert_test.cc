@@ -5,10 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -170,62 +167,6 @@ TEST(E5Bert, RejectsBadTokenSequences) {
 
 // ---- weight files ------------------------------------------------------------------------------------
 
-// A tensor with raw little-endian bytes of any dtype, for files write_safetensors (F32 only) cannot write.
-struct RawTensor {
-  std::string name, dtype;
-  std::vector<std::int64_t> shape;
-  std::vector<std::uint8_t> bytes;
-};
-
-void write_raw_safetensors(const std::string& path, const std::vector<RawTensor>& tensors) {
-  nlohmann::json header = nlohmann::json::object();
-  std::size_t offset = 0;
-  for (const RawTensor& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
-    offset += t.bytes.size();
-  }
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');
-  std::ofstream out(path, std::ios::binary);
-  const std::uint64_t n = text.size();
-  out.write(reinterpret_cast<const char*>(&n), 8);
-  out << text;
-  for (const RawTensor& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
-}
-
-std::uint16_t to_bf16(float f) {  // round to nearest even
-  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
-  return static_cast<std::uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
-
-std::uint16_t to_f16(float f) {  // normal range only (BERT weights are far from F16's limits), nearest even
-  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
-  const std::uint32_t sign = (bits >> 16) & 0x8000u;
-  const int exponent = static_cast<int>((bits >> 23) & 0xffu) - 127 + 15;
-  if (exponent <= 0) return static_cast<std::uint16_t>(sign);  // below F16's normal range: zero
-  std::uint32_t mantissa = bits & 0x7fffffu;
-  std::uint32_t half = (static_cast<std::uint32_t>(exponent) << 10) | (mantissa >> 13);
-  const std::uint32_t rest = mantissa & 0x1fffu;
-  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;
-  return static_cast<std::uint16_t>(sign | half);
-}
-
-RawTensor raw_from(const std::string& name, const std::vector<std::int64_t>& shape, const std::vector<float>& values,
-                   const std::string& dtype) {
-  RawTensor t{name, dtype, shape, {}};
-  for (const float v : values) {
-    if (dtype == "F32") {
-      const auto b = std::bit_cast<std::array<std::uint8_t, 4>>(v);
-      t.bytes.insert(t.bytes.end(), b.begin(), b.end());
-    } else {
-      const std::uint16_t h = dtype == "BF16" ? to_bf16(v) : to_f16(v);
-      t.bytes.push_back(static_cast<std::uint8_t>(h & 0xff));
-      t.bytes.push_back(static_cast<std::uint8_t>(h >> 8));
-    }
-  }
-  return t;
-}
-
 // A complete small model directory with random weights and the given tensor list.
 BertConfig tiny_config() {
   BertConfig c;
@@ -238,15 +179,9 @@ BertConfig tiny_config() {
   return c;
 }
 
-void write_model(const TempDir& dir, const BertConfig& config, const std::vector<RawTensor>& tensors) {
+void write_model(const TempDir& dir, const BertConfig& config, const std::vector<TensorData>& tensors) {
   std::ofstream(dir / "config.json") << config.to_json();
-  write_raw_safetensors(dir / "model.safetensors", tensors);
-}
-
-std::vector<RawTensor> as_raw(const std::vector<TensorData>& tensors, const std::string& dtype = "F32") {
-  std::vector<RawTensor> out;
-  for (const TensorData& t : tensors) out.push_back(raw_from(t.name, t.shape, t.values, dtype));
-  return out;
+  write_safetensors(dir / "model.safetensors", tensors);
 }
 
 std::string load_error(const TempDir& dir) {
@@ -268,8 +203,8 @@ std::vector<float> embed_probe(const BertModel& model) {
 
 TEST(E5Bert, ReportsMissingTensorsByName) {
   TempDir dir;
-  auto tensors = as_raw(random_bert_tensors(tiny_config(), 1));
-  std::erase_if(tensors, [](const RawTensor& t) { return t.name == "encoder.layer.0.attention.self.key.bias"; });
+  auto tensors = random_bert_tensors(tiny_config(), 1);
+  std::erase_if(tensors, [](const TensorData& t) { return t.name == "encoder.layer.0.attention.self.key.bias"; });
   write_model(dir, tiny_config(), tensors);
   const std::string error = load_error(dir);
   EXPECT_NE(error.find("model.safetensors"), std::string::npos) << error;
@@ -278,8 +213,8 @@ TEST(E5Bert, ReportsMissingTensorsByName) {
 
 TEST(E5Bert, ReportsWrongShapes) {
   TempDir dir;
-  auto tensors = as_raw(random_bert_tensors(tiny_config(), 1));
-  for (RawTensor& t : tensors)
+  auto tensors = random_bert_tensors(tiny_config(), 1);
+  for (TensorData& t : tensors)
     if (t.name == "encoder.layer.0.intermediate.dense.weight") t.shape = {8, 16};  // transposed: 16 × 8 expected
   write_model(dir, tiny_config(), tensors);
   const std::string error = load_error(dir);
@@ -291,7 +226,7 @@ TEST(E5Bert, ReportsWrongShapes) {
   TempDir other;
   BertConfig wider = tiny_config();
   wider.hidden_size = 12;
-  write_model(other, wider, as_raw(random_bert_tensors(tiny_config(), 1)));
+  write_model(other, wider, random_bert_tensors(tiny_config(), 1));
   EXPECT_NE(load_error(other).find("tensor 'embeddings.word_embeddings.weight' has shape [40, 8]; the configuration "
                                    "implies [40, 12]"),
             std::string::npos);
@@ -299,11 +234,11 @@ TEST(E5Bert, ReportsWrongShapes) {
 
 TEST(E5Bert, ReportsWrongDtypes) {
   TempDir dir;
-  auto tensors = as_raw(random_bert_tensors(tiny_config(), 1));
-  for (RawTensor& t : tensors)
+  auto tensors = random_bert_tensors(tiny_config(), 1);
+  for (TensorData& t : tensors)
     if (t.name == "embeddings.LayerNorm.bias") {
       t.dtype = "I64";
-      t.bytes.assign(8 * 8, 0);
+      std::fill(t.values.begin(), t.values.end(), 0.0f);
     }
   write_model(dir, tiny_config(), tensors);
   const std::string error = load_error(dir);
@@ -315,12 +250,12 @@ TEST(E5Bert, ReportsWrongDtypes) {
 TEST(E5Bert, AcceptsBertPrefixAndIgnoresPooler) {
   const auto tensors = random_bert_tensors(tiny_config(), 3);
   TempDir plain, prefixed, no_pooler;
-  write_model(plain, tiny_config(), as_raw(tensors));
-  auto renamed = as_raw(tensors);
-  for (RawTensor& t : renamed) t.name = "bert." + t.name;
+  write_model(plain, tiny_config(), tensors);
+  auto renamed = tensors;
+  for (TensorData& t : renamed) t.name = "bert." + t.name;
   write_model(prefixed, tiny_config(), renamed);
-  auto stripped = as_raw(tensors);
-  std::erase_if(stripped, [](const RawTensor& t) { return t.name.rfind("pooler.", 0) == 0; });
+  auto stripped = tensors;
+  std::erase_if(stripped, [](const TensorData& t) { return t.name.rfind("pooler.", 0) == 0; });
   ASSERT_LT(stripped.size(), tensors.size());
   write_model(no_pooler, tiny_config(), stripped);
   const auto expected = embed_probe(*BertModel::load(plain.path().string()));
@@ -328,8 +263,8 @@ TEST(E5Bert, AcceptsBertPrefixAndIgnoresPooler) {
   EXPECT_EQ(embed_probe(*BertModel::load(no_pooler.path().string())), expected);
   // Neither name present: the bare name is reported.
   TempDir neither;
-  auto without = as_raw(tensors);
-  std::erase_if(without, [](const RawTensor& t) { return t.name == "embeddings.word_embeddings.weight"; });
+  auto without = tensors;
+  std::erase_if(without, [](const TensorData& t) { return t.name == "embeddings.word_embeddings.weight"; });
   write_model(neither, tiny_config(), without);
   EXPECT_NE(load_error(neither).find("'embeddings.word_embeddings.weight' is missing"), std::string::npos);
 }
@@ -348,11 +283,11 @@ TEST(E5Bert, AcceptsHalfPrecisionWeights) {
   };
   for (const Case& c : {Case{"BF16", 1e-2, 0.9999}, Case{"F16", 1e-3, 0.999999}}) {
     SCOPED_TRACE(c.dtype);
-    std::vector<RawTensor> tensors;
-    for (const auto& [name, view] : source.tensors()) tensors.push_back(raw_from(name, view.shape, view.to_f32(), c.dtype));
+    std::vector<TensorData> tensors;
+    for (const auto& [name, view] : source.tensors()) tensors.push_back({name, view.shape, view.to_f32(), c.dtype});
     TempDir converted;
     std::filesystem::copy_file(dir / "config.json", converted / "config.json");
-    write_raw_safetensors(converted / "model.safetensors", tensors);
+    write_safetensors(converted / "model.safetensors", tensors);
     const auto model = BertModel::load(converted.path().string());
     const std::vector<float> got = embed_one_by_one(*model, g.ids, true);
     double worst = 0.0, lowest_cosine = 1.0;

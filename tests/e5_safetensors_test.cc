@@ -7,6 +7,9 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <random>
+#include <utility>
+#include <vector>
 
 #include "logclf/types.h"
 #include "support/paths.h"
@@ -249,6 +252,104 @@ TEST(E5SafeTensors, WriteMatchesHuggingFaceLayoutAndRoundTrips) {
     ASSERT_EQ(values.size(), t.values.size());
     for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(bits(values[i]), bits(t.values[i])) << t.name << i;
   }
+}
+
+// The raw 16-bit values of a tensor written as F16 or BF16.
+std::vector<std::uint16_t> written_halves(const std::string& path, const std::vector<float>& values,
+                                          const std::string& dtype) {
+  write_safetensors(path, {{"h", {static_cast<std::int64_t>(values.size())}, values, dtype}});
+  const SafeTensors st = SafeTensors::open(path);
+  const TensorView& t = st.tensor("h");
+  EXPECT_EQ(t.dtype_name, dtype);
+  std::vector<std::uint16_t> out(values.size());
+  std::memcpy(out.data(), t.bytes.data(), t.bytes.size());
+  return out;
+}
+
+// Against binary16's definition: every finite half is written as itself, the midpoint of two neighbours as
+// the one whose last bit is even, anything nearer one of them as that one; from 65520 up: inf.
+TEST(E5SafeTensors, WritesF16RoundedToNearestEven) {
+  const auto value = [](std::uint32_t h) {  // h < 0x7c00; 0x7c00 as 65536, where rounding meets inf
+    const int exponent = static_cast<int>(h >> 10), mantissa = static_cast<int>(h & 0x3ff);
+    return exponent == 0 ? std::ldexp(mantissa, -24) : std::ldexp(1024 + mantissa, exponent - 25);
+  };
+  std::vector<float> values;
+  std::vector<std::uint16_t> expected;
+  const auto add = [&](double v, std::uint32_t h) {
+    values.push_back(static_cast<float>(v));
+    expected.push_back(static_cast<std::uint16_t>(h));
+  };
+  for (std::uint32_t h = 0; h < 0x7c00; ++h) {
+    // The midpoint has 12 significant bits: exact in a float.
+    const double low = value(h), high = value(h + 1), mid = (low + high) / 2;
+    for (const std::uint32_t sign : {0u, 0x8000u}) {
+      const double s = sign != 0 ? -1.0 : 1.0;
+      add(std::copysign(low, s), h | sign);
+      add(s * mid, ((h & 1) != 0 ? h + 1 : h) | sign);
+      add(std::nextafter(static_cast<float>(s * mid), 0.0f), h | sign);
+      add(std::nextafter(static_cast<float>(s * mid), static_cast<float>(s * 1e9)), (h + 1) | sign);
+    }
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const auto& [v, h] : std::vector<std::pair<float, std::uint32_t>>{
+           {inf, 0x7c00}, {-inf, 0xfc00}, {1e10f, 0x7c00}, {1e-30f, 0}, {-1e-45f, 0x8000}, {0x1p-25f, 0}})
+    add(v, h);
+  values.push_back(std::numeric_limits<float>::quiet_NaN());
+  TempDir dir;
+  const auto got = written_halves(dir / "f16.safetensors", values, "F16");
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i + 1 < values.size(); ++i)
+    if (got[i] != expected[i] && ++wrong <= 5)
+      ADD_FAILURE() << "value " << values[i] << " written as 0x" << std::hex << got[i] << ", expected 0x" << expected[i];
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_TRUE((got.back() & 0x7c00) == 0x7c00 && (got.back() & 0x3ff) != 0) << "NaN written as " << got.back();
+}
+
+// Against the definition: of the two bfloat16 values around a float, the nearer (in double arithmetic); at a
+// tie the one whose last bit is even; past the largest finite, inf.
+TEST(E5SafeTensors, WritesBF16RoundedToNearestEven) {
+  std::mt19937 random(7);
+  std::vector<float> values;
+  while (values.size() < 200000) {
+    std::uint32_t b = static_cast<std::uint32_t>(random());
+    if (values.size() % 4 == 0) b = (b & 0xffff0000u) | 0x8000u;  // a tie
+    if ((b & 0x7f800000u) != 0x7f800000u) values.push_back(std::bit_cast<float>(b));
+  }
+  values.push_back(std::numeric_limits<float>::max());
+  TempDir dir;
+  const auto got = written_halves(dir / "bf16.safetensors", values, "BF16");
+  const auto value = [](std::uint32_t b) {  // the largest exponent's first value read as 2^128, not inf
+    return (b & 0x7fffffffu) == 0x7f800000u ? std::copysign(std::ldexp(1.0, 128), std::bit_cast<float>(b))
+                                            : static_cast<double>(std::bit_cast<float>(b));
+  };
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::uint32_t low = bits(values[i]) & 0xffff0000u, high = low + 0x10000u;
+    const double below = std::abs(values[i] - value(low)), above = std::abs(value(high) - values[i]);
+    const std::uint32_t want = (below < above || (below == above && (low & 0x10000u) == 0) ? low : high) >> 16;
+    if (got[i] != want && ++wrong <= 5)
+      ADD_FAILURE() << "value " << values[i] << " written as 0x" << std::hex << got[i] << ", expected 0x" << want;
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(got.back(), 0x7f80u);  // FLT_MAX is nearer 2^128 than the largest finite bfloat16: inf
+}
+
+TEST(E5SafeTensors, WritesI64WholeNumbersAndRefusesOtherDtypes) {
+  TempDir dir;
+  const std::string path = dir / "i64.safetensors";
+  write_safetensors(path, {{"embeddings.position_ids", {1, 4}, {0, 1, 2, 511}, "I64"}, {"f", {1}, {2.5f}}});
+  const SafeTensors st = SafeTensors::open(path);
+  const TensorView& ids = st.tensor("embeddings.position_ids");
+  EXPECT_EQ(ids.dtype_name, "I64");
+  EXPECT_EQ(ids.shape, (std::vector<std::int64_t>{1, 4}));
+  std::vector<std::int64_t> got(4);
+  ASSERT_EQ(ids.bytes.size(), 32u);
+  std::memcpy(got.data(), ids.bytes.data(), 32);
+  EXPECT_EQ(got, (std::vector<std::int64_t>{0, 1, 2, 511}));
+  EXPECT_EQ(st.tensor("f").to_f32(), std::vector<float>{2.5f});
+  EXPECT_THROW(write_safetensors(dir / "x", {{"a", {1}, {0.5f}, "I64"}}), Error);
+  EXPECT_THROW(write_safetensors(dir / "x", {{"a", {1}, {1.0f}, "F64"}}), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "x"));
 }
 
 TEST(E5SafeTensors, WriteRefusesInconsistentTensors) {

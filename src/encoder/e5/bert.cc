@@ -3,17 +3,21 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "encoder/e5/kernels.h"
 #include "logclf/types.h"
+#include "util/hash.h"
 
 namespace logclf::encoder::e5 {
 
@@ -29,7 +33,9 @@ std::string shape_string(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
-// Reads the tensors of one checkpoint, checking each against the shape the configuration implies.
+// Reads the tensors of one checkpoint, checking each against the shape the configuration implies, and
+// records what the forward pass reads of each: the loading code below is the one list of those tensors,
+// in the order the fingerprint takes them.
 class TensorReader {
  public:
   explicit TensorReader(const SafeTensors& weights) : weights_(weights) {
@@ -39,7 +45,9 @@ class TensorReader {
       prefix_ = "bert.";
   }
 
-  const TensorView& check(const std::string& name, const std::vector<std::int64_t>& shape) const {
+  // `rows`: how many leading rows the forward pass reads, when not all.
+  const TensorView& check(const std::string& name, const std::vector<std::int64_t>& shape,
+                          std::optional<std::int64_t> rows = {}) {
     const std::string full = prefix_ + name;
     const TensorView& t = weights_.tensor(full);
     if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16)
@@ -48,16 +56,57 @@ class TensorReader {
     if (t.shape != shape)
       throw Error(weights_.path() + ": tensor '" + full + "' has shape " + shape_string(t.shape) +
                   "; the configuration implies " + shape_string(shape));
+    const std::size_t row = t.elements() / static_cast<std::size_t>(shape[0]);  // shape[0] > 0: configuration
+    used_.push_back({name, &t, rows ? static_cast<std::size_t>(*rows) * row : t.elements()});
     return t;
   }
 
-  std::vector<float> read(const std::string& name, const std::vector<std::int64_t>& shape) const {
-    return check(name, shape).to_f32();
+  std::vector<float> read(const std::string& name, const std::vector<std::int64_t>& shape,
+                          std::optional<std::int64_t> rows = {}) {
+    const TensorView& t = check(name, shape, rows);
+    std::vector<float> values(used_.back().elements);
+    t.to_f32(0, values.size(), values.data());
+    return values;
+  }
+
+  // Digests a version tag, then for each tensor read: its name without the prefix, its shape and the values
+  // read as little-endian F32 (F16 and BF16 widen exactly), never the dtype or the file's order.
+  std::string fingerprint() const {
+    util::Xxh128 digest;
+    digest.update(kFingerprintTag.data(), kFingerprintTag.size() + 1);
+    std::vector<float> chunk;
+    for (const Used& u : used_) {
+      digest.update(u.name.data(), u.name.size() + 1);
+      const std::vector<std::int64_t>& shape = u.view->shape;
+      const std::array<std::uint64_t, 2> sizes = {shape.size(), u.elements};
+      digest.update(sizes.data(), sizeof sizes);
+      digest.update(shape.data(), shape.size() * sizeof(std::int64_t));
+      if (u.view->dtype == DType::f32) {
+        digest.update(u.view->bytes.data(), u.elements * sizeof(float));  // already those bytes: no copy
+        continue;
+      }
+      constexpr std::size_t kChunk = 16384;
+      chunk.resize(kChunk);
+      for (std::size_t begin = 0; begin < u.elements; begin += kChunk) {
+        const std::size_t n = std::min(kChunk, u.elements - begin);
+        u.view->to_f32(begin, n, chunk.data());
+        digest.update(chunk.data(), n * sizeof(float));
+      }
+    }
+    return digest.hex();
   }
 
  private:
+  // Changing what is digested changes every fingerprint, and so refuses every bundle: give it a new tag.
+  static constexpr std::string_view kFingerprintTag = "e5-values-v1";
+  struct Used {
+    std::string name;  // without the prefix
+    const TensorView* view;
+    std::size_t elements;  // read from the first
+  };
   const SafeTensors& weights_;
   std::string prefix_;
+  std::vector<Used> used_;
 };
 
 // A checked tensor's values: read in place when they are aligned F32 in the mapping (no copy of the 133 MB
@@ -85,6 +134,7 @@ int available_cores() {
 
 struct BertModel::Impl {
   BertConfig config;
+  std::string fingerprint;
   std::vector<float> word_embeddings, position_embeddings, token_type_embedding, embedding_ln_gamma,
       embedding_ln_beta;
   std::vector<Layer> layers;
@@ -105,6 +155,7 @@ BertModel::BertModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BertModel::~BertModel() = default;
 
 const BertConfig& BertModel::config() const { return impl_->config; }
+const std::string& BertModel::fingerprint() const { return impl_->fingerprint; }
 int BertModel::threads() const { return impl_->compute.threads(); }
 
 std::unique_ptr<BertModel> BertModel::load(const std::string& dir, const BertOptions& options) {
@@ -126,12 +177,13 @@ std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeT
                 std::to_string(config.num_hidden_layers) + " layers)");
   const int threads = options.threads > 0 ? options.threads : available_cores();
   auto impl = std::make_unique<Impl>(config, threads, options.portable ? Isa::portable : best_isa());
-  const TensorReader reader(weights);
+  TensorReader reader(weights);
 
   const TensorView& words = reader.check("embeddings.word_embeddings.weight", {config.vocab_size, h});
   impl->position_embeddings = reader.read("embeddings.position_embeddings.weight", {config.max_position_embeddings, h});
-  impl->token_type_embedding = reader.read("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h});
-  impl->token_type_embedding.resize(static_cast<std::size_t>(h));  // every token has type 0
+  // Every token has type 0: only the first row is read.
+  impl->token_type_embedding =
+      reader.read("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}, 1);
   impl->embedding_ln_gamma = reader.read("embeddings.LayerNorm.weight", {h});
   impl->embedding_ln_beta = reader.read("embeddings.LayerNorm.bias", {h});
 
@@ -163,6 +215,8 @@ std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeT
     layer.output_ln_gamma = reader.read(p + "output.LayerNorm.weight", {h});
     layer.output_ln_beta = reader.read(p + "output.LayerNorm.bias", {h});
   }
+
+  impl->fingerprint = reader.fingerprint();
 
   // One task per layer (queries, keys and values packed as one matrix: one GEMM with three times the
   // columns), and one for the word embeddings.

@@ -30,6 +30,11 @@ class BertModel {
 
   const BertConfig& config() const;
   int threads() const;
+  // "xxh3-128:<hex>" of exactly the values the forward pass reads: each tensor it reads, in the order it
+  // reads them, by name (without "bert."), shape and values as F32 (of the token type embeddings only row 0,
+  // the one it reads). So another tensor order, dtype holding the same values (F16/BF16 widen exactly) or
+  // unread tensors (pooler.*, position_ids) keep it; any change of a value read changes it.
+  const std::string& fingerprint() const;
 
   // For each sequence of token ids ([CLS] … [SEP], 1 ≤ length ≤ max_position_embeddings, 0 ≤ id <
   // vocab_size; an Error otherwise): the mean of the last hidden states over the sequence, L2-normalised

@@ -6,24 +6,10 @@
 
 #include "encoder/e5/config.h"
 #include "encoder/e5/model_files.h"
-#include "encoder/e5/safetensors.h"
 #include "logclf/encoder.h"
 #include "logclf/types.h"
-#include "util/hash.h"
 
 namespace logclf::encoder::e5 {
-
-std::string weights_fingerprint(const SafeTensors& weights) {
-  util::Xxh128 digest;
-  for (const auto& [name, tensor] : weights.tensors()) {
-    if (name.find("pooler.") != std::string::npos) continue;
-    digest.update(name.data(), name.size() + 1);
-    digest.update(tensor.dtype_name.data(), tensor.dtype_name.size() + 1);
-    digest.update(tensor.shape.data(), tensor.shape.size() * sizeof(std::int64_t));
-    digest.update(tensor.bytes.data(), tensor.bytes.size());
-  }
-  return digest.hex();
-}
 
 std::shared_ptr<E5Encoder> E5Encoder::open(const std::string& explicit_dir, int threads, std::string prefix) {
   const ModelLocation location = locate_model(explicit_dir);
@@ -32,13 +18,10 @@ std::shared_ptr<E5Encoder> E5Encoder::open(const std::string& explicit_dir, int 
   e->found_by_ = location.found_by;
   e->prefix_ = std::move(prefix);
   e->tokenizer_ = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::load(location.dir));
-  const BertConfig config = BertConfig::load(location.dir + "/config.json");
-  // The weights are mapped only while the model copies them into its own layout.
-  const SafeTensors weights = SafeTensors::open(location.dir + "/model.safetensors");
-  e->fingerprint_ = weights_fingerprint(weights);
   BertOptions options;
   options.threads = threads;
-  e->model_ = BertModel::load(config, weights, options);
+  e->model_ = BertModel::load(location.dir, options);
+  const BertConfig& config = e->model_->config();
   if (static_cast<std::size_t>(config.vocab_size) < e->tokenizer_->vocab_size())
     throw Error(location.dir + ": the tokenizer has " + std::to_string(e->tokenizer_->vocab_size()) +
                 " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
@@ -108,7 +91,7 @@ nlohmann::json E5Encoder::params() const {
           {"max_length", c.max_position_embeddings},
           {"hidden_size", c.hidden_size},
           {"layers", c.num_hidden_layers},
-          {"fingerprint", fingerprint_}};
+          {"fingerprint", fingerprint()}};
 }
 
 }  // namespace logclf::encoder::e5

@@ -1,5 +1,5 @@
 // The E5 sentence encoder as a pipeline stage: WordPiece tokenizer + BERT forward pass + mean pooling +
-// L2 normalisation, with the weights found by locate_model and identified by a fingerprint.
+// L2 normalisation, with the weights found by locate_model and identified by the model's fingerprint.
 #pragma once
 
 #include <memory>
@@ -37,7 +37,7 @@ class E5Encoder final : public Encoder {
   // Dense vectors for `texts` (prefix added when `with_prefix`) into out (texts.size() × dim()).
   void embed(std::span<const std::string_view> texts, std::span<float> out, bool with_prefix) const;
 
-  const std::string& fingerprint() const { return fingerprint_; }
+  const std::string& fingerprint() const { return model_->fingerprint(); }
   const std::string& dir() const { return dir_; }
   const std::string& found_by() const { return found_by_; }
   const std::string& prefix() const { return prefix_; }
@@ -47,13 +47,9 @@ class E5Encoder final : public Encoder {
  private:
   E5Encoder() = default;
 
-  std::string dir_, found_by_, fingerprint_, prefix_;
+  std::string dir_, found_by_, prefix_;
   std::unique_ptr<WordPieceTokenizer> tokenizer_;
   std::unique_ptr<BertModel> model_;
 };
-
-// The fingerprint of a weights file: XXH3-128 over every tensor the encoder uses (name, dtype, shape,
-// bytes, in name order; pooler.* excluded), so that re-saving the same weights keeps it.
-std::string weights_fingerprint(const SafeTensors& weights);
 
 }  // namespace logclf::encoder::e5

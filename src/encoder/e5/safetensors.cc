@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -66,6 +67,39 @@ float half_to_float(std::uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
+// binary32 to binary16, rounded to nearest with ties to even (IEEE's default, as PyTorch's .half()):
+// values from 65520 up become inf, NaN stays a (quiet) NaN, values below 2^-14 become subnormals or zero.
+std::uint16_t float_to_half(float f) {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+  const auto sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000u);
+  const std::uint32_t magnitude = bits & 0x7fffffffu;
+  if (magnitude > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u | ((magnitude >> 13) & 0x3ffu));
+  if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // 65520: halfway to inf
+  // The result's bits before rounding, and how many low bits of the binary32 significand are cut off.
+  std::uint32_t significand, shift;
+  if (magnitude >= 0x38800000u) {  // 2^-14 and up: a normal half, exponent rebiased from 127 to 15
+    significand = magnitude - (112u << 23);
+    shift = 13;
+  } else {
+    const std::uint32_t exponent = magnitude >> 23;
+    if (exponent < 102) return sign;  // below 2^-25, half the smallest subnormal: zero
+    significand = (magnitude & 0x7fffffu) | 0x800000u;
+    shift = 126 - exponent;  // 14 to 24: the value in units of 2^-24
+  }
+  std::uint32_t half = significand >> shift;
+  const std::uint32_t rest = significand & ((1u << shift) - 1);
+  const std::uint32_t halfway = 1u << (shift - 1);
+  if (rest > halfway || (rest == halfway && (half & 1u))) ++half;  // a carry moves into the exponent, as it should
+  return static_cast<std::uint16_t>(sign | half);
+}
+
+// binary32 to bfloat16 (its upper half), rounded to nearest with ties to even; NaN stays a (quiet) NaN.
+std::uint16_t float_to_bf16(float f) {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x40u);
+  return static_cast<std::uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
 std::uint64_t read_le64(const std::byte* p) {
   std::uint64_t v;
   std::memcpy(&v, p, sizeof v);
@@ -114,34 +148,40 @@ std::size_t TensorView::elements() const {
 }
 
 std::vector<float> TensorView::to_f32() const {
+  std::vector<float> out(elements());
+  to_f32(0, out.size(), out.data());
+  return out;
+}
+
+void TensorView::to_f32(std::size_t begin, std::size_t count, float* out) const {
   if (dtype == DType::other)
     throw Error("tensor '" + name + "': dtype " + dtype_name + " cannot be converted to F32");
-  const std::size_t n = elements();
-  std::vector<float> out(n);
-  if (n == 0) return out;
+  if (begin > elements() || count > elements() - begin)
+    throw Error("tensor '" + name + "': elements " + std::to_string(begin) + " to " + std::to_string(begin + count) +
+                " are beyond its " + std::to_string(elements()));
+  if (count == 0) return;
   switch (dtype) {
     case DType::f32:
-      std::memcpy(out.data(), bytes.data(), n * sizeof(float));
+      std::memcpy(out, bytes.data() + 4 * begin, count * sizeof(float));
       break;
     case DType::f16:
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < count; ++i) {
         std::uint16_t h;
-        std::memcpy(&h, bytes.data() + 2 * i, 2);
+        std::memcpy(&h, bytes.data() + 2 * (begin + i), 2);
         out[i] = half_to_float(h);
       }
       break;
     case DType::bf16:
       // bfloat16 is the upper half of a binary32.
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < count; ++i) {
         std::uint16_t h;
-        std::memcpy(&h, bytes.data() + 2 * i, 2);
+        std::memcpy(&h, bytes.data() + 2 * (begin + i), 2);
         out[i] = std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
       }
       break;
     case DType::other:
       break;
   }
-  return out;
 }
 
 namespace {
@@ -299,6 +339,24 @@ SafeTensors SafeTensors::open(const std::string& path) {
   return SafeTensors(std::move(impl));
 }
 
+namespace {
+
+// The bytes of a tensor to write as F16, BF16 or I64 (checked by write_safetensors), one tensor at a time.
+std::string encode_values(const TensorData& t) {
+  std::string out;
+  const auto append = [&out](const auto& value) { out.append(reinterpret_cast<const char*>(&value), sizeof value); };
+  if (t.dtype == "I64") {
+    out.reserve(8 * t.values.size());
+    for (const float v : t.values) append(static_cast<std::int64_t>(v));
+  } else {
+    out.reserve(2 * t.values.size());
+    for (const float v : t.values) append(t.dtype == "F16" ? float_to_half(v) : float_to_bf16(v));
+  }
+  return out;
+}
+
+}  // namespace
+
 void write_safetensors(const std::string& path, const std::vector<TensorData>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   // ordered_json keeps __metadata__ first and the tensors in file order, as Hugging Face writes them.
@@ -307,19 +365,26 @@ void write_safetensors(const std::string& path, const std::vector<TensorData>& t
   std::set<std::string_view> names;
   std::uint64_t offset = 0;
   for (const TensorData& t : tensors) {
+    const std::string where = path + ": tensor '" + t.name + "'";
     if (t.name == "__metadata__" || t.name.empty())
       throw Error(path + ": invalid tensor name '" + t.name + "'");
-    if (!names.insert(t.name).second) throw Error(path + ": tensor '" + t.name + "' appears twice");
+    if (!names.insert(t.name).second) throw Error(where + " appears twice");
+    if (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16" && t.dtype != "I64")
+      throw Error(where + ": cannot write dtype '" + t.dtype + "' (F32, F16, BF16 or I64)");
     std::uint64_t elements = 1;
     for (const std::int64_t d : t.shape) {
-      if (d < 0) throw Error(path + ": tensor '" + t.name + "' has a negative dimension");
+      if (d < 0) throw Error(where + " has a negative dimension");
       elements *= static_cast<std::uint64_t>(d);
     }
     if (elements != t.values.size())
-      throw Error(path + ": tensor '" + t.name + "' has " + std::to_string(t.values.size()) +
-                  " values but its shape holds " + std::to_string(elements));
-    const std::uint64_t bytes = elements * sizeof(float);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+      throw Error(where + " has " + std::to_string(t.values.size()) + " values but its shape holds " +
+                  std::to_string(elements));
+    if (t.dtype == "I64")
+      for (const float v : t.values)
+        if (!(std::trunc(v) == v && std::abs(v) < 0x1p63f))  // whole, so it converts exactly
+          throw Error(where + " is I64 but holds the value " + std::to_string(v));
+    const std::uint64_t bytes = elements * find_dtype(t.dtype)->size;
+    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -332,8 +397,12 @@ void write_safetensors(const std::string& path, const std::vector<TensorData>& t
   io::AtomicFile file(path);
   file.write(std::string_view(length, 8));
   file.write(text);
-  for (const TensorData& t : tensors)
-    file.write(std::string_view(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float)));
+  for (const TensorData& t : tensors) {
+    if (t.dtype == "F32")
+      file.write(std::string_view(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float)));
+    else
+      file.write(encode_values(t));
+  }
   file.commit();
 }
 

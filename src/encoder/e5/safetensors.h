@@ -26,6 +26,8 @@ struct TensorView {
   std::size_t elements() const;
   // The tensor converted to F32 (F32, F16 and BF16 only; throws Error otherwise).
   std::vector<float> to_f32() const;
+  // Elements [begin, begin + count) converted the same way into `out`, for a large tensor in chunks.
+  void to_f32(std::size_t begin, std::size_t count, float* out) const;
 };
 
 class SafeTensors {
@@ -53,11 +55,13 @@ class SafeTensors {
   std::unique_ptr<Impl> impl_;
 };
 
-// A tensor to write: F32 data (written as F32).
+// A tensor to write: its values, stored as `dtype`: "F32"; "F16" or "BF16", rounded to the nearest value
+// (ties to even) as PyTorch's .half() and .bfloat16() do; or "I64", for whole numbers (e.g. position ids).
 struct TensorData {
   std::string name;
   std::vector<std::int64_t> shape;
   std::vector<float> values;
+  std::string dtype = "F32";
 };
 // Writes a safetensors file atomically (temp file + rename), tensors in the given order.
 void write_safetensors(const std::string& path, const std::vector<TensorData>& tensors,
