@@ -163,6 +163,8 @@ void add_bench_stream_command(CLI::App& bench_cmd, Commands& commands) {
       ->delimiter(',');
   cmd->add_option("--cache-size", args->cache_size, "results the cache keeps")->capture_default_str()->check(CLI::Range(1, 1 << 30));
   cmd->add_option("-m,--model", args->model_dir, "model directory (default: the built-in model)");
+  cmd->add_option("--encoder", args->encoder.kind, "without -m: the built-in model of this encoder")
+      ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
   cmd->add_option("--encoder-dir", args->encoder.dir, "directory of the E5 weights of an E5 model");
   cmd->add_option("--workers", args->workers, "classifying threads (default: one per core; one for E5)")
       ->check(CLI::NonNegativeNumber);
