@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "logclf/io.h"
@@ -114,6 +115,113 @@ TEST(Cli, StrictUtf8) {
   r = run(cli() + " classify " + (dir / "bad.txt") + " -q --strict");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("bad.txt:2"), std::string::npos) << r.output;
+}
+
+// A CSV file with bad rows in the middle: a row with too many fields, text after a closing quote.
+std::string csv_with_bad_rows() {
+  return "timestamp,source,log_message\n"
+         "1,ModernCRM,User User1 logged in.\n"
+         "2,ModernCRM,too,many\n"
+         "3,BillingSystem,Backup completed successfully.\n"
+         "4,x,\"quoted\" trailing\n"
+         "5,ModernHR,User User2 logged out.\n";
+}
+
+TEST(Cli, OnErrorPassWritesBadRowsInPlaceWithAnErrorColumn) {
+  TempDir dir;
+  std::ofstream(dir / "in.csv") << csv_with_bad_rows();
+  const auto r = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "out.csv") + " --on-error pass");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("2 bad records written with an error and no label (records read: 5 = 3 classified + 2 bad)"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("in.csv:3: expected 3 fields, found 4"), std::string::npos) << r.output;
+  auto out = RecordReader::open(dir / "out.csv", ReadOptions{});
+  EXPECT_EQ(out->columns(),
+            (std::vector<std::string>{"timestamp", "source", "log_message", "predicted_label", "error"}));
+  std::vector<std::vector<std::string>> rows;
+  for (Record record; out->next(record);) rows.push_back(record.fields);
+  ASSERT_EQ(rows.size(), 5u);  // rows in = rows out, in order
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"1", "ModernCRM", "User User1 logged in.", "User Action", ""}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"", "", "2,ModernCRM,too,many", "", (dir / "in.csv") + ":3: expected 3 fields, found 4"}));
+  EXPECT_EQ(rows[2][3], "System Notification");
+  EXPECT_EQ(rows[3][2], "4,x,\"quoted\" trailing");
+  EXPECT_EQ(rows[3][4], (dir / "in.csv") + ":5: unexpected text after a closing quote");
+  EXPECT_EQ(rows[4][3], "User Action");
+}
+
+TEST(Cli, OnErrorSkipLeavesBadRowsOutAndListsThemEvenWhenQuiet) {
+  TempDir dir;
+  std::ofstream(dir / "in.csv") << csv_with_bad_rows();
+  const auto r = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "out.csv") + " --on-error skip -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("2 bad records skipped (records read: 5 = 3 classified + 2 bad):\n  " +
+                          (dir / "in.csv") + ":3: expected 3 fields, found 4\n  " + (dir / "in.csv") +
+                          ":5: unexpected text after a closing quote\n"),
+            std::string::npos) << r.output;
+  EXPECT_EQ(read_text(dir / "out.csv"),
+            "timestamp,source,log_message,predicted_label\n"
+            "1,ModernCRM,User User1 logged in.,User Action\n"
+            "3,BillingSystem,Backup completed successfully.,System Notification\n"
+            "5,ModernHR,User User2 logged out.,User Action\n");
+  // fail, the default: the first bad row stops the run, and no output file is left.
+  for (const std::string option : {"", " --on-error fail"}) {
+    const auto f = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "fail.csv") + option);
+    EXPECT_EQ(f.status, 1);
+    EXPECT_NE(f.output.find("in.csv:3: expected 3 fields, found 4"), std::string::npos) << f.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "fail.csv"));
+  }
+  EXPECT_NE(run(cli() + " classify " + (dir / "in.csv") + " --on-error ignore").status, 0);
+}
+
+TEST(Cli, OnErrorPassWithJsonLinesAndLines) {
+  TempDir dir;
+  std::ofstream(dir / "in.jsonl") << "{\"log_message\":\"User User1 logged in.\",\"host\":\"a\"}\n"
+                                     "{\"host\":\"b\"}\n"
+                                     "{\"log_message\": oops\n"
+                                     "{\"msg\":\"User User2 logged out.\"}\n";
+  auto r = run(cli() + " classify " + (dir / "in.jsonl") + " --on-error pass -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::vector<nlohmann::json> docs;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) docs.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0]["predicted_label"], "User Action");
+  EXPECT_FALSE(docs[0].contains("error"));
+  EXPECT_EQ(docs[1]["host"], "b");
+  EXPECT_EQ(docs[1]["predicted_label"], "");
+  EXPECT_EQ(docs[1]["error"], (dir / "in.jsonl") + ":2: no field 'log_message', 'message', 'log' or 'msg'");
+  EXPECT_EQ(docs[2]["raw"], "{\"log_message\": oops");
+  EXPECT_EQ(docs[2]["error"].get<std::string>().rfind((dir / "in.jsonl") + ":3: invalid JSON: ", 0), 0u);
+  EXPECT_EQ(docs[3]["predicted_label"], "User Action");
+  std::ofstream(dir / "in.txt") << "User User1 logged in.\nbad \xff byte\nUser User2 logged out.\n";
+  r = run(cli() + " classify " + (dir / "in.txt") + " --strict --on-error pass -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "User Action\t\tUser User1 logged in.\n"
+                      "\t" + (dir / "in.txt") + ":2: invalid UTF-8 at byte 5 of the line\tbad \xEF\xBF\xBD byte\n"
+                      "User Action\t\tUser User2 logged out.\n");
+}
+
+// JSON lines: the message is the first of log_message, message, log, msg each object has, unless
+// --message-column names others; CSV: the first of the names the header has.
+TEST(Cli, MessageFieldFallback) {
+  TempDir dir;
+  std::ofstream(dir / "in.jsonl") << "{\"message\":\"User User1 logged in.\"}\n"
+                                     "{\"log\":\"Backup completed successfully.\",\"msg\":\"x\"}\n";
+  auto r = run(cli() + " classify " + (dir / "in.jsonl") + " -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "{\"message\":\"User User1 logged in.\",\"predicted_label\":\"User Action\"}\n"
+                      "{\"log\":\"Backup completed successfully.\",\"msg\":\"x\",\"predicted_label\":\"System Notification\"}\n");
+  r = run(cli() + " classify " + (dir / "in.jsonl") + " -q --message-column text,body");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("in.jsonl:1: no field 'text' or 'body'"), std::string::npos) << r.output;
+  std::ofstream(dir / "in.csv") << "msg,body\nx,User User1 logged in.\n";
+  r = run(cli() + " classify " + (dir / "in.csv") + " -q --message-column text,body,msg");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "msg,body,predicted_label\nx,User User1 logged in.,User Action\n");
+  r = run(cli() + " classify " + (dir / "in.csv") + " -q --message-column text,log");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("in.csv: no column 'text' or 'log' (columns: msg, body)"), std::string::npos) << r.output;
+  EXPECT_NE(run(cli() + " classify " + (dir / "in.csv") + " --message-column text,,log").status, 0);
 }
 
 TEST(Cli, TrainEvaluateRoundTripWithHeatmap) {

@@ -140,7 +140,7 @@ TEST(CsvReader, MissingMessageColumn) {
 
 TEST(CsvReader, CustomFieldNamesAndOptionalSource) {
   ReadOptions options = csv_options();
-  options.message_field = "msg";
+  options.message_fields = {"msg"};
   options.source_field = "app";
   auto records = read_all("msg\nhello\n", options);
   ASSERT_EQ(records.size(), 1u);
@@ -236,6 +236,7 @@ std::string read_in_chunks(const std::string& data, std::size_t chunk, const Rea
     Record r;
     while (reader->next(r)) {
       result += std::to_string(r.line) + ":";
+      if (!r.error.empty()) result += "[" + r.error + "] ";
       for (const auto& f : r.fields) result += f + "|";
       result += "\n";
     }
@@ -245,8 +246,14 @@ std::string read_in_chunks(const std::string& data, std::size_t chunk, const Rea
   return result;
 }
 
+ReadOptions keep_options() {
+  ReadOptions options = csv_options();
+  options.keep_bad_records = true;
+  return options;
+}
+
 // Every buffer boundary inside a row (in a quote, between a doubled quote, between CR and LF, in the
-// BOM, in blanks) must give the same result as reading everything at once.
+// BOM, in blanks) must give the same result as reading everything at once, also where a bad row ends.
 TEST(CsvReader, SameResultWhereverTheBufferEnds) {
   const std::vector<std::string> inputs = {
       "\xEF\xBB\xBFsource , log_message\r\nA, \"x \"\"y\"\"\"\t\r\n\r\nB,\"multi\r\nline, \"\"q\"\"\"\r\nC,plain\r\n",
@@ -259,10 +266,14 @@ TEST(CsvReader, SameResultWhereverTheBufferEnds) {
   };
   ReadOptions options = csv_options();
   options.max_record_bytes = 22;
+  ReadOptions keep = keep_options();
+  keep.max_record_bytes = 22;
   for (const auto& input : inputs) {
-    const std::string whole = read_in_chunks(input, std::string::npos, options);
-    for (std::size_t chunk = 1; chunk <= 8; ++chunk) {
-      EXPECT_EQ(read_in_chunks(input, chunk, options), whole) << "chunk " << chunk << " of " << input;
+    for (const ReadOptions& o : {options, keep}) {
+      const std::string whole = read_in_chunks(input, std::string::npos, o);
+      for (std::size_t chunk = 1; chunk <= 8; ++chunk) {
+        EXPECT_EQ(read_in_chunks(input, chunk, o), whole) << "chunk " << chunk << " of " << input;
+      }
     }
   }
   EXPECT_EQ(read_in_chunks(inputs[0], 1, options),
@@ -271,6 +282,93 @@ TEST(CsvReader, SameResultWhereverTheBufferEnds) {
   EXPECT_EQ(read_in_chunks(inputs[2], 1, options), "2:ab\"c|d|\nerror in.csv:3: unterminated quoted field");
   EXPECT_EQ(read_in_chunks(inputs[5], 1, options), "error in.csv:2: record longer than 22 bytes");
   EXPECT_EQ(read_in_chunks(inputs[6], 1, options), "2:\xC3\xA9\xEF\xBF\xBD|\n3:\xEF\xBF\xBD\n\xEF\xBF\xBD\xEF\xBF\xBD|\n");
+}
+
+// With keep_bad_records a bad row is a record with its error, and the next row is read normally: after a
+// row parsed to its end, after the line of a quote that never closes.
+TEST(CsvReader, KeepsBadRowsAndReadsOnAfterThem) {
+  const std::string input =
+      "a,log_message\n1,ok\n1,2,3\n\"x\"y,2\n\n4,\"fine\"\n5\n3,\"open\nnext,row\n6,last\n";
+  EXPECT_EQ(read_in_chunks(input, std::string::npos, keep_options()),
+            "2:1|ok|\n"
+            "3:[in.csv:3: expected 2 fields, found 3] |1,2,3|\n"
+            "4:[in.csv:4: unexpected text after a closing quote] |\"x\"y,2|\n"
+            "6:4|fine|\n"
+            "7:[in.csv:7: expected 2 fields, found 1] |5|\n"
+            "8:[in.csv:8: unterminated quoted field] |3,\"open|\n"
+            "9:next|row|\n"
+            "10:6|last|\n");
+  for (std::size_t chunk = 1; chunk <= 5; ++chunk) {
+    EXPECT_EQ(read_in_chunks(input, chunk, keep_options()), read_in_chunks(input, std::string::npos, keep_options()));
+  }
+  const auto records = read_all(input, keep_options());
+  ASSERT_EQ(records.size(), 8u);
+  const Record& bad = records[1];
+  EXPECT_EQ(bad.line, 3u);
+  EXPECT_EQ(bad.error, "in.csv:3: expected 2 fields, found 3");
+  EXPECT_EQ(bad.raw, "1,2,3");
+  EXPECT_EQ(bad.message, "");
+  EXPECT_THAT(bad.fields, ElementsAre("", "1,2,3"));
+  EXPECT_EQ(records[3].error, "");  // a reused Record loses the error of the one before
+  EXPECT_EQ(records[3].message, "fine");
+  EXPECT_EQ(records[6].message, "row");
+  // Without keep_bad_records the first bad row is the Error it always was.
+  EXPECT_EQ(error_of(input), "in.csv:3: expected 2 fields, found 3");
+}
+
+TEST(CsvReader, KeepsRecordsLongerThanLimitWithoutTheirText) {
+  ReadOptions options = keep_options();
+  options.max_record_bytes = 11;
+  auto records = read_all("log_message\nshort\n0123456789ab\r\n\"0123\n567890\"\nafter\n", options);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].message, "short");
+  EXPECT_EQ(records[1].error, "in.csv:3: record longer than 11 bytes");
+  EXPECT_EQ(records[1].raw, "");
+  EXPECT_EQ(records[2].error, "in.csv:4: record longer than 11 bytes");
+  EXPECT_EQ(records[2].line, 4u);
+  EXPECT_EQ(records[3].message, "after");
+  EXPECT_EQ(records[3].line, 6u);
+  // A quote that never closes: what follows its line is read again, whether the input ends first or the
+  // record grows past the limit first.
+  records = read_all("log_message\n\"ab\ncd\nef\ngh\nij\n", options);
+  ASSERT_EQ(records.size(), 5u);
+  EXPECT_EQ(records[0].error, "in.csv:2: record longer than 11 bytes");
+  EXPECT_EQ(records[0].raw, "\"ab");
+  EXPECT_EQ(records[1].message, "cd");
+  EXPECT_EQ(records[4].message, "ij");
+  EXPECT_EQ(records[4].line, 6u);
+  records = read_all("log_message\n\"ab\ncd\n", options);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].error, "in.csv:2: unterminated quoted field");
+  EXPECT_EQ(records[1].message, "cd");
+}
+
+TEST(CsvReader, KeepsRowsOfInvalidUtf8UnderStrict) {
+  ReadOptions options = keep_options();
+  options.strict_utf8 = true;
+  const auto records = read_all("source,log_message\nS,ok\nS,bad \xff\nS,fine\n", options);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1].error, "in.csv:3: invalid UTF-8 at byte 5 of field 'log_message'");
+  EXPECT_EQ(records[1].raw, "S,bad \xEF\xBF\xBD");  // repaired: writers pass on valid UTF-8 only
+  EXPECT_EQ(records[2].message, "fine");
+}
+
+TEST(CsvReader, HeaderProblemsStayErrors) {
+  EXPECT_EQ(error_of("a,b\n1,2\n", keep_options()), "in.csv: missing column 'log_message' (columns: a, b)");
+  EXPECT_EQ(error_of("\"log_message\n1\n", keep_options()), "in.csv:1: unterminated quoted field");
+}
+
+TEST(CsvReader, MessageColumnIsTheFirstOfSeveralNamesInTheHeader) {
+  ReadOptions options = csv_options();
+  options.message_fields = {"msg", "log_message", "message"};
+  auto reader = RecordReader::from_string("message,log_message\nm,lm\n", "in.csv", options);
+  Record r;
+  ASSERT_TRUE(reader->next(r));
+  EXPECT_EQ(r.message, "lm");
+  EXPECT_EQ(read_all("x,message\n1,m\n", options)[0].message, "m");
+  EXPECT_EQ(error_of("a,b\n", options), "in.csv: no column 'msg', 'log_message' or 'message' (columns: a, b)");
+  options.message_fields = {"msg", "log"};
+  EXPECT_EQ(error_of("a,b\n", options), "in.csv: no column 'msg' or 'log' (columns: a, b)");
 }
 
 TEST(CsvReader, MissingFile) {

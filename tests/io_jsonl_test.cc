@@ -123,7 +123,7 @@ TEST(JsonlReader, Label) {
 
 TEST(JsonlReader, CustomFieldNames) {
   ReadOptions options = jsonl_options();
-  options.message_field = "msg";
+  options.message_fields = {"msg"};
   options.source_field = "app";
   auto reader = RecordReader::from_string("{\"msg\":\"m\",\"app\":\"a\",\"log_message\":1}", "in.jsonl", options);
   EXPECT_THAT(reader->columns(), ElementsAre("msg"));
@@ -199,6 +199,104 @@ TEST(JsonlReader, FastPathAgreesWithNlohmann) {
       EXPECT_THAT(fast, StartsWith("error in.jsonl:1: invalid JSON: ")) << line;
     }
   }
+}
+
+ReadOptions keep_options() {
+  ReadOptions options = jsonl_options();
+  options.keep_bad_records = true;
+  return options;
+}
+
+// With keep_bad_records a bad line is a record with its error, its text, and the object's text when it is
+// one; the next line is read normally.
+TEST(JsonlReader, KeepsBadLinesAndReadsOn) {
+  const std::string input =
+      "{\"log_message\":\"one\"}\n"
+      "not json\n"
+      "[1]\n"
+      "\n"
+      "{\"x\":1}\n"
+      "{\"log_message\":5,\"source\":\"S\"}\n"
+      "{\"log_message\":\"two\",\"source\":\"S\"}\n";
+  const auto records = read_all(input, keep_options());
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_EQ(records[0].message, "one");
+  EXPECT_EQ(records[0].error, "");
+  EXPECT_THAT(records[1].error, StartsWith("in.jsonl:2: invalid JSON: parse error at line 1, column 2"));
+  EXPECT_EQ(records[1].raw, "not json");
+  EXPECT_TRUE(records[1].fields.empty());
+  EXPECT_EQ(records[1].message, "");
+  EXPECT_EQ(records[2].error, "in.jsonl:3: not a JSON object");
+  EXPECT_EQ(records[2].raw, "[1]");
+  EXPECT_TRUE(records[2].fields.empty());
+  EXPECT_EQ(records[3].line, 5u);
+  EXPECT_EQ(records[3].error, "in.jsonl:5: field 'log_message' missing");
+  EXPECT_THAT(records[3].fields, ElementsAre("{\"x\":1}"));  // an object: written back as one
+  EXPECT_EQ(records[4].error, "in.jsonl:6: field 'log_message' is not a string");
+  EXPECT_EQ(records[4].source, "");
+  EXPECT_THAT(records[4].fields, ElementsAre("{\"log_message\":5,\"source\":\"S\"}"));
+  EXPECT_EQ(records[5].line, 7u);
+  EXPECT_EQ(records[5].message, "two");
+  EXPECT_EQ(records[5].source, "S");
+  EXPECT_EQ(records[5].error, "");
+  EXPECT_EQ(error_of(input), records[1].error);  // without keep_bad_records: the Error it always was
+}
+
+TEST(JsonlReader, KeepsLongLinesAndInvalidUtf8UnderStrict) {
+  ReadOptions options = keep_options();
+  options.max_record_bytes = 20;
+  options.strict_utf8 = true;
+  const std::string input = "{\"log_message\":\"a\"}\n{\"log_message\":\"123456\"}\n{\"log_message\":\"\xff\"}\n"
+                            "{\"log_message\":\"b\"}";
+  // Whether the long line arrives at once or in pieces.
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::string::npos}) {
+    auto reader = io::make_jsonl_reader(io::InputSource::from_string(input, chunk), "in.jsonl", options);
+    std::vector<Record> records;
+    for (Record r; reader->next(r);) records.push_back(r);
+    ASSERT_EQ(records.size(), 4u);
+    EXPECT_EQ(records[0].message, "a");
+    EXPECT_EQ(records[1].error, "in.jsonl:2: record longer than 20 bytes");
+    EXPECT_EQ(records[1].raw, "");
+    EXPECT_TRUE(records[1].fields.empty());
+    EXPECT_EQ(records[2].error, "in.jsonl:3: invalid UTF-8 at byte 17 of the line");
+    EXPECT_EQ(records[2].raw, "{\"log_message\":\"\xEF\xBF\xBD\"}");
+    EXPECT_EQ(records[3].message, "b");
+    EXPECT_EQ(records[3].line, 4u);
+  }
+}
+
+// Several names for the message field: each object uses the first it has as a key.
+TEST(JsonlReader, MessageFieldIsTheFirstNamePresentInEachObject) {
+  ReadOptions options = jsonl_options();
+  options.message_fields = default_message_fields(Format::jsonl);
+  EXPECT_THAT(options.message_fields, ElementsAre("log_message", "message", "log", "msg"));
+  const std::string input =
+      "{\"message\":\"vector\",\"host\":\"h\"}\n"
+      "{\"log\":\"fluent bit\",\"msg\":\"not this\"}\n"
+      "{\"msg\":\"not this\",\"log_message\":\"first name\"}\n"
+      "{\"msg\":\"pino\",\"message\":null}\n";
+  for (const bool fast : {true, false}) {
+    auto reader = io::make_jsonl_reader(io::InputSource::from_string(input), "in.jsonl", options, fast);
+    EXPECT_THAT(reader->columns(), ElementsAre("log_message"));
+    std::vector<std::string> messages;
+    Record r;
+    try {
+      while (reader->next(r)) messages.push_back(r.message);
+    } catch (const Error& e) {
+      messages.push_back(e.what());
+    }
+    // A name present with a value that is not a string is an error: the next name is not tried.
+    EXPECT_THAT(messages, ElementsAre("vector", "fluent bit", "first name", "in.jsonl:4: field 'message' is not a string"))
+        << (fast ? "fast path" : "nlohmann");
+  }
+  EXPECT_EQ(error_of("{\"text\":\"x\"}", options), "in.jsonl:1: no field 'log_message', 'message', 'log' or 'msg'");
+  options.message_fields = {"msg", "log"};
+  EXPECT_EQ(error_of("{\"text\":\"x\"}", options), "in.jsonl:1: no field 'msg' or 'log'");
+  options.keep_bad_records = true;
+  const auto records = read_all("{\"text\":\"x\"}\n{\"log\":\"y\"}\n", options);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].error, "in.jsonl:1: no field 'msg' or 'log'");
+  EXPECT_EQ(records[1].message, "y");
 }
 
 TEST(JsonlReader, DeepNestingIsNoProblem) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/lines_reader.h"
 #include "io/utf8.h"
 #include "logclf/io.h"
 
@@ -63,7 +64,7 @@ TEST(LinesReader, SkipsByteOrderMark) { EXPECT_THAT(messages("\xEF\xBB\xBFhello\
 
 TEST(LinesReader, Columns) {
   ReadOptions options = lines_options();
-  options.message_field = "msg";
+  options.message_fields = {"msg"};
   auto reader = RecordReader::from_string("x", "in.txt", options);
   EXPECT_THAT(reader->columns(), ElementsAre("msg"));
   EXPECT_EQ(reader->format(), Format::lines);
@@ -88,6 +89,35 @@ TEST(LinesReader, InvalidUtf8IsReplacedOrReported) {
   ReadOptions options = lines_options();
   options.strict_utf8 = true;
   EXPECT_EQ(error_of("ok\na\xff" "b\n", options), "in.txt:2: invalid UTF-8 at byte 2 of the line");
+}
+
+// With keep_bad_records a line over the limit, or of invalid UTF-8 under strict, is a record with its
+// error, and the next line is read normally.
+TEST(LinesReader, KeepsBadLinesAndReadsOn) {
+  ReadOptions options = lines_options();
+  options.keep_bad_records = true;
+  options.strict_utf8 = true;
+  options.max_record_bytes = 4;
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::string::npos}) {
+    auto reader = io::make_lines_reader(io::InputSource::from_string("abcd\r\nabcdefgh\r\na\xff\n\nlast", chunk),
+                                        "in.txt", options);
+    std::vector<Record> records;
+    for (Record r; reader->next(r);) records.push_back(r);
+    ASSERT_EQ(records.size(), 5u) << chunk;
+    EXPECT_EQ(records[0].message, "abcd");
+    EXPECT_EQ(records[1].line, 2u);
+    EXPECT_EQ(records[1].error, "in.txt:2: record longer than 4 bytes");
+    EXPECT_EQ(records[1].raw, "");
+    EXPECT_EQ(records[1].message, "");
+    EXPECT_EQ(records[2].error, "in.txt:3: invalid UTF-8 at byte 2 of the line");
+    EXPECT_EQ(records[2].raw, "a\xEF\xBF\xBD");
+    EXPECT_EQ(records[2].message, "");
+    EXPECT_EQ(records[3].message, "");
+    EXPECT_EQ(records[3].error, "");
+    EXPECT_EQ(records[4].line, 5u);
+    EXPECT_EQ(records[4].message, "last");
+    EXPECT_EQ(records[4].error, "");
+  }
 }
 
 TEST(LinesReader, StreamsLargeFile) {
@@ -131,6 +161,31 @@ TEST(LinesReader, EndlessLineFailsFast) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), std::string(path) + ":2: record longer than 1000 bytes");
   }
+  std::remove(path);
+}
+
+TEST(LinesReader, EndlessLineIsDroppedAsItArrivesWhenKept) {
+  char path[] = "/tmp/logclf_lines_test_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << "first\n" << std::string(std::size_t{5} << 20, 'x') << "\r\nlast\n";
+  }
+  ReadOptions options = lines_options();
+  options.max_record_bytes = 1000;
+  options.keep_bad_records = true;
+  auto reader = RecordReader::open(path, options);
+  Record r;
+  ASSERT_TRUE(reader->next(r));
+  ASSERT_TRUE(reader->next(r));
+  EXPECT_EQ(r.error, std::string(path) + ":2: record longer than 1000 bytes");
+  EXPECT_EQ(r.raw, "");
+  ASSERT_TRUE(reader->next(r));
+  EXPECT_EQ(r.line, 3u);
+  EXPECT_EQ(r.message, "last");
+  EXPECT_FALSE(reader->next(r));
   std::remove(path);
 }
 

@@ -214,6 +214,56 @@ TEST(LinesWriter, LabelTabMessageWithNewlinesEscaped) {
             "Security Alert\trule\tblocked_ip\t1.0000\ty\n");
 }
 
+// Writes every record of `data` read with keep_bad_records, as --on-error pass does: bad records in their
+// place, with an error column.
+std::string pass_through(Format input, std::string data, Format output, bool explain = false) {
+  ReadOptions options;
+  options.format = input;
+  options.keep_bad_records = true;
+  auto reader = RecordReader::from_string(std::move(data), "in", options);
+  WriteOptions wo{output, explain};
+  wo.error_column = true;
+  return classify(*reader, wo);
+}
+
+TEST(CsvWriter, BadRecordsInTheirPlaceWithAnErrorColumn) {
+  EXPECT_EQ(pass_through(Format::csv, "ts,log_message\n1,a\n2,b,c\n3,d\n", Format::csv, true),
+            "ts,log_message,predicted_label,stage,rule,confidence,error\n"
+            "1,a,Security Alert,rule,blocked_ip,1.0000,\n"
+            ",\"2,b,c\",,,,,\"in:3: expected 2 fields, found 3\"\n"
+            "3,d,Security Alert,rule,blocked_ip,1.0000,\n");
+  EXPECT_EQ(pass_through(Format::jsonl, "{\"log_message\":\"a\"}\n{\"x\":1}\nnope\n", Format::csv),
+            "log_message,source,predicted_label,error\n"
+            "a,,Security Alert,\n"
+            "\"{\"\"x\"\":1}\",,,in:2: field 'log_message' missing\n"
+            "nope,,,\"in:3: invalid JSON: parse error at line 1, column 2: syntax error while parsing value - "
+            "invalid literal; last read: 'no'\"\n");
+}
+
+TEST(JsonlWriter, BadRecordsKeepTheirObjectOrAreWrappedAsRaw) {
+  const std::string output = pass_through(Format::jsonl, "{\"log_message\":\"a\"}\n{\"log_message\":1,\"n\":2}\n[\"x\"]\n",
+                                          Format::jsonl, true);
+  EXPECT_EQ(output,
+            "{\"log_message\":\"a\",\"predicted_label\":\"Security Alert\",\"stage\":\"rule\",\"rule\":\"blocked_ip\","
+            "\"confidence\":1.0000}\n"
+            "{\"log_message\":1,\"n\":2,\"predicted_label\":\"\",\"stage\":null,\"rule\":null,\"confidence\":null,"
+            "\"error\":\"in:2: field 'log_message' is not a string\"}\n"
+            "{\"raw\":\"[\\\"x\\\"]\",\"predicted_label\":\"\",\"stage\":null,\"rule\":null,\"confidence\":null,"
+            "\"error\":\"in:3: not a JSON object\"}\n");
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) EXPECT_TRUE(nlohmann::json::parse(line).is_object()) << line;
+  // Objects of columns (csv input) get the error too; good records get no "error" key.
+  EXPECT_EQ(pass_through(Format::csv, "log_message\nok\n\"x\"y\n", Format::jsonl),
+            "{\"log_message\":\"ok\",\"predicted_label\":\"Security Alert\"}\n"
+            "{\"log_message\":\"\\\"x\\\"y\",\"predicted_label\":\"\",\"error\":\"in:3: unexpected text after a closing quote\"}\n");
+}
+
+TEST(LinesWriter, ErrorColumnBeforeTheMessage) {
+  EXPECT_EQ(pass_through(Format::jsonl, "{\"log_message\":\"a\\tb\"}\n{\"m\":\"\\t\"}\n", Format::lines, true),
+            "Security Alert\trule\tblocked_ip\t1.0000\t\ta\tb\n"
+            "\t\t\t\tin:2: field 'log_message' missing\t{\"m\":\"\\t\"}\n");
+}
+
 TEST(CsvWriter, RoundTripOfAwkwardFields) {
   const std::vector<std::vector<std::string>> rows = {
       {"plain", "S1"},

@@ -27,13 +27,20 @@
 namespace logclf {
 namespace {
 
-// The expected output, written one record at a time without the pipeline.
+// The expected output, written one record at a time without the pipeline; bad records (of a reader with
+// keep_bad_records) are written through, or left out with `skip_bad`.
 std::string one_by_one(const Classifier& classifier, const std::string& input, const ReadOptions& ro,
-                       const WriteOptions& wo) {
+                       const WriteOptions& wo, bool skip_bad = false) {
   auto reader = RecordReader::from_string(input, "input", ro);
   auto writer = RecordWriter::to_string(*reader, wo);
   Record r;
-  while (reader->next(r)) writer->write(r, classifier.classify(r.message, r.source));
+  while (reader->next(r)) {
+    if (r.error.empty()) {
+      writer->write(r, classifier.classify(r.message, r.source));
+    } else if (!skip_bad) {
+      writer->write(r, Prediction{});
+    }
+  }
   writer->commit();
   return writer->str();
 }
@@ -118,6 +125,100 @@ TEST(Stream, ABadRecordStopsItWithItsLine) {
   }
 }
 
+// Inputs of each format with bad records among good ones: (input, read options, how many records, the
+// lines of the bad ones).
+struct BadInput {
+  std::string text;
+  ReadOptions options;
+  std::uint64_t records = 0;
+  std::vector<std::uint64_t> bad_lines;
+};
+
+std::vector<BadInput> inputs_with_bad_records() {
+  std::vector<BadInput> inputs(3);
+  BadInput& csv = inputs[0];
+  BadInput& jsonl = inputs[1];
+  BadInput& lines = inputs[2];
+  csv.text = "source,log_message\n";
+  jsonl.options.format = Format::jsonl;
+  lines.options.format = Format::lines;
+  lines.options.strict_utf8 = true;
+  const auto rows = corpus::generate({400, 3});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string& m = rows[i].message;
+    const bool bad = i % 37 == 5;
+    std::string quoted = "\"";
+    for (const char c : m) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += '"';
+    csv.text += bad ? "x,\"unbalanced\" quote\n" : rows[i].source + "," + quoted + "\n";
+    jsonl.text += bad ? (i % 2 ? "{\"log_message\": broken\n" : "{\"other\":1}\n")
+                      : nlohmann::json{{"log_message", m}, {"source", rows[i].source}}.dump() + "\n";
+    lines.text += bad ? "bad \xff byte\n" : m + "\n";
+    for (BadInput* in : {&csv, &jsonl, &lines}) {
+      ++in->records;
+      if (bad) in->bad_lines.push_back(in == &csv ? i + 2 : i + 1);
+    }
+  }
+  for (BadInput& in : inputs) in.options.keep_bad_records = true;
+  return inputs;
+}
+
+// --on-error pass and skip: every record is written or counted, in input order, whatever the workers and
+// batches; the errors name the bad records' lines.
+TEST(Stream, OnErrorPassAndSkipKeepEveryRecordInOrder) {
+  const Classifier classifier = Classifier::load_default();
+  for (const BadInput& in : inputs_with_bad_records()) {
+    const std::string format(to_string(in.options.format));
+    for (const OnError on_error : {OnError::pass, OnError::skip}) {
+      WriteOptions wo;
+      wo.format = in.options.format;
+      wo.explain = true;
+      wo.error_column = on_error == OnError::pass;
+      const std::string expected = one_by_one(classifier, in.text, in.options, wo, on_error == OnError::skip);
+      for (const int workers : {1, 3}) {
+        for (const std::size_t batch : {std::size_t{1}, std::size_t{16}, std::size_t{1024}}) {
+          auto reader = RecordReader::from_string(in.text, "input", in.options);
+          auto writer = RecordWriter::to_string(*reader, wo);
+          StreamOptions options;
+          options.workers = workers;
+          options.batch_lines = batch;
+          options.on_error = on_error;
+          MessageCache cache({CacheMode::exact, 100});
+          const StreamStats s = classify_stream(classifier, *reader, *writer, &cache, options);
+          const std::string where = format + ", " + std::to_string(workers) + " workers, batches of " + std::to_string(batch);
+          EXPECT_EQ(writer->str(), expected) << where;
+          const std::uint64_t bad = in.bad_lines.size();
+          EXPECT_EQ(s.bad_records, bad) << where;
+          EXPECT_EQ(s.lines + s.bad_records, in.records) << where;
+          EXPECT_EQ(s.per_stage[0] + s.per_stage[1] + s.per_stage[2], s.lines) << where;
+          ASSERT_EQ(s.first_errors.size(), std::min<std::size_t>(bad, StreamStats::kFirstErrors)) << where;
+          for (std::size_t k = 0; k < s.first_errors.size(); ++k) {
+            EXPECT_EQ(s.first_errors[k].rfind("input:" + std::to_string(in.bad_lines[k]) + ": ", 0), 0u)
+                << s.first_errors[k] << ", " << where;
+          }
+          // Rows out: every record with pass, the good ones with skip (csv: and the header).
+          std::uint64_t rows = std::count(writer->str().begin(), writer->str().end(), '\n');
+          if (in.options.format == Format::csv) --rows;
+          EXPECT_EQ(rows, on_error == OnError::pass ? in.records : in.records - bad) << where;
+        }
+      }
+    }
+  }
+}
+
+TEST(Stream, OnErrorFailStopsAtTheFirstBadRecordEvenWhenTheReaderKeepsIt) {
+  const Classifier classifier = Classifier::load_default();
+  const BadInput in = inputs_with_bad_records()[1];
+  auto reader = RecordReader::from_string(in.text, "input", in.options);
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{Format::jsonl, false});
+  try {
+    classify_stream(classifier, *reader, *writer);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("input:6: invalid JSON: ", 0), 0u) << e.what();
+  }
+}
+
 TEST(Stream, AStopRequestEndsTheInputAndKeepsWhatWasRead) {
   const Classifier classifier = Classifier::load_default();
   const std::string input = corpus_csv(5000);
@@ -160,9 +261,9 @@ std::string take_lines(int fd, int lines, double seconds) {
   return out;
 }
 
-// Starts `logclf classify - --format lines -q` on two pipes: `input` writes its standard input, `output`
-// reads its standard output. Returns its pid (-1 on failure).
-pid_t spawn_classify_lines(int& input, int& output) {
+// Starts `logclf classify - ARGS...` on two pipes: `input` writes its standard input, `output` reads its
+// standard output. Returns its pid (-1 on failure).
+pid_t spawn_classify(std::vector<std::string> args, int& input, int& output) {
   int to_child[2], from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0) return -1;
   if (::pipe2(from_child, O_CLOEXEC) != 0) return -1;
@@ -170,8 +271,11 @@ pid_t spawn_classify_lines(int& input, int& output) {
   if (pid == 0) {
     ::dup2(to_child[0], STDIN_FILENO);
     ::dup2(from_child[1], STDOUT_FILENO);
-    const std::string cli = testing::cli();
-    ::execl(cli.c_str(), cli.c_str(), "classify", "-", "--format", "lines", "-q", static_cast<char*>(nullptr));
+    args.insert(args.begin(), {testing::cli(), "classify", "-"});
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(to_child[0]);
@@ -179,6 +283,10 @@ pid_t spawn_classify_lines(int& input, int& output) {
   input = to_child[1];
   output = from_child[0];
   return pid;
+}
+
+pid_t spawn_classify_lines(int& input, int& output) {
+  return spawn_classify({"--format", "lines", "-q"}, input, output);
 }
 
 TEST(StreamCli, AnswersEachLineOfAPipeBeforeTheInputEnds) {
@@ -192,6 +300,32 @@ TEST(StreamCli, AnswersEachLineOfAPipeBeforeTheInputEnds) {
   EXPECT_EQ(take_lines(from_child, 2, 20),
             "System Notification\tBackup completed successfully.\nUser Action\tUser User7 logged in.\n");
   ::close(to_child);  // end of input: logclf ends by itself
+  EXPECT_EQ(take_lines(from_child, 1, 20), "");
+  int status = -1;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ::close(from_child);
+}
+
+// `tail -F app.log | logclf classify --format jsonl --on-error pass -`: a bad line is answered with its
+// error and the stream goes on.
+TEST(StreamCli, KeepsStreamingAfterABadJsonLine) {
+  int to_child, from_child;
+  const pid_t pid = spawn_classify({"--format", "jsonl", "--on-error", "pass", "-q"}, to_child, from_child);
+  ASSERT_GT(pid, 0);
+  put(to_child, "{\"log_message\":\"User User9 logged out.\"}\n");
+  EXPECT_EQ(take_lines(from_child, 1, 20), "{\"log_message\":\"User User9 logged out.\",\"predicted_label\":\"User Action\"}\n");
+  put(to_child, "{\"log_message\": cut off\n");
+  const std::string bad = take_lines(from_child, 1, 20);
+  ASSERT_FALSE(bad.empty());
+  const auto doc = nlohmann::json::parse(bad);
+  EXPECT_EQ(doc["raw"], "{\"log_message\": cut off");
+  EXPECT_EQ(doc["predicted_label"], "");
+  EXPECT_EQ(doc["error"].get<std::string>().rfind("<stdin>:2: invalid JSON: ", 0), 0u) << bad;
+  put(to_child, "{\"message\":\"Backup completed successfully.\"}\n");  // Vector's name for the message
+  EXPECT_EQ(take_lines(from_child, 1, 20),
+            "{\"message\":\"Backup completed successfully.\",\"predicted_label\":\"System Notification\"}\n");
+  ::close(to_child);
   EXPECT_EQ(take_lines(from_child, 1, 20), "");
   int status = -1;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);

@@ -1,5 +1,6 @@
 // Streaming readers and writers for the input formats logclf accepts (CSV, JSON lines, plain lines) and
-// the classified output. Readers never drop a record: each input record yields exactly one Record, in order.
+// the classified output. Readers never drop a record: each input record yields exactly one Record, in order
+// (a bad one as an Error, or with ReadOptions::keep_bad_records as a Record whose `error` says why).
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,9 @@ std::string_view to_string(Format format);
 // By extension: .csv -> csv; .jsonl/.ndjson/.json -> jsonl; .log/.txt -> lines; otherwise `fallback`.
 // A trailing .gz etc. is not looked through. "-" gives `fallback`.
 Format format_from_path(std::string_view path, Format fallback);
+// The names tried for the message field when none is given: {"log_message"}, and for JSON lines also the
+// names log shippers use: {"log_message", "message" (Vector, Logstash), "log" (Fluent Bit, Docker), "msg"}.
+std::vector<std::string> default_message_fields(Format format);
 
 struct Record {
   uint64_t line = 0;                 // 1-based line of the input on which the record starts
@@ -34,18 +38,32 @@ struct Record {
   std::vector<std::string> fields;
   // csv: the row's text as read (without its line terminator) when writing `fields` again would give the
   // very same text (no quotes, CR or blanks at a field's edges; valid UTF-8): a CSV writer copies it
-  // instead of formatting the fields again. Empty otherwise.
+  // instead of formatting the fields again. Empty otherwise. For a bad record, see `error`.
   std::string raw;
+  // Empty for a good record. A bad record (ReadOptions::keep_bad_records) has "NAME:LINE: problem" here,
+  // an empty message, source and label, and what could be recovered for writers to pass it through:
+  // `raw`: the record's text as read (UTF-8 repaired; empty when longer than max_record_bytes);
+  // `fields`: csv: `raw` in the message column, the other columns empty; jsonl: {the line's text} when
+  // it is a JSON object, else empty; lines: empty.
+  std::string error;
 };
 
 struct ReadOptions {
   Format format = Format::csv;
   bool strict_utf8 = false;          // invalid UTF-8 is an error instead of being replaced by U+FFFD
-  std::string message_field = "log_message";
+  // Names of the message field, tried in order: csv uses the first the header has, jsonl the first each
+  // object has (as a key, whatever its value). Not empty.
+  std::vector<std::string> message_fields = {"log_message"};
   std::string source_field = "source";
   std::string label_field = "target_label";
   bool require_label = false;        // a record without a label is an error (train / evaluate)
   std::size_t max_record_bytes = std::size_t{16} << 20;  // longer record -> Error (bounded memory)
+  // A bad record (invalid JSON, a missing or non-string field, a CSV row with the wrong number of fields
+  // or broken quoting, invalid UTF-8 under strict_utf8, a record over max_record_bytes) is returned as a
+  // Record with `error` set instead of thrown, and reading goes on with the next record: after a bad CSV
+  // row at its end when it could be parsed to its end, else at the next line (the line after the one an
+  // unterminated quote opened on). Problems of the whole input (header, reading) are still thrown.
+  bool keep_bad_records = false;
 };
 
 class RecordReader {
@@ -57,9 +75,10 @@ class RecordReader {
                                                    const ReadOptions& options);
   virtual ~RecordReader() = default;
 
-  // Fills `out` with the next record; returns false at end of input. Throws Error("NAME:LINE: problem").
+  // Fills `out` with the next record; returns false at end of input. Throws Error("NAME:LINE: problem")
+  // (for a bad record only without ReadOptions::keep_bad_records).
   virtual bool next(Record& out) = 0;
-  // csv: the header's column names; jsonl and lines: {message_field}.
+  // csv: the header's column names; jsonl and lines: {message_fields.front()}.
   virtual const std::vector<std::string>& columns() const = 0;
   virtual Format format() const = 0;
   virtual const std::string& name() const = 0;
@@ -74,19 +93,25 @@ class RecordReader {
   virtual void stop_when(const std::atomic<bool>* flag) = 0;
 };
 
+// Reads every record of a labelled file (train / evaluate input) as message, source and label.
+// `options.require_label` is set and a bad record is an Error; an input with no record is an Error.
+std::vector<LabeledLine> read_labeled(const std::string& path, ReadOptions options);
+
 struct WriteOptions {
   Format format = Format::csv;
   bool explain = false;              // add stage, rule, confidence
+  bool error_column = false;         // csv and lines: add an `error` column (empty for good records)
 };
 
 // Writes input records with their prediction. csv output: the input's columns (csv input), or
-// log_message[,source] (other inputs), then predicted_label [, stage, rule, confidence].
+// log_message[,source] (other inputs), then predicted_label [, stage, rule, confidence] [, error].
 // jsonl output: the input object (jsonl input) or an object of the input columns, with the same keys
-// added. lines output: "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message".
-// Reads every record of a labelled file (train / evaluate input) as message, source and label.
-// `options.require_label` is set; an input with no record is an Error.
-std::vector<LabeledLine> read_labeled(const std::string& path, ReadOptions options);
-
+// added. lines output: "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message",
+// with "error<TAB>" before the message when error_column.
+// A bad record (Record::error) is written in its place with an empty label (and empty stage, rule,
+// confidence), its `raw` text as the message (csv input: its fields), and its error: in the error
+// column, and in jsonl output as key "error" (bad records only). jsonl output of a bad record that is no
+// JSON object: {"raw": TEXT, "predicted_label": "", "error": ...}.
 class RecordWriter {
  public:
   // `path` "-" writes standard output; any other path is written to a temporary file beside it and

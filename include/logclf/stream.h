@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
@@ -16,8 +17,17 @@
 
 namespace logclf {
 
+// What classify_stream does with a bad record (a Record with `error`, from a reader with
+// ReadOptions::keep_bad_records): stop with its error, leave it out, or write it through in its place.
+enum class OnError { fail, skip, pass };
+
 struct StreamStats {
-  std::uint64_t lines = 0;
+  static constexpr std::size_t kFirstErrors = 10;
+  std::uint64_t lines = 0;        // records classified
+  // Bad records, skipped or passed through: records read = lines + bad_records; records written = lines,
+  // plus bad_records with OnError::pass.
+  std::uint64_t bad_records = 0;
+  std::vector<std::string> first_errors;  // of the first kFirstErrors bad records: "NAME:LINE: problem"
   std::uint64_t input_bytes = 0;  // of the input consumed by the lines written (for progress reports)
   std::uint64_t per_stage[3] = {0, 0, 0};  // by Stage: rule, model, uncertain
   std::map<std::string, std::uint64_t> per_label;
@@ -36,13 +46,15 @@ struct StreamOptions {
   // Reading stops (as at the end of input) once this is true; what was read is still classified and
   // written. May be set from a signal handler.
   const std::atomic<bool>* stop = nullptr;
+  OnError on_error = OnError::fail;
 };
 
 // Classifies every record of `input` into `output` (committed at the end), through `cache` unless it is
 // null. Records are written in input order; at most a few batches per thread are held in memory. A batch
 // is cut short and its results flushed whenever a pipe or terminal input has nothing more to give yet, so
 // `tail -F app.log | logclf classify -` answers each line as it comes. Throws the first Error of any
-// stage (a bad record, a write failure); the output is then not committed.
+// stage (a bad record unless options.on_error says otherwise, a write failure); the output is then not
+// committed.
 StreamStats classify_stream(const Classifier& classifier, RecordReader& input, RecordWriter& output,
                             MessageCache* cache = nullptr, const StreamOptions& options = {});
 

@@ -65,19 +65,33 @@ class CsvReader final : public RecordReader {
     std::size_t end = 0;        // end of the row's text, excluding its line terminator
     uint64_t newlines = 0;      // LFs consumed so far, inside quotes and the terminating one
     uint64_t quote_line = 0;    // where the current quoted field opened
+    std::size_t quote_begin = 0;  // offset of its opening quote
     std::size_t no_newline_before = 0;  // the row has no '\n' before this offset
     State state = State::field_start;
   };
 
+  // A row that cannot be a record: the line and the problem for its error, and where it ends: at the
+  // first LF at or after offset `resume` of the window (or at the end of input).
+  struct BadRow {
+    uint64_t line;
+    std::string problem;
+    std::size_t resume;
+  };
+
   bool more();
   bool at_row();
-  std::size_t read_row(std::vector<std::string>& fields, std::size_t max_fields, uint64_t& line,
+  std::size_t read_row(std::vector<std::string>& fields, std::size_t max_fields, Row& row,
                        std::string* raw = nullptr);
+  void consume(const Row& row) {
+    source_.consume(row.pos);
+    line_ += row.newlines;
+  }
+  void skip_bad_row(const BadRow& bad, Record& out);
   bool split_simple_line(Row& row);
   bool parse(Row& row);
   std::string& field(Row& row);
-  [[noreturn]] void too_long(uint64_t line) const {
-    throw_at(name_, line, "record longer than " + std::to_string(options_.max_record_bytes) + " bytes");
+  [[noreturn]] void too_long(uint64_t line, std::size_t resume) const {
+    throw BadRow{line, "record longer than " + std::to_string(options_.max_record_bytes) + " bytes", resume};
   }
 
   InputSource source_;
@@ -104,9 +118,16 @@ CsvReader::CsvReader(InputSource source, std::string name, const ReadOptions& op
   }
   if (starts_with_bom(source_.data(), source_.size())) source_.consume(3);
 
-  uint64_t line = 0;
-  const std::size_t count = read_row(columns_, kMaxColumns + 1, line);
+  Row row{};
+  std::size_t count;
+  try {
+    count = read_row(columns_, kMaxColumns + 1, row);
+  } catch (const BadRow& bad) {
+    throw_at(name_, bad.line, bad.problem);  // a bad header is the whole input's problem
+  }
   if (count == 0) throw Error(name_ + ": empty input: expected a CSV header line");
+  consume(row);
+  const uint64_t line = row.line;
   if (count > kMaxColumns) throw_at(name_, line, "more than " + std::to_string(kMaxColumns) + " columns");
   columns_.resize(count);
   std::string joined;
@@ -132,7 +153,12 @@ CsvReader::CsvReader(InputSource source, std::string name, const ReadOptions& op
     }
     return found;
   };
-  message_ = find(options_.message_field, true);
+  for (const std::string& name : options_.message_fields) {
+    if ((message_ = find(name, options_.message_fields.size() == 1)) != kNoColumn) break;
+  }
+  if (message_ == kNoColumn) {
+    throw Error(name_ + ": no column " + alternatives(options_.message_fields) + " (columns: " + joined + ")");
+  }
   source_column_ = find(options_.source_field, false);
   label_ = find(options_.label_field, options_.require_label);
 }
@@ -175,19 +201,21 @@ bool CsvReader::at_row() {
 }
 
 // Reads the next row into `fields` (reusing its strings); returns its field count, 0 at end of input.
-std::size_t CsvReader::read_row(std::vector<std::string>& fields, std::size_t max_fields, uint64_t& line,
+// The row stays in the window, its text at [0, row.end), until consume(row). Throws BadRow.
+std::size_t CsvReader::read_row(std::vector<std::string>& fields, std::size_t max_fields, Row& row,
                                 std::string* raw) {
   if (!at_row()) return 0;
-  Row row{&fields, max_fields, line_};
-  line = line_;
+  row = Row{&fields, max_fields, line_};
   const bool simple = split_simple_line(row);
   if (!simple) {
     while (!parse(row)) {
-      if (source_.size() > row_window_) too_long(row.line);
+      // An unterminated quote more likely opened by mistake than a field this long: what follows the
+      // line it opened on is read again.
+      if (source_.size() > row_window_) too_long(row.line, row.state == State::quoted ? row.quote_begin : row.pos);
       more();  // at end of input, parse() finishes or fails the row
     }
   }
-  if (row.end > options_.max_record_bytes) too_long(row.line);
+  if (row.end > options_.max_record_bytes) too_long(row.line, row.end);
   // One pass over the raw row instead of one call per field: delimiters are ASCII, so the fields of a
   // valid row are valid too.
   row_is_utf8_ = find_invalid_utf8(std::string_view(source_.data(), row.end)) == kValidUtf8;
@@ -206,9 +234,41 @@ std::size_t CsvReader::read_row(std::vector<std::string>& fields, std::size_t ma
       raw->clear();
     }
   }
-  source_.consume(row.pos);
-  line_ += row.newlines;
   return row.count;
+}
+
+// Consumes a bad row, up to and including the first LF at or after bad.resume, reading on without holding
+// more than the window, and makes `out` its record: the row's text in `raw` and in the message field
+// (when it is no longer than a record may be).
+void CsvReader::skip_bad_row(const BadRow& bad, Record& out) {
+  out.line = line_;
+  out.error = located(name_, bad.line, bad.problem);
+  out.raw.clear();
+  bool whole = true;  // the window still starts at the row's first byte
+  std::size_t from = bad.resume;
+  for (;;) {
+    const char* data = source_.data();
+    const std::size_t size = source_.size();
+    const auto* nl = from < size ? static_cast<const char*>(std::memchr(data + from, '\n', size - from)) : nullptr;
+    if (nl == nullptr && size <= row_window_ && more()) continue;  // more() keeps offsets valid
+    const std::size_t end = nl != nullptr ? static_cast<std::size_t>(nl - data) : size;
+    if (whole && (nl != nullptr || eof_)) {
+      const std::size_t length = end > 0 && data[end - 1] == '\r' ? end - 1 : end;
+      if (length <= options_.max_record_bytes) out.raw.assign(data, length);
+    }
+    const std::size_t taken = nl != nullptr ? end + 1 : size;
+    line_ += count_newlines(data, data + taken);
+    source_.consume(taken);
+    if (nl != nullptr || eof_) break;
+    whole = false;  // longer than the window: what is buffered is dropped, the rest as it arrives
+    from = 0;
+  }
+  if (const std::size_t bad = find_invalid_utf8(out.raw); bad != kValidUtf8) replace_invalid_utf8(out.raw, bad);
+  for (std::string& f : out.fields) f.clear();
+  out.fields[message_] = out.raw;
+  out.message.clear();
+  out.source.clear();
+  out.label.clear();
 }
 
 std::string& CsvReader::field(Row& row) {
@@ -259,6 +319,7 @@ bool CsvReader::parse(Row& row) {
           field(row).clear();
           pos = p + 1;
           row.quote_line = row.line + row.newlines;
+          row.quote_begin = p;
           row.state = State::quoted;
         } else {
           row.field_begin = pos;  // an unquoted field keeps its blanks
@@ -297,7 +358,7 @@ bool CsvReader::parse(Row& row) {
         pos = stop;
         if (quote == nullptr) {
           if (!eof) return false;
-          throw_at(name_, row.quote_line, "unterminated quoted field");
+          throw BadRow{row.quote_line, "unterminated quoted field", row.quote_begin};
         }
         ++pos;
         row.state = State::quote_in_quoted;
@@ -332,7 +393,7 @@ bool CsvReader::parse(Row& row) {
           break;
         }
         const std::size_t terminator = data[pos] == '\n' ? 1 : data[pos] == '\r' && data[pos + 1] == '\n' ? 2 : 0;
-        if (terminator == 0) throw_at(name_, row.line + row.newlines, "unexpected text after a closing quote");
+        if (terminator == 0) throw BadRow{row.line + row.newlines, "unexpected text after a closing quote", pos};
         ++row.count;
         row.end = pos;
         pos += terminator;
@@ -345,16 +406,30 @@ bool CsvReader::parse(Row& row) {
 
 bool CsvReader::next(Record& out) {
   out.fields.resize(columns_.size());
-  uint64_t line = 0;
-  const std::size_t count = read_row(out.fields, columns_.size(), line, &out.raw);
-  if (count == 0) return false;
-  if (count != columns_.size()) {
-    throw_at(name_, line, "expected " + std::to_string(columns_.size()) + " fields, found " + std::to_string(count));
+  out.error.clear();
+  Row row{};
+  try {
+    const std::size_t count = read_row(out.fields, columns_.size(), row, &out.raw);
+    if (count == 0) return false;
+    if (count != columns_.size()) {
+      throw BadRow{row.line, "expected " + std::to_string(columns_.size()) + " fields, found " + std::to_string(count), row.end};
+    }
+    if (!row_is_utf8_) {
+      for (std::size_t i = 0; i < count; ++i) {
+        std::string problem = repair_utf8(out.fields[i], options_.strict_utf8, field_names_[i]);
+        if (!problem.empty()) throw BadRow{row.line, std::move(problem), row.end};
+      }
+    }
+    if (options_.require_label && out.fields[label_].empty()) {
+      throw BadRow{row.line, "field '" + options_.label_field + "' is empty", row.end};
+    }
+  } catch (const BadRow& bad) {
+    if (!options_.keep_bad_records) throw_at(name_, bad.line, bad.problem);
+    skip_bad_row(bad, out);
+    return true;
   }
-  if (!row_is_utf8_) {
-    for (std::size_t i = 0; i < count; ++i) ensure_utf8(out.fields[i], options_.strict_utf8, name_, line, field_names_[i]);
-  }
-  out.line = line;
+  consume(row);
+  out.line = row.line;
   out.message = out.fields[message_];
   if (source_column_ != kNoColumn) {
     out.source = out.fields[source_column_];
@@ -366,7 +441,6 @@ bool CsvReader::next(Record& out) {
   } else {
     out.label.clear();
   }
-  if (options_.require_label && out.label.empty()) throw_at(name_, line, "field '" + options_.label_field + "' is empty");
   return true;
 }
 

@@ -33,4 +33,9 @@ Format format_from_path(std::string_view path, Format fallback) {
   return fallback;
 }
 
+std::vector<std::string> default_message_fields(Format format) {
+  if (format == Format::jsonl) return {"log_message", "message", "log", "msg"};
+  return {"log_message"};
+}
+
 }  // namespace logclf

@@ -1,5 +1,6 @@
 #include "io/jsonl_reader.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -17,20 +18,42 @@ namespace {
 
 using nlohmann::json;
 
-enum Slot : uint8_t { kMessage, kSource, kLabel, kSlots, kNone = kSlots };
-// What a line's object holds under a field's name.
+// The top-level keys a reader wants, each with a slot: the message field's names in order, then the
+// source and the label field.
+class Wanted {
+ public:
+  explicit Wanted(const ReadOptions& options) : names_(options.message_fields) {
+    source_ = names_.size();
+    names_.push_back(options.source_field);
+    names_.push_back(options.label_field);
+  }
+  // The slot of `key` (the first, should a name be wanted twice), or none().
+  std::size_t slot(std::string_view key) const {
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == key) return i;
+    return none();
+  }
+  std::size_t none() const { return names_.size(); }
+  std::size_t messages() const { return source_; }  // slots [0, messages()) are the message's names
+  std::size_t source() const { return source_; }
+  std::size_t label() const { return source_ + 1; }
+  const std::string& name(std::size_t slot) const { return names_[slot]; }
+
+ private:
+  std::vector<std::string> names_;
+  std::size_t source_;
+};
+
+// What a line's object holds under a wanted key.
 enum class Seen : uint8_t { missing, string, null, other };
 
-Slot slot_of(std::string_view key, const ReadOptions& options) {
-  return key == options.message_field  ? kMessage
-         : key == options.source_field ? kSource
-         : key == options.label_field  ? kLabel
-                                       : kNone;
-}
-
-std::string& target(Record& out, Slot slot) {
-  return slot == kMessage ? out.message : slot == kSource ? out.source : out.label;
-}
+// The wanted keys' values in one object, by slot; a value is meaningful only when seen as a string.
+struct Found {
+  explicit Found(const Wanted& wanted) : values(wanted.none()), seen(wanted.none()) {}
+  void reset() { std::fill(seen.begin(), seen.end(), Seen::missing); }
+  std::vector<std::string> values;
+  std::vector<Seen> seen;
+};
 
 // The fast path for the usual line: a strict scanner that decodes the wanted strings and validates the
 // rest without allocating. It answers false whenever it is not certain the object is valid JSON that
@@ -39,9 +62,9 @@ std::string& target(Record& out, Slot slot) {
 // error. So the fast path decides speed only, never what is accepted.
 class FastScanner {
  public:
-  explicit FastScanner(const ReadOptions& options) : options_(options) {}
+  FastScanner(const Wanted& wanted, Found& found) : wanted_(wanted), found_(found) {}
 
-  bool scan(std::string_view text, Record& out, Seen (&seen)[kSlots]) {
+  bool scan(std::string_view text) {
     p_ = text.data();
     end_ = p_ + text.size();
     skip_space();
@@ -55,20 +78,17 @@ class FastScanner {
         skip_space();
         if (!consume(':')) return false;
         skip_space();
-        const Slot slot = slot_of(key_, options_);
-        if (slot != kNone && p_ < end_ && *p_ == '"') {
+        const std::size_t slot = wanted_.slot(key_);
+        if (slot != wanted_.none() && p_ < end_ && *p_ == '"') {
           ++p_;
-          std::string& value = target(out, slot);
+          std::string& value = found_.values[slot];
           value.clear();
           if (!string(&value)) return false;
-          seen[slot] = Seen::string;
+          found_.seen[slot] = Seen::string;
         } else {
           const bool null = end_ - p_ >= 4 && std::memcmp(p_, "null", 4) == 0;
           if (!value()) return false;
-          if (slot != kNone) {
-            seen[slot] = null ? Seen::null : Seen::other;
-            if (null) target(out, slot).clear();
-          }
+          if (slot != wanted_.none()) found_.seen[slot] = null ? Seen::null : Seen::other;
         }
         skip_space();
         if (consume('}')) break;
@@ -228,7 +248,8 @@ class FastScanner {
     return consume(':');
   }
 
-  const ReadOptions& options_;
+  const Wanted& wanted_;
+  Found& found_;
   const char* p_ = nullptr;
   const char* end_ = nullptr;
   std::string key_;
@@ -238,12 +259,11 @@ class FastScanner {
 // no allocation per key or value beyond the parser's token buffer.
 class FieldExtractor {
  public:
-  FieldExtractor(const ReadOptions& options, Seen (&seen)[kSlots]) : options_(options), seen_(seen) {}
+  FieldExtractor(const Wanted& wanted, Found& found) : wanted_(wanted), found_(found) {}
 
-  void reset(Record& out) {
-    out_ = &out;
+  void reset() {
     depth_ = 0;
-    slot_ = kNone;
+    slot_ = wanted_.none();
     not_object_ = false;
     error_.clear();
   }
@@ -252,10 +272,7 @@ class FieldExtractor {
 
   bool null() {
     if (!top_level_value()) return false;
-    if (depth_ == 1 && slot_ != kNone) {
-      seen_[slot_] = Seen::null;
-      target(*out_, slot_).clear();
-    }
+    if (depth_ == 1 && slot_ != wanted_.none()) found_.seen[slot_] = Seen::null;
     return true;
   }
   bool boolean(bool) { return other_value(); }
@@ -265,9 +282,9 @@ class FieldExtractor {
   bool binary(json::binary_t&) { return other_value(); }
   bool string(std::string& value) {
     if (!top_level_value()) return false;
-    if (depth_ == 1 && slot_ != kNone) {
-      seen_[slot_] = Seen::string;
-      target(*out_, slot_).assign(value);  // copy, so `out` keeps its capacity from record to record
+    if (depth_ == 1 && slot_ != wanted_.none()) {
+      found_.seen[slot_] = Seen::string;
+      found_.values[slot_].assign(value);  // copy, so the value keeps its capacity from record to record
     }
     return true;
   }
@@ -290,7 +307,7 @@ class FieldExtractor {
     return true;
   }
   bool key(std::string& name) {
-    if (depth_ == 1) slot_ = slot_of(name, options_);
+    if (depth_ == 1) slot_ = wanted_.slot(name);
     return true;
   }
   template <class Exception>
@@ -316,13 +333,12 @@ class FieldExtractor {
     return true;
   }
   void mark_other() {
-    if (depth_ == 1 && slot_ != kNone) seen_[slot_] = Seen::other;
+    if (depth_ == 1 && slot_ != wanted_.none()) found_.seen[slot_] = Seen::other;
   }
-  const ReadOptions& options_;
-  Seen (&seen_)[kSlots];
-  Record* out_ = nullptr;
+  const Wanted& wanted_;
+  Found& found_;
   std::size_t depth_ = 0;
-  Slot slot_ = kNone;
+  std::size_t slot_ = 0;
   bool not_object_ = false;
   std::string error_;
 };
@@ -334,12 +350,14 @@ bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 class JsonlReader final : public RecordReader {
  public:
   JsonlReader(InputSource source, std::string name, const ReadOptions& options, bool fast_path)
-      : lines_(std::move(source), std::move(name), options.max_record_bytes),
+      : lines_(std::move(source), std::move(name), options.max_record_bytes, options.keep_bad_records),
         options_(options),
         fast_path_(fast_path),
-        fast_(options_),
-        extractor_(options_, seen_),
-        columns_{options.message_field} {}
+        wanted_(options_),
+        found_(wanted_),
+        fast_(wanted_, found_),
+        extractor_(wanted_, found_),
+        columns_{options.message_fields.front()} {}
 
   bool next(Record& out) override {
     std::string_view line;
@@ -347,29 +365,26 @@ class JsonlReader final : public RecordReader {
       if (!lines_.next(line)) return false;
       while (!line.empty() && is_blank(line.front())) line.remove_prefix(1);
       while (!line.empty() && is_blank(line.back())) line.remove_suffix(1);
-    } while (line.empty());
+    } while (line.empty() && !lines_.too_long());
     const uint64_t at = lines_.line_number();
     out.line = at;
+    out.raw.clear();
+    out.error.clear();
     out.fields.resize(1);
     std::string& text = out.fields[0];
     text.assign(line);
-    // Before parsing: the parser rejects invalid UTF-8, and the text is passed through to the output.
-    ensure_utf8(text, options_.strict_utf8, lines_.name(), at, "the line");
-
-    // nlohmann's lexer takes a NUL byte for the end of input and would ignore what follows it; raw NUL
-    // is never valid JSON.
-    if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
-      const auto column = static_cast<const char*>(nul) - text.data() + 1;
-      fail(at, "invalid JSON: NUL byte at column " + std::to_string(column));
-    }
-    if (!extract(text, out)) {
-      if (extractor_.not_object()) fail(at, "not a JSON object");
-      fail(at, "invalid JSON: " + extractor_.error());
-    }
-    check_string(at, kMessage, options_.message_field, true);
-    check_string(at, kSource, options_.source_field, false);
-    check_string(at, kLabel, options_.label_field, options_.require_label);
-    if (options_.require_label && out.label.empty()) fail(at, "field '" + options_.label_field + "' is empty");
+    bool object = false;
+    // UTF-8 before parsing: the parser rejects invalid UTF-8, and the text is passed through to the output.
+    std::string problem = lines_.too_long() ? lines_.too_long_problem() : repair_utf8(text, options_.strict_utf8, "the line");
+    if (problem.empty()) problem = parse(text, out, object);
+    if (problem.empty()) return true;
+    if (!options_.keep_bad_records) throw_at(lines_.name(), at, problem);
+    out.error = located(lines_.name(), at, problem);
+    out.message.clear();
+    out.source.clear();
+    out.label.clear();
+    out.raw = text;
+    if (!object) out.fields.clear();
     return true;
   }
 
@@ -382,36 +397,59 @@ class JsonlReader final : public RecordReader {
   void stop_when(const std::atomic<bool>* flag) override { lines_.source().stop_when(flag); }
 
  private:
-  // Fills the message, source and label from the object `text`, and seen_; false if it is not valid.
-  bool extract(const std::string& text, Record& out) {
-    auto clear = [&] {
-      for (Seen& s : seen_) s = Seen::missing;
-      out.message.clear();
-      out.source.clear();
-      out.label.clear();
-    };
-    clear();
-    if (fast_path_ && fast_.scan(text, out, seen_)) return true;
-    clear();  // the fast scanner may have stopped half-way
-    extractor_.reset(out);
-    return json::sax_parse(text.data(), text.data() + text.size(), &extractor_);
+  // Fills the message, source and label from the line `text`. Returns what is wrong with it, or "";
+  // `object` tells whether it is a JSON object.
+  std::string parse(const std::string& text, Record& out, bool& object) {
+    // nlohmann's lexer takes a NUL byte for the end of input and would ignore what follows it; raw NUL
+    // is never valid JSON.
+    if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+      const auto column = static_cast<const char*>(nul) - text.data() + 1;
+      return "invalid JSON: NUL byte at column " + std::to_string(column);
+    }
+    found_.reset();
+    if (!fast_path_ || !fast_.scan(text)) {
+      found_.reset();  // the fast scanner may have stopped half-way
+      extractor_.reset();
+      if (!json::sax_parse(text.data(), text.data() + text.size(), &extractor_)) {
+        if (extractor_.not_object()) return "not a JSON object";
+        return "invalid JSON: " + extractor_.error();
+      }
+    }
+    object = true;
+    std::size_t message = 0;
+    while (message < wanted_.messages() && found_.seen[message] == Seen::missing) ++message;
+    if (message == wanted_.messages()) {
+      if (wanted_.messages() == 1) return "field '" + wanted_.name(0) + "' missing";
+      return "no field " + alternatives(options_.message_fields);
+    }
+    if (found_.seen[message] != Seen::string) return "field '" + wanted_.name(message) + "' is not a string";
+    const std::size_t source = wanted_.source(), label = wanted_.label();
+    if (found_.seen[source] == Seen::other) return "field '" + options_.source_field + "' is not a string";
+    if (found_.seen[label] == Seen::other) return "field '" + options_.label_field + "' is not a string";
+    if (options_.require_label) {
+      if (found_.seen[label] != Seen::string) return "field '" + options_.label_field + "' missing";
+      if (found_.values[label].empty()) return "field '" + options_.label_field + "' is empty";
+    }
+    // Swapped rather than copied: each string keeps a capacity from record to record.
+    out.message.swap(found_.values[message]);
+    take(found_.seen[source], found_.values[source], out.source);
+    take(found_.seen[label], found_.values[label], out.label);
+    return {};
   }
 
-  [[noreturn]] void fail(uint64_t line, const std::string& problem) const {
-    throw_at(lines_.name(), line, problem);
-  }
-  // The message must be a string; source and label may also be null or absent (unless required).
-  void check_string(uint64_t line, Slot slot, const std::string& field, bool required) const {
-    const Seen seen = seen_[slot];
-    const bool message = slot == kMessage;
-    if (seen == Seen::other || (message && seen == Seen::null)) fail(line, "field '" + field + "' is not a string");
-    if (required && seen != Seen::string) fail(line, "field '" + field + "' missing");
+  static void take(Seen seen, std::string& value, std::string& out) {
+    if (seen == Seen::string) {
+      out.swap(value);
+    } else {
+      out.clear();
+    }
   }
 
   LineSplitter lines_;
   ReadOptions options_;
   bool fast_path_;
-  Seen seen_[kSlots] = {};
+  Wanted wanted_;
+  Found found_;
   FastScanner fast_;
   FieldExtractor extractor_;
   std::vector<std::string> columns_;

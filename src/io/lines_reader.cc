@@ -12,9 +12,10 @@ namespace {
 class LinesReader final : public RecordReader {
  public:
   LinesReader(InputSource source, std::string name, const ReadOptions& options)
-      : lines_(std::move(source), std::move(name), options.max_record_bytes),
+      : lines_(std::move(source), std::move(name), options.max_record_bytes, options.keep_bad_records),
         strict_(options.strict_utf8),
-        columns_{options.message_field} {
+        keep_bad_(options.keep_bad_records),
+        columns_{options.message_fields.front()} {
     if (options.require_label) {
       throw Error(lines_.name() + ": plain lines have no '" + options.label_field + "' field");
     }
@@ -25,10 +26,17 @@ class LinesReader final : public RecordReader {
     if (!lines_.next(line)) return false;
     out.line = lines_.line_number();
     out.message.assign(line);
-    ensure_utf8(out.message, strict_, lines_.name(), out.line, "the line");
     out.source.clear();
     out.label.clear();
     out.fields.clear();
+    out.raw.clear();
+    out.error.clear();
+    std::string problem = lines_.too_long() ? lines_.too_long_problem() : repair_utf8(out.message, strict_, "the line");
+    if (!problem.empty()) {
+      if (!keep_bad_) throw_at(lines_.name(), out.line, problem);
+      out.error = located(lines_.name(), out.line, problem);
+      out.raw.swap(out.message);
+    }
     return true;
   }
 
@@ -43,6 +51,7 @@ class LinesReader final : public RecordReader {
  private:
   LineSplitter lines_;
   bool strict_;
+  bool keep_bad_;
   std::vector<std::string> columns_;
 };
 

@@ -7,6 +7,7 @@ namespace logclf {
 namespace {
 
 std::unique_ptr<RecordReader> make_reader(io::InputSource source, std::string name, const ReadOptions& options) {
+  if (options.message_fields.empty()) throw Error(name + ": no name given for the message field");
   switch (options.format) {
     case Format::csv: return io::make_csv_reader(std::move(source), std::move(name), options);
     case Format::jsonl: return io::make_jsonl_reader(std::move(source), std::move(name), options);
@@ -23,6 +24,7 @@ std::unique_ptr<RecordReader> RecordReader::open(const std::string& path, const 
 
 std::vector<LabeledLine> read_labeled(const std::string& path, ReadOptions options) {
   options.require_label = true;
+  options.keep_bad_records = false;
   auto reader = RecordReader::open(path, options);
   std::vector<LabeledLine> rows;
   Record record;

@@ -7,28 +7,48 @@
 
 namespace logclf::io {
 
-void throw_at(const std::string& name, uint64_t line, std::string_view problem) {
+std::string located(const std::string& name, uint64_t line, std::string_view problem) {
   std::string message = name;
   message += ':';
   message += std::to_string(line);
   message += ": ";
   message += problem;
-  throw Error(message);
+  // The problem may quote the input (a parser's "last read" cut inside a character): an error written to
+  // an output must be valid UTF-8.
+  if (const std::size_t bad = find_invalid_utf8(message); bad != kValidUtf8) replace_invalid_utf8(message, bad);
+  return message;
+}
+
+void throw_at(const std::string& name, uint64_t line, std::string_view problem) {
+  throw Error(located(name, line, problem));
+}
+
+std::string repair_utf8(std::string& text, bool strict, std::string_view what) {
+  const std::size_t bad = find_invalid_utf8(text);
+  if (bad == kValidUtf8) return {};
+  replace_invalid_utf8(text, bad);
+  if (!strict) return {};
+  return "invalid UTF-8 at byte " + std::to_string(bad + 1) + " of " + std::string(what);
 }
 
 void ensure_utf8(std::string& text, bool strict, const std::string& name, uint64_t line,
                  std::string_view what) {
-  const std::size_t bad = find_invalid_utf8(text);
-  if (bad == kValidUtf8) return;
-  if (strict) {
-    throw_at(name, line, "invalid UTF-8 at byte " + std::to_string(bad + 1) + " of " + std::string(what));
+  if (const std::string problem = repair_utf8(text, strict, what); !problem.empty()) throw_at(name, line, problem);
+}
+
+std::string alternatives(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
+    text += '\'' + names[i] + '\'';
   }
-  replace_invalid_utf8(text, bad);
+  return text;
 }
 
 bool LineSplitter::next(std::string_view& line) {
   source_.consume(pending_);
   pending_ = 0;
+  too_long_ = false;
   std::size_t length;
   for (;;) {
     const char* data = source_.data();
@@ -39,13 +59,17 @@ bool LineSplitter::next(std::string_view& line) {
       break;
     }
     // The whole window is one unfinished line: fail fast on an endless line instead of buffering it
-    // (its last byte may be the CR of a CRLF).
-    if (size > 0 && size - 1 > max_) throw_at(name_, line_ + 1, "record longer than " + std::to_string(max_) + " bytes");
-    scanned_ = size;
+    // (its last byte may be the CR of a CRLF), or drop what is read of it until its end arrives.
+    if (size > 0 && size - 1 > max_) {
+      if (!keep_long_) throw_at(name_, line_ + 1, too_long_problem());
+      too_long_ = true;
+      source_.consume(size - 1);  // the last byte may be the CR of a CRLF
+    }
+    scanned_ = source_.size();
     if (eof_ || !source_.fill(name_)) {
       eof_ = true;
-      if (size == 0) return false;
-      length = pending_ = size;
+      if (source_.size() == 0 && !too_long_) return false;
+      length = pending_ = source_.size();
       break;
     }
   }
@@ -53,7 +77,12 @@ bool LineSplitter::next(std::string_view& line) {
   ++line_;
   const char* data = source_.data();
   if (length > 0 && data[length - 1] == '\r') --length;
-  if (length > max_) throw_at(name_, line_, "record longer than " + std::to_string(max_) + " bytes");
+  if (length > max_ || too_long_) {
+    if (!keep_long_) throw_at(name_, line_, too_long_problem());
+    too_long_ = true;
+    line = {};
+    return true;
+  }
   if (line_ == 1 && starts_with_bom(data, length)) {
     data += 3;
     length -= 3;

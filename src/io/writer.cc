@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -129,7 +130,7 @@ class Writer final : public RecordWriter {
     if (input_format_ == Format::csv) {
       input_columns_ = input.columns();
     } else {
-      // The message column keeps the name the reader was told (options.message_field).
+      // The message column keeps the name the reader was told (options.message_fields.front()).
       input_columns_ = {input.columns().front()};
       if (input_format_ == Format::jsonl) input_columns_.push_back("source");
     }
@@ -143,10 +144,13 @@ class Writer final : public RecordWriter {
   }
 
   void format(const Record& record, const Prediction& prediction, std::string& out) const override {
+    // A bad record has no prediction: an empty label, stage, rule and confidence.
+    static const Prediction kNone;
+    const Prediction& p = record.error.empty() ? prediction : kNone;
     switch (options_.format) {
-      case Format::csv: write_csv(record, prediction, out); break;
-      case Format::jsonl: write_jsonl(record, prediction, out); break;
-      case Format::lines: write_lines(record, prediction, out); break;
+      case Format::csv: write_csv(record, p, out); break;
+      case Format::jsonl: write_jsonl(record, p, out); break;
+      case Format::lines: write_lines(record, p, out); break;
     }
   }
 
@@ -197,7 +201,7 @@ class Writer final : public RecordWriter {
       }
       values_.assign(record.fields.begin(), record.fields.end());
     } else {
-      values_.push_back(record.message);
+      values_.push_back(record.error.empty() ? record.message : record.raw);
       if (input_format_ == Format::jsonl) values_.push_back(record.source);
     }
     return values_;
@@ -210,11 +214,13 @@ class Writer final : public RecordWriter {
       append_csv(buffer_, column, &column == &input_columns_.front() && column.starts_with("\xEF\xBB\xBF"));
       buffer_ += ',';
     }
-    buffer_ += options_.explain ? "predicted_label,stage,rule,confidence\n" : "predicted_label\n";
+    buffer_ += options_.explain ? "predicted_label,stage,rule,confidence" : "predicted_label";
+    buffer_ += options_.error_column ? ",error\n" : "\n";
   }
 
   void write_csv(const Record& record, const Prediction& prediction, std::string& out) const {
-    if (input_format_ == Format::csv && !record.raw.empty() && record.fields.size() == input_columns_.size()) {
+    const bool bad = !record.error.empty();
+    if (input_format_ == Format::csv && !bad && !record.raw.empty() && record.fields.size() == input_columns_.size()) {
       out += record.raw;  // the row as the user wrote it; no field is quoted again
       out += ',';
     } else {
@@ -224,7 +230,9 @@ class Writer final : public RecordWriter {
       }
     }
     append_csv(out, prediction.label);
-    if (options_.explain) {
+    if (options_.explain && bad) {
+      out += ",,,";
+    } else if (options_.explain) {
       out += ',';
       out += logclf::to_string(prediction.stage);
       out += ',';
@@ -232,18 +240,27 @@ class Writer final : public RecordWriter {
       out += ',';
       append_confidence(out, prediction.confidence);
     }
+    if (options_.error_column) {
+      out += ',';
+      append_csv(out, record.error);
+    }
     out += '\n';
   }
 
   // JSON lines input keeps its object text with the new keys inserted before the closing brace. If the
   // object already has a key of the same name, the added one comes last, and JSON parsers keep the last.
   void write_jsonl(const Record& record, const Prediction& prediction, std::string& out) const {
+    const bool bad = !record.error.empty();
     const std::string_view object = record.fields.size() == 1 ? std::string_view(record.fields[0]) : "";
     if (input_format_ == Format::jsonl && !object.empty() && object.back() == '}') {
       const std::size_t close = object.size() - 1;
       const std::size_t before = object.find_last_not_of(" \t\r\n", close - 1);
       out.append(object, 0, close);
       if (before != object.npos && object[before] != '{') out += ',';
+    } else if (input_format_ != Format::csv && bad) {  // a line that is no JSON object, or too long
+      out += "{\"raw\":";
+      append_json(out, record.raw);
+      out += ',';
     } else {
       // Objects built from columns, also for jsonl Records made without their text (e.g. by a server).
       const auto& values = input_values(record);
@@ -257,7 +274,9 @@ class Writer final : public RecordWriter {
     }
     out += "\"predicted_label\":";
     append_json(out, prediction.label);
-    if (options_.explain) {
+    if (options_.explain && bad) {
+      out += ",\"stage\":null,\"rule\":null,\"confidence\":null";
+    } else if (options_.explain) {
       out += ",\"stage\":\"";
       out += logclf::to_string(prediction.stage);
       out += "\",\"rule\":";
@@ -273,13 +292,20 @@ class Writer final : public RecordWriter {
         out += "null";  // JSON has no NaN or infinity
       }
     }
+    if (bad) {
+      out += ",\"error\":";
+      append_json(out, record.error);
+    }
     out += "}\n";
   }
 
   void write_lines(const Record& record, const Prediction& prediction, std::string& out) const {
+    const bool bad = !record.error.empty();
     append_one_line(out, prediction.label);
     out += '\t';
-    if (options_.explain) {
+    if (options_.explain && bad) {
+      out += "\t\t\t";
+    } else if (options_.explain) {
       out += logclf::to_string(prediction.stage);
       out += '\t';
       append_one_line(out, prediction.rule);
@@ -287,7 +313,14 @@ class Writer final : public RecordWriter {
       append_confidence(out, prediction.confidence);
       out += '\t';
     }
-    append_one_line(out, record.message);
+    if (options_.error_column) {
+      // The message, last, may hold tabs; the error must not.
+      std::string error = record.error;
+      std::replace(error.begin(), error.end(), '\t', ' ');
+      append_one_line(out, error);
+      out += '\t';
+    }
+    append_one_line(out, bad ? record.raw : record.message);
     out += '\n';
   }
 

@@ -24,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 struct Batch {
   std::uint64_t sequence = 0;
   std::size_t size = 0;
+  std::size_t bad = 0;            // records with an error
   std::uint64_t input_bytes = 0;  // the reader's position after the batch
   std::vector<Record> records;
   std::vector<Prediction> predictions;
@@ -90,13 +91,17 @@ class Pipeline {
         batch = free_.back();
         free_.pop_back();
       }
-      std::size_t n = 0;
+      std::size_t n = 0, bad = 0;
       // A batch ends when full, at the end of input, or when a pipe has nothing more for now: what was
       // read is classified and written before waiting for the next line.
       while (n < batch_lines_) {
         if (halt_.load(std::memory_order_relaxed) || !(more = input_.next(batch->records[n]))) {
           more = false;
           break;
+        }
+        if (const std::string& error = batch->records[n].error; !error.empty()) {
+          if (options_.on_error == OnError::fail) throw Error(error);
+          ++bad;
         }
         ++n;
         if (input_.caught_up()) break;
@@ -106,6 +111,7 @@ class Pipeline {
         free_.push_back(batch);
       } else {
         batch->size = n;
+        batch->bad = bad;
         batch->sequence = sequence++;
         batch->input_bytes = input_.bytes_read();
         work_.push_back(batch);
@@ -129,14 +135,33 @@ class Pipeline {
         batch = work_.front();
         work_.pop_front();
       }
+      const std::vector<Record>& records = batch->records;
       lines.clear();
-      for (std::size_t i = 0; i < batch->size; ++i) lines.push_back({batch->records[i].message, batch->records[i].source});
+      for (std::size_t i = 0; i < batch->size; ++i)
+        if (records[i].error.empty()) lines.push_back({records[i].message, records[i].source});
       batch->predictions = cache_ != nullptr ? classifier_.classify_batch(lines, *cache_) : classifier_.classify_batch(lines);
+      if (batch->bad > 0) spread_predictions(*batch);
       batch->text.clear();
-      for (std::size_t i = 0; i < batch->size; ++i) output_.format(batch->records[i], batch->predictions[i], batch->text);
+      for (std::size_t i = 0; i < batch->size; ++i)
+        if (records[i].error.empty() || options_.on_error == OnError::pass)
+          output_.format(records[i], batch->predictions[i], batch->text);
       std::lock_guard lock(mutex_);
       done_.emplace(batch->sequence, batch);
       changed_.notify_all();
+    }
+  }
+
+  // Moves the predictions of a batch's good records to their records' places; bad ones get none.
+  static void spread_predictions(Batch& batch) {
+    std::vector<Prediction>& p = batch.predictions;
+    std::size_t k = p.size();
+    p.resize(batch.size);
+    for (std::size_t i = batch.size; i-- > 0;) {
+      if (batch.records[i].error.empty()) {
+        if (--k != i) p[i] = std::move(p[k]);
+      } else {
+        p[i] = Prediction{};
+      }
     }
   }
 
@@ -156,8 +181,16 @@ class Pipeline {
       }
       output_.write_formatted(batch->text);
       output_.flush();
-      for (std::size_t i = 0; i < batch->size; ++i) count(batch->predictions[i]);
-      stats_.lines += batch->size;
+      for (std::size_t i = 0; i < batch->size; ++i) {
+        const Record& record = batch->records[i];
+        if (record.error.empty()) {
+          count(batch->predictions[i]);
+        } else if (stats_.first_errors.size() < StreamStats::kFirstErrors) {
+          stats_.first_errors.push_back(record.error);
+        }
+      }
+      stats_.lines += batch->size - batch->bad;
+      stats_.bad_records += batch->bad;
       stats_.input_bytes = batch->input_bytes;
       if (options_.on_batch) {
         finish_stats();

@@ -31,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 struct InputOptions {
   std::string format;  // empty: by extension
   bool strict = false;
-  std::string message_column = "log_message";
+  std::string message_column;  // comma-separated names; empty: default_message_fields() of the input's format
   std::string source_column = "source";
   std::string label_column = "target_label";
 
@@ -39,7 +39,16 @@ struct InputOptions {
     app->add_option("--format", format, "input format: csv, jsonl or lines (default: by extension, else csv)")
         ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
     app->add_flag("--strict", strict, "reject invalid UTF-8 instead of replacing it with U+FFFD");
-    app->add_option("--message-column", message_column, "column / field holding the message")->capture_default_str();
+    app->add_option("--message-column", message_column,
+                    "column / field holding the message, or a comma-separated list: the first present is used "
+                    "(default: log_message; for JSON lines log_message,message,log,msg)")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+              return v.empty() || v.front() == ',' || v.back() == ',' || v.find(",,") != v.npos
+                         ? std::string("an empty name in '") + v + "'"
+                         : std::string();
+            },
+            "NAME[,NAME...]"));
     app->add_option("--source-column", source_column, "column / field holding the source")->capture_default_str();
     if (with_label)
       app->add_option("--label-column", label_column, "column / field holding the true label")->capture_default_str();
@@ -49,7 +58,14 @@ struct InputOptions {
     ReadOptions o;
     o.format = format.empty() ? format_from_path(path, Format::csv) : *parse_format(format);
     o.strict_utf8 = strict;
-    o.message_field = message_column;
+    o.message_fields = default_message_fields(o.format);
+    if (!message_column.empty()) {
+      o.message_fields.clear();
+      for (std::size_t begin = 0, end; begin <= message_column.size(); begin = end + 1) {
+        end = std::min(message_column.find(',', begin), message_column.size());
+        o.message_fields.push_back(message_column.substr(begin, end - begin));
+      }
+    }
     o.source_field = source_column;
     o.label_field = label_column;
     o.require_label = require_label;
@@ -119,7 +135,7 @@ void install_signal_handlers() {
 // ---- train ---------------------------------------------------------------------------------------
 struct TrainArgs {
   std::string data, output, rules_file, class_weight = "balanced", C = "auto", calibration = "temperature";
-  std::string heatmap;
+  std::string heatmap, mined_out;
   TrainOptions options;
   InputOptions input;
   EncoderArgs encoder;
@@ -131,7 +147,11 @@ int run_train(const TrainArgs& a) {
   options.calibrate = a.calibration == "temperature";
   if (a.C != "auto") options.C = std::stod(a.C);  // checked by the option's validator
   options.encoder = a.encoder.options;
-  if (!a.rules_file.empty()) options.rules = RuleSet::load(a.rules_file);
+  if (!a.rules_file.empty()) {
+    options.rules = RuleSet::load(a.rules_file);
+    options.rules_given = true;
+  }
+  if (!a.mined_out.empty() && options.mine_rules == 0) options.mine_rules = 10;
   options.data_name = std::filesystem::path(a.data).filename().string();
   const auto rows = read_labeled(a.data, a.input.read_options(a.data, true));
   const auto start = Clock::now();
@@ -142,6 +162,32 @@ int run_train(const TrainArgs& a) {
              result.rows, result.rows_excluded, result.rows_rule_matched, result.rows_train, result.rows_test);
   fmt::print("head: {} labels, L-BFGS {} iterations ({}), {:.2f} s\n", result.classifier->labels().size(),
              result.iterations, result.converged ? "converged" : "iteration limit reached", seconds);
+  std::vector<std::string> left_out;
+  for (const RuleReport& r : result.rules)
+    if (r.status.starts_with("left out")) left_out.push_back(r.name + " (" + r.label + ")");
+  if (!left_out.empty())
+    fmt::print("built-in rules left out, their labels are not in the data: {}\n", fmt::join(left_out, ", "));
+  for (const RuleReport& r : result.rules)
+    if (r.status.starts_with("dropped"))
+      fmt::print(stderr, "logclf: warning: rule '{}' ({}) {} (--keep-all-rules keeps it)\n", r.name, r.label, r.status);
+  if (!result.rules.empty()) {
+    std::size_t width = 4;
+    for (const auto& r : result.rules) width = std::max(width, r.name.size());
+    fmt::print("rules on the training rows (first match):\n  {:<{}}  {:<20}  {:>8}  {:>9}  {}\n", "rule", width, "label",
+               "matched", "precision", "status");
+    for (const auto& r : result.rules)
+      fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}  {}\n", r.name, width, r.label, r.matched,
+                 r.matched ? fmt::format("{:.4f}", double(r.correct) / r.matched) : "-", r.status);
+  }
+  if (result.mined) {
+    fmt::print("mined rules: {} templates seen at least {} times with one label decide {} rows{}\n",
+               result.mined->size(), options.mine_rules, result.mined_rows,
+               options.use_mined_rules ? " (in the model)" : " (not in the model: --use-mined-rules)");
+    if (!a.mined_out.empty()) {
+      write_file_atomic(a.mined_out, result.mined->text());
+      fmt::print("mined rules written to {}\n", a.mined_out);
+    }
+  }
   if (result.cv_folds > 0) {
     fmt::print("C {} by {}-fold stratified cross-validation on the training rows; temperature {:.3f}\n",
                fmt::format("{:g}", result.C) + (options.C ? " (given)" : " chosen"), result.cv_folds, result.temperature);
@@ -178,6 +224,7 @@ int run_train(const TrainArgs& a) {
 // ---- classify ------------------------------------------------------------------------------------
 struct ClassifyArgs {
   std::string input = "-", output = "-", model_dir, output_format;
+  std::string on_error = "fail";
   bool explain = false, quiet = false;
   std::optional<double> threshold;
   int workers = 0;
@@ -218,10 +265,14 @@ class Progress {
 };
 
 StreamStats classify_file(const Classifier& classifier, const ClassifyArgs& a, MessageCache* cache) {
-  auto reader = RecordReader::open(a.input, a.in.read_options(a.input, false));
+  const OnError on_error = a.on_error == "pass" ? OnError::pass : a.on_error == "skip" ? OnError::skip : OnError::fail;
+  ReadOptions ro = a.in.read_options(a.input, false);
+  ro.keep_bad_records = on_error != OnError::fail;
+  auto reader = RecordReader::open(a.input, ro);
   WriteOptions wo;
   wo.format = a.output_format.empty() ? format_from_path(a.output, reader->format()) : *parse_format(a.output_format);
   wo.explain = a.explain;
+  wo.error_column = on_error == OnError::pass;
   auto writer = RecordWriter::open(a.output, *reader, wo);
   Progress progress(!a.quiet, reader->total_bytes());
   // A closed output pipe (`logclf classify big.csv | head`) ends the process at once, as it does any
@@ -229,6 +280,7 @@ StreamStats classify_file(const Classifier& classifier, const ClassifyArgs& a, M
   std::signal(SIGPIPE, SIG_DFL);
   StreamOptions options;
   options.workers = a.workers;
+  options.on_error = on_error;
   options.on_batch = [&](const StreamStats& s) { progress.tick(s); };
   // To standard output, an interrupt ends the input: what was read is still written (a file output is
   // removed instead, so that no partial file is left).
@@ -247,6 +299,17 @@ int run_classify(const ClassifyArgs& a) {
   if (a.threshold) classifier.set_threshold(*a.threshold);
   const std::unique_ptr<MessageCache> cache = a.cache.make();
   const StreamStats s = classify_file(classifier, a, cache.get());
+  // Skipped records are reported even with --quiet: no record leaves without a trace.
+  if (s.bad_records > 0 && (!a.quiet || a.on_error == "skip")) {
+    std::fprintf(stderr, "%llu bad record%s %s (records read: %llu = %llu classified + %llu bad):\n",
+                 static_cast<unsigned long long>(s.bad_records), s.bad_records == 1 ? "" : "s",
+                 a.on_error == "skip" ? "skipped" : "written with an error and no label",
+                 static_cast<unsigned long long>(s.lines + s.bad_records), static_cast<unsigned long long>(s.lines),
+                 static_cast<unsigned long long>(s.bad_records));
+    for (const std::string& error : s.first_errors) std::fprintf(stderr, "  %s\n", error.c_str());
+    if (s.bad_records > s.first_errors.size())
+      std::fprintf(stderr, "  and %llu more\n", static_cast<unsigned long long>(s.bad_records - s.first_errors.size()));
+  }
   if (stop_streaming) return 130;  // interrupted: the output holds every line read before
   if (a.quiet) return 0;
   const auto n = static_cast<unsigned long long>(s.lines);
@@ -443,7 +506,22 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--refit", train_args.options.refit,
                       "after the held-out report, fit the saved model on every row");
   train_cmd->add_flag("--all-rows", train_args.options.all_rows, "fit the head on rule-matched rows too");
-  train_cmd->add_option("--rules", train_args.rules_file, "rules file (default: the built-in rules)");
+  train_cmd->add_option("--rules", train_args.rules_file,
+                        "rules file (default: the built-in rules whose labels are among the training labels)");
+  train_cmd->add_flag("--allow-new-labels", train_args.options.allow_new_labels,
+                      "keep --rules rules whose label no training row has (a label only rules give)");
+  train_cmd->add_option("--min-rule-precision", train_args.options.min_rule_precision,
+                        "drop a rule right on fewer of the training rows it decides (when it decides 20 or more)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  train_cmd->add_flag("--keep-all-rules", train_args.options.keep_all_rules, "keep rules below --min-rule-precision");
+  train_cmd->add_option("--mine-rules", train_args.options.mine_rules,
+                        "propose a rule for every template seen at least N times with one label")
+      ->check(CLI::Range(1, 1000000));
+  train_cmd->add_option("--mine-rules-out", train_args.mined_out,
+                        "write the proposed rules to this rules file (implies --mine-rules 10 unless given)");
+  train_cmd->add_flag("--use-mined-rules", train_args.options.use_mined_rules,
+                      "put the mined rules in the model, after the other rules")
+      ->needs("--mine-rules");
   train_cmd->add_option("--exclude-source", train_args.options.exclude_sources, "leave out rows from this source")
       ->take_all()->allow_extra_args(false);
   train_cmd->add_option("--C", train_args.C,
@@ -484,6 +562,12 @@ int main(int argc, char** argv) {
   classify_cmd->add_option("--output-format", classify_args.output_format, "csv, jsonl or lines (default: like the input)")
       ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
   classify_cmd->add_flag("--explain", classify_args.explain, "add stage, rule and confidence columns");
+  classify_cmd->add_option("--on-error", classify_args.on_error,
+                           "a bad record (invalid JSON, wrong field count, ...): fail (stop with its file:line), "
+                           "skip (leave it out, count it, list the first on stderr) or pass (write it through in "
+                           "its place with an empty label and an error column)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fail", "skip", "pass"}));
   classify_cmd->add_option("--threshold", classify_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
   classify_cmd->add_flag("-q,--quiet", classify_args.quiet, "no progress or summary on stderr");
   classify_cmd->add_option("--workers", classify_args.workers,
