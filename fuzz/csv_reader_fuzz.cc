@@ -44,6 +44,15 @@ bool same(const Result& a, const Result& b) {
   return true;
 }
 
+// Options reading the written output back with the same column names (and nothing else of `options`).
+logclf::ReadOptions same_columns(const logclf::ReadOptions& options) {
+  logclf::ReadOptions again;
+  again.message_fields = options.message_fields;
+  again.source_field = options.source_field;
+  again.label_field = options.label_field;
+  return again;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
@@ -90,11 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     auto writer = logclf::RecordWriter::to_string(*reader, wo);
     for (const auto& record : kept.records) writer->write(record, prediction);
     writer->commit();
-    logclf::ReadOptions again;
-    again.message_fields = options.message_fields;
-    again.source_field = options.source_field;
-    again.label_field = options.label_field;
-    const Result back = read_all(writer->str(), std::string::npos, again);
+    const Result back = read_all(writer->str(), std::string::npos, same_columns(options));
     if (!back.error.empty() || back.records.size() != kept.records.size()) __builtin_trap();
     for (std::size_t i = 0; i < kept.records.size(); ++i) {
       std::vector<std::string> fields = kept.records[i].fields;
@@ -114,11 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
 
   // Read back with the same column names: with other ones a column that did not matter before (say a
   // second 'target_label') would now be an error.
-  logclf::ReadOptions again;
-  again.message_fields = options.message_fields;
-  again.source_field = options.source_field;
-  again.label_field = options.label_field;
-  const Result back = read_all(writer->str(), std::string::npos, again);
+  const Result back = read_all(writer->str(), std::string::npos, same_columns(options));
   std::vector<std::string> columns = whole.columns;
   columns.push_back("predicted_label");
   if (!back.error.empty() || back.columns != columns || back.records.size() != whole.records.size()) __builtin_trap();
