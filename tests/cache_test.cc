@@ -155,6 +155,33 @@ TEST(CachedClassify, TemplateCacheStillAppliesRulesToEveryLine) {
   EXPECT_EQ(cache.stats().entries, 1u);
 }
 
+// An answer below template_min_confidence is not shared: every line of its template is classified on its
+// own (in the same batch and in later ones), so the cache changes none of those labels.
+TEST(CachedClassify, TemplateCacheSharesOnlyConfidentAnswers) {
+  const Classifier classifier = Classifier::load_default();
+  // One template ("Disk quota exceeded on volume <*>"), three sets of character n-grams.
+  const std::vector<LogLine> lines = {{"Disk quota exceeded on volume cafe01", ""},
+                                      {"Disk quota exceeded on volume beef99", ""},
+                                      {"Disk quota exceeded on volume a1b2c3d4", ""}};
+  const auto plain = classifier.classify_batch(lines);
+  CacheOptions options{CacheMode::template_key, 1000};
+  options.template_min_confidence = 1.01;  // no probability reaches it
+  MessageCache strict(options);
+  for (int round = 0; round < 2; ++round) {
+    const auto cached = classifier.classify_batch(lines, strict);
+    for (std::size_t i = 0; i < lines.size(); ++i) EXPECT_DOUBLE_EQ(cached[i].confidence, plain[i].confidence);
+  }
+  EXPECT_EQ(strict.stats().entries, 0u);
+  EXPECT_EQ(strict.stats().hits, 0u);
+  // By default every answer is shared: one entry, the other lines answered from it.
+  MessageCache shared({CacheMode::template_key, 1000});
+  const auto cached = classifier.classify_batch(lines, shared);
+  EXPECT_EQ(shared.stats().entries, 1u);
+  EXPECT_EQ(shared.stats().hits, 2u);
+  EXPECT_DOUBLE_EQ(cached[2].confidence, cached[0].confidence);
+  EXPECT_NE(plain[2].confidence, plain[0].confidence) << "the lines must differ for the test to mean anything";
+}
+
 TEST(CachedClassify, ANewThresholdEmptiesTheCache) {
   Classifier classifier = Classifier::load_default();
   MessageCache cache({CacheMode::exact, 100});

@@ -257,7 +257,8 @@ struct alignas(64) MessageCache::Impl::Shard {
   std::uint64_t lookups = 0, hits = 0;
 };
 
-MessageCache::Impl::Impl(CacheOptions options) : mode(options.mode), capacity(options.capacity) {
+MessageCache::Impl::Impl(CacheOptions options)
+    : mode(options.mode), capacity(options.capacity), template_min_confidence(options.template_min_confidence) {
   if (mode == CacheMode::off) return;
   if (capacity == 0) throw Error("the cache size must be at least 1");
   if (capacity > (std::size_t{1} << 30)) throw Error("the cache size must be at most 1073741824 entries");

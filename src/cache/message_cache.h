@@ -58,6 +58,7 @@ struct MessageCache::Impl {
 
   CacheMode mode;
   std::size_t capacity;
+  double template_min_confidence;
 
  private:
   struct Shard;

@@ -158,17 +158,33 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   for (const Miss& m : misses) miss_lines.push_back(m.line);
   classify_lines(p, lines, miss_lines, exact, out);  // template keys: the rules were applied already
   thread_local std::vector<const Prediction*> values;
+  // Template keys share only confident model answers (CacheOptions::template_min_confidence).
+  const double share = exact ? 0.0 : c.template_min_confidence;
+  const auto shared = [&](const Prediction& pred) { return pred.stage == Stage::rule || pred.confidence >= share; };
   keys.clear();
   values.clear();
   for (const Miss& m : misses) {
+    if (!shared(out[m.line])) continue;
     keys.push_back(m.key);
     values.push_back(&out[m.line]);
   }
   c.insert_many(keys, values);
   if (!with_distribution)
     for (const Miss& m : misses) out[m.line].probabilities.clear();
-  for (const auto& [line, miss] : copies) out[line] = out[misses[miss].line];
-  c.count_hits(copies.size());  // repeats within the batch were not classified again either
+  thread_local std::vector<std::size_t> own;  // repeats of an answer not shared: classified on their own
+  own.clear();
+  for (const auto& [line, miss] : copies) {
+    if (shared(out[misses[miss].line]))
+      out[line] = out[misses[miss].line];
+    else
+      own.push_back(line);
+  }
+  if (!own.empty()) {
+    classify_lines(p, lines, own, exact, out);
+    if (!with_distribution)
+      for (const std::size_t line : own) out[line].probabilities.clear();
+  }
+  c.count_hits(copies.size() - own.size());  // repeats within the batch were not classified again either
   return out;
 }
 

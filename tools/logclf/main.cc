@@ -98,6 +98,7 @@ Classifier load_model(const std::string& model_dir, const EncoderArgs& encoder =
 struct CacheArgs {
   std::string mode = "exact";
   std::size_t size = CacheOptions{}.capacity;
+  double min_confidence = CacheOptions{}.template_min_confidence;
   void add_to(CLI::App* app, std::string_view default_mode) {
     mode = default_mode;
     app->add_option("--cache", mode,
@@ -106,11 +107,18 @@ struct CacheArgs {
         ->capture_default_str()
         ->check(CLI::IsMember({"off", "exact", "template"}));
     app->add_option("--cache-size", size, "results the cache keeps")->capture_default_str()->check(CLI::Range(1, 1 << 30));
+    app->add_option("--cache-min-confidence", min_confidence,
+                    "template cache: share a model answer with its template's other lines only at this top "
+                    "probability or above (0.99 makes E5's answers on unfamiliar lines exact, at a cost in speed)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
   }
   std::unique_ptr<MessageCache> make() const {
     const CacheMode m = *parse_cache_mode(mode);
     if (m == CacheMode::off) return nullptr;
-    return std::make_unique<MessageCache>(CacheOptions{m, size});
+    CacheOptions options{m, size};
+    options.template_min_confidence = min_confidence;
+    return std::make_unique<MessageCache>(options);
   }
 };
 
