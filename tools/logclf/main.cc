@@ -141,6 +141,22 @@ void install_signal_handlers() {
 }
 
 // ---- train ---------------------------------------------------------------------------------------
+// Rules with the lines they decided and their precision (train and evaluate); train's rows add a status.
+template <typename Row>
+void print_rule_table(const std::vector<Row>& rows) {
+  constexpr bool with_status = requires(const Row& r) { r.status; };
+  std::size_t width = 4;
+  for (const Row& r : rows) width = std::max(width, r.name.size());
+  fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}{}\n", "rule", width, "label", "matched", "precision",
+             with_status ? "  status" : "");
+  for (const Row& r : rows) {
+    std::string status;
+    if constexpr (with_status) status = "  " + r.status;
+    fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}{}\n", r.name, width, r.label, r.matched,
+               r.matched ? fmt::format("{:.4f}", double(r.correct) / r.matched) : "-", status);
+  }
+}
+
 struct TrainArgs {
   std::string data, output, rules_file, class_weight = "balanced", C = "auto", calibration = "temperature";
   std::string heatmap, mined_out;
@@ -179,13 +195,8 @@ int run_train(const TrainArgs& a) {
     if (r.status.starts_with("dropped"))
       fmt::print(stderr, "logclf: warning: rule '{}' ({}) {} (--keep-all-rules keeps it)\n", r.name, r.label, r.status);
   if (!result.rules.empty()) {
-    std::size_t width = 4;
-    for (const auto& r : result.rules) width = std::max(width, r.name.size());
-    fmt::print("rules on the training rows (first match):\n  {:<{}}  {:<20}  {:>8}  {:>9}  {}\n", "rule", width, "label",
-               "matched", "precision", "status");
-    for (const auto& r : result.rules)
-      fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}  {}\n", r.name, width, r.label, r.matched,
-                 r.matched ? fmt::format("{:.4f}", double(r.correct) / r.matched) : "-", r.status);
+    fmt::print("rules on the training rows (first match):\n");
+    print_rule_table(result.rules);
   }
   if (result.mined) {
     fmt::print("mined rules: {} templates seen at least {} times with one label decide {} rows{}\n",
@@ -428,12 +439,7 @@ int run_evaluate(const EvaluateArgs& a) {
     fmt::print("Cache ({}): {} of {} lines answered from it ({:.1f}%)\n\n", to_string(*e.cache_mode), e.cache.hits,
                e.cache.lookups, 100.0 * e.cache.hit_rate());
   fmt::print("Rules (coverage {:.1f}%):\n", 100.0 * e.by_rule / e.total);
-  std::size_t width = 4;
-  for (const auto& r : e.rules) width = std::max(width, r.name.size());
-  fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}\n", "rule", width, "label", "matched", "precision");
-  for (const auto& r : e.rules)
-    fmt::print("  {:<{}}  {:<20}  {:>8}  {:>9}\n", r.name, width, r.label, r.matched,
-               r.matched ? fmt::format("{:.4f}", double(r.correct) / r.matched) : "-");
+  print_rule_table(e.rules);
   if (e.model)
     fmt::print("\nModel alone (arg-max, no threshold) on the {} lines no rule decided:\n\n{}\nReliability of its top "
                "probability:\n{}",
