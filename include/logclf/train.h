@@ -54,6 +54,14 @@ struct TrainOptions {
   std::string data_name;         // recorded in the bundle's training metadata with a checksum of the rows
 };
 
+// One C tried by the cross-validation that chooses the head's regularisation.
+struct CvCandidate {
+  double C = 0.0;
+  double log_loss = 0.0;      // mean out-of-fold log loss at `temperature`
+  double temperature = 1.0;   // fitted on the out-of-fold logits
+  double accuracy = 0.0;      // out-of-fold arg-max accuracy
+};
+
 struct RuleReport {
   std::string name, label;
   std::size_t matched = 0, correct = 0;  // on the training rows (before any split), first match
@@ -72,10 +80,7 @@ struct TrainResult {
   double C = 1.0;                  // the C of the saved head
   double temperature = 1.0;        // its calibration temperature (1: none)
   int cv_folds = 0;                // 0: C was not cross-validated
-  struct Candidate {
-    double C, log_loss, temperature, accuracy;  // out-of-fold figures
-  };
-  std::vector<Candidate> candidates;
+  std::vector<CvCandidate> candidates;  // the C values cross-validation tried, in order
   std::string selection_note;      // why cross-validation did not run, when it did not
   // On the held-out rows (empty when test_size is 0): the head alone (arg-max of its probabilities), the
   // whole pipeline at the threshold (Uncertain counts as wrong), and the reliability of the head's top

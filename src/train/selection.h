@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "head/logreg.h"
+#include "logclf/train.h"
 
 namespace logclf::model_selection {
 
@@ -22,12 +23,7 @@ struct SelectionOptions {
   int max_iter = 300;
 };
 
-struct Candidate {
-  double C = 0.0;
-  double log_loss = 0.0;      // mean out-of-fold log loss at `temperature`
-  double temperature = 1.0;
-  double accuracy = 0.0;      // out-of-fold arg-max accuracy
-};
+using Candidate = CvCandidate;
 
 struct Selection {
   double C = 1.0;

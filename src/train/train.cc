@@ -225,8 +225,8 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   result.cv_folds = selection.folds;
   result.selection_note = selection.note;
   nlohmann::json candidates = nlohmann::json::array();
-  for (const model_selection::Candidate& c : selection.candidates) {
-    result.candidates.push_back({c.C, c.log_loss, c.temperature, c.accuracy});
+  result.candidates = selection.candidates;
+  for (const CvCandidate& c : selection.candidates) {
     candidates.push_back({{"C", c.C}, {"log_loss", c.log_loss}, {"temperature", c.temperature}, {"accuracy", c.accuracy}});
   }
 
