@@ -155,29 +155,36 @@ TEST(CachedClassify, TemplateCacheStillAppliesRulesToEveryLine) {
   EXPECT_EQ(cache.stats().entries, 1u);
 }
 
-// An answer below template_min_confidence is not shared: every line of its template is classified on its
-// own (in the same batch and in later ones), so the cache changes none of those labels.
+// An answer below template_min_confidence is not shared with the template's other lines: each of them is
+// classified on its own (in the same batch and in later ones), so the cache changes none of those labels;
+// the answer is kept under the line's exact key, so an exact repeat is still answered from the cache.
 TEST(CachedClassify, TemplateCacheSharesOnlyConfidentAnswers) {
   const Classifier classifier = Classifier::load_default();
-  // One template ("Disk quota exceeded on volume <*>"), three sets of character n-grams.
+  // One template ("Disk quota exceeded on volume <*>"), three sets of character n-grams, one exact repeat.
   const std::vector<LogLine> lines = {{"Disk quota exceeded on volume cafe01", ""},
                                       {"Disk quota exceeded on volume beef99", ""},
-                                      {"Disk quota exceeded on volume a1b2c3d4", ""}};
+                                      {"Disk quota exceeded on volume a1b2c3d4", ""},
+                                      {"Disk quota exceeded on volume cafe01", ""}};
   const auto plain = classifier.classify_batch(lines);
   CacheOptions options{CacheMode::template_key, 1000};
   options.template_min_confidence = 1.01;  // no probability reaches it
   MessageCache strict(options);
   for (int round = 0; round < 2; ++round) {
     const auto cached = classifier.classify_batch(lines, strict);
-    for (std::size_t i = 0; i < lines.size(); ++i) EXPECT_DOUBLE_EQ(cached[i].confidence, plain[i].confidence);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_DOUBLE_EQ(cached[i].confidence, plain[i].confidence) << "round " << round << ", line " << i;
+      EXPECT_EQ(cached[i].label, plain[i].label);
+      EXPECT_TRUE(cached[i].probabilities.empty());
+    }
   }
-  EXPECT_EQ(strict.stats().entries, 0u);
-  EXPECT_EQ(strict.stats().hits, 0u);
+  EXPECT_EQ(strict.stats().entries, 3u);  // one exact entry per distinct line, none for the template
+  EXPECT_EQ(strict.stats().lookups, 8u);  // a line is one lookup, whichever keys it took
+  EXPECT_EQ(strict.stats().hits, 5u);     // round 1: the repeat; round 2: every line
   // By default every answer is shared: one entry, the other lines answered from it.
   MessageCache shared({CacheMode::template_key, 1000});
   const auto cached = classifier.classify_batch(lines, shared);
   EXPECT_EQ(shared.stats().entries, 1u);
-  EXPECT_EQ(shared.stats().hits, 2u);
+  EXPECT_EQ(shared.stats().hits, 3u);
   EXPECT_DOUBLE_EQ(cached[2].confidence, cached[0].confidence);
   EXPECT_NE(plain[2].confidence, plain[0].confidence) << "the lines must differ for the test to mean anything";
 }

@@ -309,9 +309,11 @@ void by_shard(const Shards& shards, std::span<const cache::Key> keys, Visit&& vi
 }  // namespace
 
 void MessageCache::Impl::lookup_many(std::span<const cache::Key> keys, std::span<Prediction> out,
-                                     std::vector<char>& found, bool with_distribution) {
+                                     std::vector<char>& found, bool with_distribution, bool count_lookups) {
   found.assign(keys.size(), 0);
-  by_shard(shards_, keys, [&](Shard& s, std::size_t i) { found[i] = lookup_locked(s, keys[i], out[i], with_distribution); });
+  by_shard(shards_, keys, [&](Shard& s, std::size_t i) {
+    found[i] = lookup_locked(s, keys[i], out[i], with_distribution, count_lookups);
+  });
 }
 
 void MessageCache::Impl::insert_many(std::span<const cache::Key> keys, std::span<const Prediction* const> values) {
@@ -330,8 +332,9 @@ void MessageCache::Impl::insert(const cache::Key& key, const Prediction& value) 
   insert_locked(s, key, value);
 }
 
-bool MessageCache::Impl::lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution) {
-  ++s.lookups;
+bool MessageCache::Impl::lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution,
+                                       bool count_lookup) {
+  if (count_lookup) ++s.lookups;
   const std::uint32_t found = s.index.find(key);
   if (found == SlotIndex::kEmpty) return false;
   Shard::Slot& slot = s.slots[found];

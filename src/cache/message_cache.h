@@ -48,8 +48,9 @@ struct MessageCache::Impl {
   bool lookup(const cache::Key& key, Prediction& out, bool with_distribution);
   void insert(const cache::Key& key, const Prediction& value);
   // The same for many keys at once (each shard locked once): found[i] says whether out[i] was filled.
+  // `count_lookups` false: the lines were counted already (a second key for lines that missed the first).
   void lookup_many(std::span<const cache::Key> keys, std::span<Prediction> out, std::vector<char>& found,
-                   bool with_distribution);
+                   bool with_distribution, bool count_lookups = true);
   void insert_many(std::span<const cache::Key> keys, std::span<const Prediction* const> values);
   // Counts `n` lookups that missed as hits after all (lines answered by an earlier line of their batch).
   void count_hits(std::uint64_t n);
@@ -63,7 +64,8 @@ struct MessageCache::Impl {
  private:
   struct Shard;
   Shard& shard(const cache::Key& key);
-  static bool lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution);
+  static bool lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution,
+                            bool count_lookup = true);
   static void insert_locked(Shard& s, const cache::Key& key, const Prediction& value);
 
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -104,6 +104,34 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   return out;
 }
 
+namespace {
+
+// Lines that share a cache key within one batch: the first is classified, the rest copy it.
+struct Dedup {
+  std::vector<std::size_t> firsts;                        // the first line of each key
+  std::vector<cache::Key> first_keys;                     // its key
+  std::vector<std::pair<std::size_t, std::size_t>> copies;  // (line, index into firsts)
+  std::unordered_map<cache::Key, std::size_t, cache::KeyHash> seen;
+
+  void clear() {
+    firsts.clear();
+    first_keys.clear();
+    copies.clear();
+    seen.clear();
+  }
+  void add(std::size_t line, const cache::Key& key) {
+    const auto [it, first] = seen.try_emplace(key, firsts.size());
+    if (first) {
+      firsts.push_back(line);
+      first_keys.push_back(key);
+    } else {
+      copies.emplace_back(line, it->second);
+    }
+  }
+};
+
+}  // namespace
+
 std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> lines, MessageCache& cache,
                                                    bool with_distribution) const {
   MessageCache::Impl& c = *cache.impl_;
@@ -111,22 +139,18 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   const detail::ClassifierParts& p = *parts_;
   c.bind(&p);
   const bool exact = c.mode == CacheMode::exact;
+  // Template keys share only confident model answers (CacheOptions::template_min_confidence); a less sure
+  // answer is kept under its line's exact key, so an exact repeat still skips the model.
+  const double share = exact ? 0.0 : c.template_min_confidence;
+  const bool exact_fallback = !exact && share > 0.0;
+  const auto shared = [&](const Prediction& pred) { return pred.stage == Stage::rule || pred.confidence >= share; };
   std::vector<Prediction> out(lines.size());
-  struct Miss {
-    std::size_t line;
-    cache::Key key;
-  };
-  thread_local std::vector<Miss> misses;         // the first line of each key not in the cache
-  thread_local std::vector<std::pair<std::size_t, std::size_t>> copies;  // (line, its miss) for repeats
-  thread_local std::unordered_map<cache::Key, std::size_t, cache::KeyHash> first_miss;
   thread_local std::string scratch;
   thread_local std::vector<std::size_t> keyed;  // the lines looked up, in order
-  thread_local std::vector<cache::Key> keys;
+  thread_local std::vector<cache::Key> keys, exact_keys;
   thread_local std::vector<Prediction> found;
   thread_local std::vector<char> hit;
-  misses.clear();
-  copies.clear();
-  first_miss.clear();
+  thread_local Dedup by_key, by_exact;
   keyed.clear();
   keys.clear();
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -139,52 +163,79 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   }
   found.resize(keys.size());
   c.lookup_many(keys, found, hit, with_distribution);
+  // What the first lookup missed: a template miss may still be an exact repeat of an unshared answer.
+  thread_local std::vector<std::size_t> missed;
+  thread_local std::vector<cache::Key> missed_keys;
+  missed.clear();
+  missed_keys.clear();
   for (std::size_t k = 0; k < keys.size(); ++k) {
-    const std::size_t i = keyed[k];
     if (hit[k]) {
-      std::swap(out[i], found[k]);
-      continue;
-    }
-    const auto [it, first] = first_miss.try_emplace(keys[k], misses.size());
-    if (first) {
-      misses.push_back({i, keys[k]});
+      std::swap(out[keyed[k]], found[k]);
     } else {
-      copies.emplace_back(i, it->second);
+      missed.push_back(keyed[k]);
+      missed_keys.push_back(keys[k]);
     }
   }
-  if (misses.empty()) return out;
-  thread_local std::vector<std::size_t> miss_lines;
-  miss_lines.clear();
-  for (const Miss& m : misses) miss_lines.push_back(m.line);
-  classify_lines(p, lines, miss_lines, exact, out);  // template keys: the rules were applied already
+  if (exact_fallback && !missed.empty()) {
+    exact_keys.clear();
+    for (const std::size_t i : missed) exact_keys.push_back(cache::exact_key(lines[i].message, lines[i].source));
+    found.resize(exact_keys.size());
+    c.lookup_many(exact_keys, found, hit, with_distribution, /*count_lookups=*/false);
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < missed.size(); ++k) {
+      if (hit[k]) {
+        std::swap(out[missed[k]], found[k]);
+        continue;
+      }
+      missed[kept] = missed[k];
+      missed_keys[kept] = missed_keys[k];
+      ++kept;
+    }
+    missed.resize(kept);
+    missed_keys.resize(kept);
+  }
+  by_key.clear();
+  for (std::size_t k = 0; k < missed.size(); ++k) by_key.add(missed[k], missed_keys[k]);
+  if (by_key.firsts.empty()) return out;
+  classify_lines(p, lines, by_key.firsts, exact, out);  // template keys: the rules were applied already
+  // Lines classified on their own: the repeats (within this batch) of a template whose answer is not shared.
+  // Seeded with the unshared first lines, so that a repeat of one of them copies it.
+  by_exact.clear();
+  for (const std::size_t line : by_key.firsts)
+    if (!shared(out[line])) by_exact.add(line, cache::exact_key(lines[line].message, lines[line].source));
+  const std::size_t seeded = by_exact.firsts.size();
+  std::size_t copied = 0;
+  for (const auto& [line, first] : by_key.copies) {
+    if (shared(out[by_key.firsts[first]])) {
+      out[line] = out[by_key.firsts[first]];
+      ++copied;
+    } else {
+      by_exact.add(line, cache::exact_key(lines[line].message, lines[line].source));
+    }
+  }
+  if (by_exact.firsts.size() > seeded)
+    classify_lines(p, lines, std::span(by_exact.firsts).subspan(seeded), exact, out);
+  for (const auto& [line, first] : by_exact.copies) out[line] = out[by_exact.firsts[first]];
+  copied += by_exact.copies.size();
+  // Remember: shared answers under their key, the others under their line's exact key.
   thread_local std::vector<const Prediction*> values;
-  // Template keys share only confident model answers (CacheOptions::template_min_confidence).
-  const double share = exact ? 0.0 : c.template_min_confidence;
-  const auto shared = [&](const Prediction& pred) { return pred.stage == Stage::rule || pred.confidence >= share; };
   keys.clear();
   values.clear();
-  for (const Miss& m : misses) {
-    if (!shared(out[m.line])) continue;
-    keys.push_back(m.key);
-    values.push_back(&out[m.line]);
+  for (std::size_t f = 0; f < by_key.firsts.size(); ++f) {
+    if (!shared(out[by_key.firsts[f]])) continue;
+    keys.push_back(by_key.first_keys[f]);
+    values.push_back(&out[by_key.firsts[f]]);
+  }
+  for (std::size_t f = 0; f < by_exact.firsts.size(); ++f) {
+    keys.push_back(by_exact.first_keys[f]);
+    values.push_back(&out[by_exact.firsts[f]]);
   }
   c.insert_many(keys, values);
-  if (!with_distribution)
-    for (const Miss& m : misses) out[m.line].probabilities.clear();
-  thread_local std::vector<std::size_t> own;  // repeats of an answer not shared: classified on their own
-  own.clear();
-  for (const auto& [line, miss] : copies) {
-    if (shared(out[misses[miss].line]))
-      out[line] = out[misses[miss].line];
-    else
-      own.push_back(line);
+  if (!with_distribution) {
+    for (const std::size_t line : by_key.firsts) out[line].probabilities.clear();
+    for (const auto& [line, first] : by_key.copies) out[line].probabilities.clear();
   }
-  if (!own.empty()) {
-    classify_lines(p, lines, own, exact, out);
-    if (!with_distribution)
-      for (const std::size_t line : own) out[line].probabilities.clear();
-  }
-  c.count_hits(copies.size() - own.size());  // repeats within the batch were not classified again either
+  c.count_hits(copied);  // repeats within the batch were not classified again either
   return out;
 }
 
