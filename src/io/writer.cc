@@ -9,6 +9,7 @@
 
 #include "io/atomic_file.h"
 #include "io/csv_field.h"
+#include "io/json_text.h"
 #include "io/swar.h"
 #include "logclf/io.h"
 
@@ -60,40 +61,13 @@ void append_csv(std::string& out, std::string_view field, bool always_quote) {
 
 namespace {
 
+using io::append_confidence;
 using io::append_csv;
+using io::append_json;
 
 // Output is sent to its destination in blocks of about this size.
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
 
-
-// A JSON string literal; the text is valid UTF-8 already, so only quotes, backslashes and control
-// characters need escaping.
-void append_json(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const char* p = text.data();
-  const char* end = p + text.size();
-  out += '"';
-  for (;;) {
-    const char* special = io::swar::find_json_special(p, end);
-    out.append(p, special);
-    if (special == end) break;
-    p = special + 1;
-    switch (const auto c = static_cast<unsigned char>(*special)) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-  }
-  out += '"';
-}
 
 // For the lines format: CR, LF or CRLF becomes the two characters \n so that one row stays one line.
 void append_one_line(std::string& out, std::string_view text) {
@@ -109,12 +83,6 @@ void append_one_line(std::string& out, std::string_view text) {
     if (*newline == '\r' && newline + 1 < end && newline[1] == '\n') ++newline;
     p = newline + 1;
   }
-}
-
-void append_confidence(std::string& out, double confidence) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, confidence, std::chars_format::fixed, 4);
-  out.append(buffer, result.ptr);
 }
 
 // Formats rows into one buffer, sent to the destination in kFlushBytes blocks. Destroyed without
@@ -272,25 +240,12 @@ class Writer final : public RecordWriter {
         out += ',';
       }
     }
-    out += "\"predicted_label\":";
-    append_json(out, prediction.label);
-    if (options_.explain && bad) {
-      out += ",\"stage\":null,\"rule\":null,\"confidence\":null";
-    } else if (options_.explain) {
-      out += ",\"stage\":\"";
-      out += logclf::to_string(prediction.stage);
-      out += "\",\"rule\":";
-      if (prediction.rule.empty()) {
-        out += "null";
-      } else {
-        append_json(out, prediction.rule);
-      }
-      out += ",\"confidence\":";
-      if (std::isfinite(prediction.confidence)) {
-        append_confidence(out, prediction.confidence);
-      } else {
-        out += "null";  // JSON has no NaN or infinity
-      }
+    if (bad) {
+      out += "\"predicted_label\":";
+      append_json(out, prediction.label);
+      if (options_.explain) out += ",\"stage\":null,\"rule\":null,\"confidence\":null";
+    } else {
+      io::append_prediction_keys(out, prediction, options_.explain);
     }
     if (bad) {
       out += ",\"error\":";
