@@ -136,7 +136,9 @@ TEST(CachedClassify, ExactCacheChangesNothingEvenWhenTooSmall) {
 
 TEST(CachedClassify, TemplateCacheStillAppliesRulesToEveryLine) {
   const Classifier classifier = Classifier::load_default();
-  MessageCache cache({CacheMode::template_key, 1000});
+  CacheOptions options{CacheMode::template_key, 1000};
+  options.template_min_confidence = 0;  // share every model answer
+  MessageCache cache(options);
   // The default rules label "User User1 logged in." by rule; its template twin must not take a model
   // result, and model-stage lines with the same template share one result.
   const std::vector<LogLine> lines = {{"User User1 logged in.", ""},
@@ -180,8 +182,9 @@ TEST(CachedClassify, TemplateCacheSharesOnlyConfidentAnswers) {
   EXPECT_EQ(strict.stats().entries, 3u);  // one exact entry per distinct line, none for the template
   EXPECT_EQ(strict.stats().lookups, 8u);  // a line is one lookup, whichever keys it took
   EXPECT_EQ(strict.stats().hits, 5u);     // round 1: the repeat; round 2: every line
-  // By default every answer is shared: one entry, the other lines answered from it.
-  MessageCache shared({CacheMode::template_key, 1000});
+  // At 0 every answer is shared: one entry, the other lines answered from it.
+  options.template_min_confidence = 0;
+  MessageCache shared(options);
   const auto cached = classifier.classify_batch(lines, shared);
   EXPECT_EQ(shared.stats().entries, 1u);
   EXPECT_EQ(shared.stats().hits, 3u);
