@@ -8,6 +8,7 @@ pkgs=(
   libcairo2-dev libxxhash-dev libfmt-dev liblbfgs-dev
   libutf8proc-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev zlib1g-dev
   libcpp-httplib-dev
+  librdkafka-dev kcat openjdk-17-jre-headless
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev fonts-dejavu-core
   chromium

@@ -17,6 +17,8 @@ using Commands = std::vector<Command>;
 
 // serve_command.cc: `logclf serve`.
 void add_serve_command(CLI::App& app, Commands& commands);
+// kafka_command.cc: `logclf kafka`.
+void add_kafka_command(CLI::App& app, Commands& commands);
 // embed_command.cc: `logclf embed`.
 void add_embed_command(CLI::App& app, Commands& commands);
 // model_commands.cc: `logclf model download` and `logclf model random`.

@@ -21,11 +21,15 @@
 #include "logclf/io.h"
 #include "logclf/stream.h"
 #include "logclf/train.h"
+#include "args.h"
 #include "command.h"
 
 namespace {
 
 using namespace logclf;
+using logclf::cli::CacheArgs;
+using logclf::cli::EncoderArgs;
+using logclf::cli::load_model;
 using Clock = std::chrono::steady_clock;
 
 struct InputOptions {
@@ -70,55 +74,6 @@ struct InputOptions {
     o.label_field = label_column;
     o.require_label = require_label;
     return o;
-  }
-};
-
-// --encoder, --encoder-dir and --threads: which encoder and where the E5 weights are.
-struct EncoderArgs {
-  EncoderOptions options;
-  void add_to(CLI::App* app, bool training) {
-    app->add_option("--encoder", options.kind,
-                    training ? "encoder: lexical (default, trained with the head) or e5-small-v2 (pretrained)"
-                             : "require the model's encoder to be this one (lexical or e5-small-v2)")
-        ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
-    app->add_option("--encoder-dir", options.dir,
-                    "directory of the E5 weights (config.json, model.safetensors, vocab.txt); default: "
-                    "$LOGCLF_E5_DIR, then the Hugging Face cache");
-    app->add_option("--threads", options.threads, "threads of the E5 encoder (default: all cores)")
-        ->check(CLI::NonNegativeNumber);
-  }
-};
-
-Classifier load_model(const std::string& model_dir, const EncoderArgs& encoder = {}) {
-  if (!model_dir.empty()) return Classifier::load(model_dir, encoder.options);
-  return Classifier::load_default(encoder.options);
-}
-
-// --cache and --cache-size.
-struct CacheArgs {
-  std::string mode = "exact";
-  std::size_t size = CacheOptions{}.capacity;
-  double min_confidence = CacheOptions{}.template_min_confidence;
-  void add_to(CLI::App* app, std::string_view default_mode) {
-    mode = default_mode;
-    app->add_option("--cache", mode,
-                    "message cache: exact (same source and message, same result), template (numbers, ids, "
-                    "paths masked; rules still see every line) or off")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"off", "exact", "template"}));
-    app->add_option("--cache-size", size, "results the cache keeps")->capture_default_str()->check(CLI::Range(1, 1 << 30));
-    app->add_option("--cache-min-confidence", min_confidence,
-                    "template cache: share a model answer with its template's other lines only at this top "
-                    "probability or above (0.99 makes E5's answers on unfamiliar lines exact, at a cost in speed)")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 1.0));
-  }
-  std::unique_ptr<MessageCache> make() const {
-    const CacheMode m = *parse_cache_mode(mode);
-    if (m == CacheMode::off) return nullptr;
-    CacheOptions options{m, size};
-    options.template_min_confidence = min_confidence;
-    return std::make_unique<MessageCache>(options);
   }
 };
 
@@ -646,6 +601,7 @@ int main(int argc, char** argv) {
 
   logclf::cli::Commands commands;
   logclf::cli::add_serve_command(app, commands);
+  logclf::cli::add_kafka_command(app, commands);
   logclf::cli::add_embed_command(app, commands);
   logclf::cli::add_model_commands(*model_cmd, commands);
   logclf::cli::add_bench_encoder_command(*bench_cmd, commands);

@@ -1,0 +1,50 @@
+#include "kafka/offsets.h"
+
+namespace logclf::kafka {
+
+OffsetTracker::Slot* OffsetTracker::add(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  auto [it, fresh] = partitions_.try_emplace({topic, partition});
+  Partition& p = it->second;
+  if (fresh) {
+    p.topic = topic;
+    p.id = partition;
+  }
+  p.next = offset + 1;
+  p.in_flight.push_back({&p, offset, false});
+  ++in_flight_;
+  return &p.in_flight.back();
+}
+
+void OffsetTracker::ack(Slot* slot) {
+  slot->acked = true;
+  Partition& p = *slot->partition;
+  // Acknowledgements come in produce order per output partition, not always per input partition (with
+  // routing or key partitioning), so acked slots behind an unacked one wait for it.
+  while (!p.in_flight.empty() && p.in_flight.front().acked) {
+    p.in_flight.pop_front();
+    --in_flight_;
+  }
+}
+
+std::vector<std::pair<const OffsetTracker::Partition*, std::int64_t>> OffsetTracker::committable() const {
+  std::vector<std::pair<const Partition*, std::int64_t>> out;
+  for (const auto& [key, p] : partitions_) {
+    const std::int64_t offset = committable(p);
+    if (offset > p.committed) out.emplace_back(&p, offset);
+  }
+  return out;
+}
+
+void OffsetTracker::mark_committed(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  auto it = partitions_.find({topic, partition});
+  if (it != partitions_.end() && offset > it->second.committed) it->second.committed = offset;
+}
+
+void OffsetTracker::remove(const std::string& topic, std::int32_t partition) {
+  auto it = partitions_.find({topic, partition});
+  if (it == partitions_.end()) return;
+  in_flight_ -= it->second.in_flight.size();
+  partitions_.erase(it);
+}
+
+}  // namespace logclf::kafka
