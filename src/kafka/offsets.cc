@@ -8,6 +8,7 @@ OffsetTracker::Slot* OffsetTracker::add(const std::string& topic, std::int32_t p
   if (fresh) {
     p.topic = topic;
     p.id = partition;
+    p.committed = offset;  // where reading started: committing it again would say nothing new
   }
   p.next = offset + 1;
   p.in_flight.push_back({&p, offset, false});

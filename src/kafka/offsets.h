@@ -25,7 +25,7 @@ class OffsetTracker {
     std::int32_t id = 0;
     std::deque<Slot> in_flight;   // in offset order (std::deque keeps addresses on push_back/pop_front)
     std::int64_t next = -1;       // the offset after the last record handled; -1 before the first
-    std::int64_t committed = -1;  // the last offset committed (the next record to read)
+    std::int64_t committed = -1;  // the last offset committed (the next record to read), or the first read
   };
 
   // A record taken on; its slot is to be acked when its output is acknowledged.

@@ -83,6 +83,9 @@ std::vector<std::string> split_list(const std::vector<std::string>& values) {
 
 int run_kafka(CLI::App& cmd, KafkaArgs& a) {
   if (!a.config_file.empty()) apply_config(cmd, a);
+  // Required, from the command line or the config file (CLI11's own check would not see the file).
+  for (const char* name : {"--brokers", "--input-topic", "--output-topic", "--group"})
+    if (cmd.get_option(name)->count() == 0) throw Error(std::string(name) + " is required (on the command line or in --config)");
   KafkaOptions options = a.options;
   options.input_topics = split_list(options.input_topics);
   if (!a.message_keys.empty()) options.message_keys = split_list({a.message_keys});
@@ -163,10 +166,10 @@ void add_kafka_command(CLI::App& app, Commands& commands) {
   auto a = std::make_shared<KafkaArgs>();
   auto* cmd = app.add_subcommand("kafka", "classify a Kafka topic into another, as a worker of a consumer group");
   KafkaOptions& o = a->options;
-  cmd->add_option("--brokers", o.brokers, "bootstrap servers, HOST:PORT[,HOST:PORT...]")->required();
-  cmd->add_option("--input-topic", o.input_topics, "topic(s) to classify (repeatable, or comma-separated)")->required();
-  cmd->add_option("--output-topic", o.output_topic, "topic the labelled records go to (must exist)")->required();
-  cmd->add_option("--group", o.group, "consumer group: workers of one group share the input's partitions")->required();
+  cmd->add_option("--brokers", o.brokers, "bootstrap servers (required, as are the three below), HOST:PORT[,HOST:PORT...]");
+  cmd->add_option("--input-topic", o.input_topics, "topic(s) to classify (repeatable, or comma-separated)");
+  cmd->add_option("--output-topic", o.output_topic, "topic the labelled records go to (must exist)");
+  cmd->add_option("--group", o.group, "consumer group: workers of one group share the input's partitions");
   cmd->add_option("-m,--model", a->model_dir, "model directory (default: the built-in model)");
   a->encoder.add_to(cmd, false);
   cmd->add_option("--dead-letter", o.dead_letter_topic,
