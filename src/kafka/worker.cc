@@ -190,12 +190,31 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
     } catch (const Error& e) {
       if (fatal.empty()) fatal = e.what();
     }
-    consumer->close();
+    leave_group();
     producer->flush(kClusterTimeoutMs);
     update_lag();
     if (!fatal.empty()) throw Error(fatal);
     say("stopped: " + std::to_string(records_in.load()) + " records in, " + std::to_string(records_out.load()) +
         " out");
+  }
+
+  // librdkafka 2.0's cooperative-sticky assignor aborts when a consumer that never got an assignment is
+  // destroyed (librdkafka#4312, fixed in 2.3) and can hang in close() (#4527, fixed in 2.4). So a worker
+  // stopped early waits for its first assignment, and every worker unsubscribes and waits for its
+  // partitions to be revoked (which commits) before it closes. Records fetched meanwhile are not handled:
+  // their offsets are not committed, and the partition's next owner reads them.
+  void leave_group() {
+    const auto until = Clock::now() + std::chrono::seconds(15);
+    while (!assigned_once && Clock::now() < until) delete consumer->consume(100);
+    consumer->unsubscribe();
+    while (Clock::now() < until) {
+      std::vector<RdKafka::TopicPartition*> assigned;
+      const bool empty = consumer->assignment(assigned) == RdKafka::ERR_NO_ERROR && assigned.empty();
+      RdKafka::TopicPartition::destroy(assigned);
+      if (empty) break;
+      delete consumer->consume(100);
+    }
+    consumer->close();
   }
 
   void fill_batch(const std::atomic<bool>& stop) {
@@ -435,6 +454,7 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
       ++rebalances;
       const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
       if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+        assigned_once = true;
         if (!changed.empty()) say("assigned " + describe(changed));
         if (cooperative) {
           std::unique_ptr<RdKafka::Error> error(c->incremental_assign(changed));
@@ -550,6 +570,7 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
   std::map<std::string, std::string> route;  // label -> topic
   const std::atomic<bool>* stopping = nullptr;
   std::string fatal;  // what stops the worker, set by the loop or a callback
+  bool assigned_once = false;
 
   // The batch being handled, and buffers kept from batch to batch.
   std::vector<RdKafka::Message*> batch;
