@@ -92,6 +92,9 @@ for cache in exact off; do
       out=$(metric logclf_kafka_records_out_total "${ports[@]}")
       [ -z "$first" ] && [ "$out" -gt 0 ] && first=$(date +%s.%N) && first_out=$out
       [ "$out" -ge "$records" ] && break
+      for w in "${workers[@]}"; do
+        kill -0 "$w" 2>/dev/null || { echo "a worker died:"; tail -20 "$work/workers.log"; exit 1; }
+      done
       sleep 0.1
     done
     end=$(date +%s.%N)

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,7 +15,8 @@ namespace logclf::kafka {
 class OffsetTracker {
  public:
   struct Partition;
-  // One record's output in flight; its address is the produce call's opaque and stays valid until acked.
+  // One record's output in flight; its address is the produce call's opaque and stays valid until acked,
+  // even when its partition is revoked meanwhile.
   struct Slot {
     Partition* partition = nullptr;
     std::int64_t offset = 0;
@@ -24,25 +26,28 @@ class OffsetTracker {
     std::string topic;
     std::int32_t id = 0;
     std::deque<Slot> in_flight;   // in offset order (std::deque keeps addresses on push_back/pop_front)
-    std::int64_t next = -1;       // the offset after the last record handled; -1 before the first
+    std::int64_t next = -1;       // the offset after the last record handled
     std::int64_t committed = -1;  // the last offset committed (the next record to read), or the first read
+    bool revoked = false;         // kept only until its outputs in flight are acknowledged
   };
 
   // A record taken on; its slot is to be acked when its output is acknowledged.
   Slot* add(const std::string& topic, std::int32_t partition, std::int64_t offset);
   void ack(Slot* slot);
-  // Offsets that may be committed and were not yet: (topic, partition, offset) with offset the next record
-  // to read. mark_committed() records that they were.
+  // Offsets that may be committed and were not yet: (partition, offset) with offset the next record to
+  // read. mark_committed() records that they were.
   std::vector<std::pair<const Partition*, std::int64_t>> committable() const;
   void mark_committed(const std::string& topic, std::int32_t partition, std::int64_t offset);
-  // Forgets a partition (revoked); its outputs must have been acknowledged or given up.
+  // Forgets a revoked partition: nothing of it is committable any more. Its outputs still in flight may
+  // be acked later (their slots stay valid until then); a new assignment of it starts afresh.
   void remove(const std::string& topic, std::int32_t partition);
-  void clear() { partitions_.clear(); }
+  // Outputs not yet acknowledged, or acknowledged behind one that is not.
   std::size_t in_flight() const { return in_flight_; }
 
  private:
   static std::int64_t committable(const Partition& p) { return p.in_flight.empty() ? p.next : p.in_flight.front().offset; }
-  std::map<std::pair<std::string, std::int32_t>, Partition> partitions_;
+  std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<Partition>> partitions_;
+  std::vector<std::unique_ptr<Partition>> revoked_;  // with outputs still in flight
   std::size_t in_flight_ = 0;
 };
 
