@@ -14,8 +14,11 @@ std::unique_ptr<RdKafka::Conf> make_conf(const KafkaOptions& options, Role role)
   const auto kib = [](std::size_t bytes) { return std::to_string(std::max<std::size_t>(bytes >> 10, 1)); };
   if (role == Role::consumer) {
     set(*conf, "group.id", options.group);
-    // Offsets are committed by the worker, and only for records whose outputs are acknowledged.
-    set(*conf, "enable.auto.commit", "false");
+    // Offsets are stored by the worker, only for records whose outputs are acknowledged, and committed by
+    // librdkafka (at-least-once); or committed in transactions (exactly-once).
+    set(*conf, "enable.auto.commit", options.exactly_once ? "false" : "true");
+    set(*conf, "auto.commit.interval.ms",
+        std::to_string(options.commit_interval.count() > 0 ? options.commit_interval.count() : 1000));
     set(*conf, "enable.auto.offset.store", "false");
     // A new group starts at the oldest record kept: a worker started after its producers loses nothing.
     set(*conf, "auto.offset.reset", "earliest");

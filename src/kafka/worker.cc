@@ -363,6 +363,7 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
   }
 
   void offset_commit_cb(RdKafka::ErrorCode err, std::vector<RdKafka::TopicPartition*>& committed) override {
+    if (err == RdKafka::ERR_NO_ERROR) ++commits;
     if (err != RdKafka::ERR_NO_ERROR && err != RdKafka::ERR__NO_OFFSET) {
       note_error("offset commit: " + RdKafka::err2str(err));
     }
@@ -388,19 +389,18 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
       if (ready.empty()) return;
       std::vector<RdKafka::TopicPartition*> list;
       for (const auto& [p, offset] : ready) list.push_back(RdKafka::TopicPartition::create(p->topic, p->id, offset));
-      if (sync) {
-        const RdKafka::ErrorCode err = consumer->commitSync(list);
-        if (err == RdKafka::ERR_NO_ERROR) {
-          for (const auto* tp : list)
-            if (tp->err() == RdKafka::ERR_NO_ERROR) offsets.mark_committed(tp->topic(), tp->partition(), tp->offset());
-          ++commits;
-        } else {
-          note_error("offset commit: " + RdKafka::err2str(err));
-        }
-      } else if (consumer->commitAsync(list) == RdKafka::ERR_NO_ERROR) {
-        ++commits;
-      }
+      // Stored for librdkafka's own commits (auto.commit.interval.ms), which it holds back while the
+      // group rebalances: a commit of ours in that window would fail with ILLEGAL_GENERATION, and
+      // librdkafka 2.0 then drops all the member's partitions (librdkafka#4059, fixed in 2.10).
+      if (const RdKafka::ErrorCode err = consumer->offsets_store(list); err != RdKafka::ERR_NO_ERROR)
+        note_error("offset store: " + RdKafka::err2str(err));
+      for (const auto* tp : list)
+        if (tp->err() == RdKafka::ERR_NO_ERROR) offsets.mark_committed(tp->topic(), tp->partition(), tp->offset());
       RdKafka::TopicPartition::destroy(list);
+      if (sync) {
+        if (const RdKafka::ErrorCode err = consumer->commitSync(); err != RdKafka::ERR_NO_ERROR && err != RdKafka::ERR__NO_OFFSET)
+          note_error("offset commit: " + RdKafka::err2str(err));
+      }
       return;
     }
     if (!in_transaction) return;
@@ -476,7 +476,9 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
           transaction_first.clear();
         }
       } else {
-        finish(true);
+        // At-least-once: the revoked partitions' offsets are stored; librdkafka commits them as it
+        // unassigns them. Exactly-once: the transaction, with its offsets, is committed.
+        finish(false);
       }
       for (const RdKafka::TopicPartition* tp : changed) offsets.remove(tp->topic(), tp->partition());
       if (cooperative) {
