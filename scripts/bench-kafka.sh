@@ -22,7 +22,7 @@ stop_workers() {
 }
 cleanup() {
   stop_workers
-  [ -n "$broker" ] && kill -TERM "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
+  if [ -n "$broker" ]; then kill -TERM "$broker" 2>/dev/null || true; wait "$broker" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
