@@ -272,10 +272,9 @@ struct KafkaWorker::Impl final : RdKafka::RebalanceCb, RdKafka::DeliveryReportCb
         ++labels[p.label];
       }
       if (options.exactly_once) {
-        auto [it, fresh] = transaction_first.try_emplace({m.topic_name(), m.partition()}, m.offset());
-        (void)it;
-        (void)fresh;
-        transaction_next[{m.topic_name(), m.partition()}] = m.offset() + 1;
+        const std::pair<std::string, std::int32_t> key{m.topic_name(), m.partition()};
+        transaction_first.try_emplace(key, m.offset());
+        transaction_next[key] = m.offset() + 1;
       }
     }
     records_in += done;

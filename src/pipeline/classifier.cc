@@ -143,7 +143,9 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   // answer is kept under its line's exact key, so an exact repeat still skips the model.
   const double share = exact ? 0.0 : c.template_min_confidence;
   const bool exact_fallback = !exact && share > 0.0;
-  const auto shared = [&](const Prediction& pred) { return pred.stage == Stage::rule || pred.confidence >= share; };
+  const auto shared = [&](const Prediction& pred) {
+    return !exact_fallback || pred.stage == Stage::rule || pred.confidence >= share;
+  };
   std::vector<Prediction> out(lines.size());
   thread_local std::string scratch;
   thread_local std::vector<std::size_t> keyed;  // the lines looked up, in order
@@ -176,9 +178,15 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
       missed_keys.push_back(keys[k]);
     }
   }
+  // Exact keys of the lines that missed, by line: looked up here, then the key unshared answers are kept under.
+  thread_local std::vector<cache::Key> exact_of;
   if (exact_fallback && !missed.empty()) {
+    exact_of.resize(lines.size());
     exact_keys.clear();
-    for (const std::size_t i : missed) exact_keys.push_back(cache::exact_key(lines[i].message, lines[i].source));
+    for (const std::size_t i : missed) {
+      exact_of[i] = cache::exact_key(lines[i].message, lines[i].source);
+      exact_keys.push_back(exact_of[i]);
+    }
     found.resize(exact_keys.size());
     c.lookup_many(exact_keys, found, hit, with_distribution, /*count_lookups=*/false);
     std::size_t kept = 0;
@@ -202,7 +210,7 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   // Seeded with the unshared first lines, so that a repeat of one of them copies it.
   by_exact.clear();
   for (const std::size_t line : by_key.firsts)
-    if (!shared(out[line])) by_exact.add(line, cache::exact_key(lines[line].message, lines[line].source));
+    if (!shared(out[line])) by_exact.add(line, exact_of[line]);
   const std::size_t seeded = by_exact.firsts.size();
   std::size_t copied = 0;
   for (const auto& [line, first] : by_key.copies) {
@@ -210,7 +218,7 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
       out[line] = out[by_key.firsts[first]];
       ++copied;
     } else {
-      by_exact.add(line, cache::exact_key(lines[line].message, lines[line].source));
+      by_exact.add(line, exact_of[line]);
     }
   }
   if (by_exact.firsts.size() > seeded)
