@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,27 @@ TEST(Stream, SameOutputInInputOrderForAnyWorkersBatchesAndCache) {
       }
     }
   }
+}
+
+TEST(Stream, ABatchEndsAtItsByteBudget) {
+  // Ten records of 60 bytes with a budget of 100 bytes: a batch ends with the record that reaches the
+  // budget, so batches of two records, five in all, and the output is the same as record by record.
+  const Classifier classifier = Classifier::load_default();
+  std::string input;
+  for (int i = 0; i < 10; ++i) input += "Backup completed successfully on node " + std::string(21, 'a' + i) + "\n";
+  ReadOptions ro;
+  ro.format = Format::lines;
+  WriteOptions wo;
+  wo.format = Format::lines;
+  auto reader = RecordReader::from_string(input, "input", ro);
+  auto writer = RecordWriter::to_string(*reader, wo);
+  StreamOptions options;
+  options.batch_bytes = 100;
+  std::vector<std::uint64_t> lines_after_batch;
+  options.on_batch = [&](const StreamStats& s) { lines_after_batch.push_back(s.lines); };
+  classify_stream(classifier, *reader, *writer, nullptr, options);
+  EXPECT_EQ(lines_after_batch, (std::vector<std::uint64_t>{2, 4, 6, 8, 10}));
+  EXPECT_EQ(writer->str(), one_by_one(classifier, input, ro, wo));
 }
 
 TEST(Stream, JsonLinesAndPlainLines) {
@@ -246,6 +268,17 @@ TEST(Stream, AStopRequestEndsTheInputAndKeepsWhatWasRead) {
 // Writes `text` to a pipe's write end.
 void put(int fd, const std::string& text) { ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size())); }
 
+// Writes all of `text`, retrying short writes; false when the reader has gone.
+bool write_fully(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 // Reads from `fd` until `lines` newlines arrived or `seconds` passed.
 std::string take_lines(int fd, int lines, double seconds) {
   std::string out;
@@ -287,6 +320,52 @@ pid_t spawn_classify(std::vector<std::string> args, int& input, int& output) {
 
 pid_t spawn_classify_lines(int& input, int& output) {
   return spawn_classify({"--format", "lines", "-q"}, input, output);
+}
+
+// Peak memory of `classify` is bounded by bytes whatever the line lengths: lines of 1 KB, 64 KB and 1 MB
+// (up to 300 MB of input through a pipe) each stay under the ceiling README documents.
+TEST(StreamCli, PeakMemoryStaysBoundedWhateverTheLineLength) {
+#if defined(LOGCLF_SANITIZE)
+  GTEST_SKIP() << "SKIPPED under the sanitizers: their shadow memory makes resident sizes meaningless";
+#else
+  constexpr long kCeilingKiB = 256 * 1024;
+  struct sigaction ignore{}, old{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);  // a child that dies early fails the test, not the test program
+  struct Case {
+    const char* name;
+    std::size_t bytes, lines;
+  };
+  for (const Case c : {Case{"1 KB", 1 << 10, 60000}, Case{"64 KB", 64 << 10, 1500}, Case{"1 MB", 1 << 20, 300}}) {
+    int to_child, from_child;
+    const pid_t pid = spawn_classify_lines(to_child, from_child);
+    ASSERT_GT(pid, 0);
+    std::thread feed([&] {
+      std::string line;
+      for (std::size_t i = 0; i < c.lines; ++i) {
+        line = "User" + std::to_string(i) + " login failed from 10.0.0.1 ";
+        while (line.size() + 1 < c.bytes) line += "retrying connection to db-" + std::to_string(line.size()) + " ";
+        line.resize(c.bytes - 1);
+        line += '\n';
+        if (!write_fully(to_child, line)) break;
+      }
+      ::close(to_child);
+    });
+    std::size_t rows = 0;
+    char buffer[1 << 16];
+    for (ssize_t n; (n = ::read(from_child, buffer, sizeof buffer)) > 0;) rows += std::count(buffer, buffer + n, '\n');
+    feed.join();
+    ::close(from_child);
+    int status = -1;
+    rusage usage{};
+    ASSERT_EQ(::wait4(pid, &status, 0, &usage), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_EQ(rows, c.lines);
+    std::printf("peak RSS of classify, %zu lines of %s: %.1f MB\n", c.lines, c.name, usage.ru_maxrss / 1024.0);
+    EXPECT_LT(usage.ru_maxrss, kCeilingKiB) << c.name << " lines";
+  }
+  ::sigaction(SIGPIPE, &old, nullptr);
+#endif
 }
 
 TEST(StreamCli, AnswersEachLineOfAPipeBeforeTheInputEnds) {

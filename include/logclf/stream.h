@@ -35,12 +35,17 @@ struct StreamStats {
   CacheStats cache;  // zero without a cache
 };
 
+inline constexpr std::size_t kDefaultBatchBytes = std::size_t{4} << 20;
+
 struct StreamOptions {
   // Classifying threads; 0: one per core with the lexical encoder, one with a batching encoder (E5),
   // whose forward pass already runs on every core.
   int workers = 0;
   // Records per batch; 0: 1024 with the lexical encoder, 256 with a batching encoder.
   std::size_t batch_lines = 0;
+  // A batch also ends once its records hold this many bytes (0: kDefaultBatchBytes). About four batches'
+  // bytes are in flight at a time, plus one record, so memory stays bounded whatever the line lengths.
+  std::size_t batch_bytes = 0;
   // Called on the writing thread after each batch is written, with the totals so far.
   std::function<void(const StreamStats&)> on_batch;
   // Reading stops (as at the end of input) once this is true; what was read is still classified and

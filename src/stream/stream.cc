@@ -1,7 +1,10 @@
 // The streaming pipeline: one thread reads and parses records into batches, worker threads classify and
 // format whole batches, and the calling thread writes them out in input order. A fixed set of batches circulates
-// between the stages (reused, so their strings keep their capacity), which bounds memory and makes a fast
-// reader wait for slow workers.
+// between the stages (reused, so their strings keep their capacity), which makes a fast reader wait for slow
+// workers. Memory is bounded by bytes as well as by records: a batch ends at batch_bytes of record text, the
+// reader starts no batch while kInFlightBatches batches' worth of bytes wait for the workers or the writer,
+// and a record string that grew past kKeepCapacity is released once written, so that a few long lines do not
+// pin their size in every slot they passed through.
 #include "logclf/stream.h"
 
 #include <algorithm>
@@ -21,10 +24,36 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Bytes in flight at most (plus one batch being read): enough to keep every worker busy.
+constexpr std::size_t kInFlightBatches = 4;
+// Record strings keep their capacity from batch to batch up to this size; longer ones are freed.
+constexpr std::size_t kKeepCapacity = std::size_t{64} << 10;
+
+// The bytes a record holds: its strings are what grows with the input.
+std::size_t record_bytes(const Record& r) {
+  std::size_t n = r.message.size() + r.source.size() + r.label.size() + r.raw.size() + r.error.size();
+  for (const std::string& f : r.fields) n += f.size();
+  return n;
+}
+
+void release_if_large(std::string& s) {
+  if (s.capacity() > kKeepCapacity) std::string().swap(s);
+}
+
+void release_if_large(Record& r) {
+  release_if_large(r.message);
+  release_if_large(r.source);
+  release_if_large(r.label);
+  release_if_large(r.raw);
+  release_if_large(r.error);
+  for (std::string& f : r.fields) release_if_large(f);
+}
+
 struct Batch {
   std::uint64_t sequence = 0;
   std::size_t size = 0;
   std::size_t bad = 0;            // records with an error
+  std::size_t bytes = 0;          // record_bytes() of its records
   std::uint64_t input_bytes = 0;  // the reader's position after the batch
   std::vector<Record> records;
   std::vector<Prediction> predictions;
@@ -40,6 +69,7 @@ class Pipeline {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     workers_ = options.workers > 0 ? static_cast<std::size_t>(options.workers) : (lexical ? cores : 1);
     batch_lines_ = options.batch_lines > 0 ? options.batch_lines : (lexical ? 1024 : 256);
+    batch_bytes_ = options.batch_bytes > 0 ? options.batch_bytes : kDefaultBatchBytes;
     // Enough batches for every worker to hold one while the reader fills and the writer drains others.
     const std::size_t batches = 2 * workers_ + 2;
     batches_.resize(batches);
@@ -86,15 +116,18 @@ class Pipeline {
       Batch* batch;
       {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return failed_ || !free_.empty(); });
+        // With nothing in flight a batch may always start, so one record longer than the budget still passes.
+        changed_.wait(lock, [&] {
+          return failed_ || (!free_.empty() && (bytes_in_flight_ == 0 || bytes_in_flight_ < kInFlightBatches * batch_bytes_));
+        });
         if (failed_) return;
         batch = free_.back();
         free_.pop_back();
       }
-      std::size_t n = 0, bad = 0;
-      // A batch ends when full, at the end of input, or when a pipe has nothing more for now: what was
-      // read is classified and written before waiting for the next line.
-      while (n < batch_lines_) {
+      std::size_t n = 0, bad = 0, bytes = 0;
+      // A batch ends when full (by records or bytes), at the end of input, or when a pipe has nothing more
+      // for now: what was read is classified and written before waiting for the next line.
+      while (n < batch_lines_ && bytes < batch_bytes_) {
         if (halt_.load(std::memory_order_relaxed) || !(more = input_.next(batch->records[n]))) {
           more = false;
           break;
@@ -103,6 +136,7 @@ class Pipeline {
           if (options_.on_error == OnError::fail) throw Error(error);
           ++bad;
         }
+        bytes += record_bytes(batch->records[n]);
         ++n;
         if (input_.caught_up()) break;
       }
@@ -112,6 +146,8 @@ class Pipeline {
       } else {
         batch->size = n;
         batch->bad = bad;
+        batch->bytes = bytes;
+        bytes_in_flight_ += bytes;
         batch->sequence = sequence++;
         batch->input_bytes = input_.bytes_read();
         work_.push_back(batch);
@@ -196,7 +232,10 @@ class Pipeline {
         finish_stats();
         options_.on_batch(stats_);
       }
+      for (std::size_t i = 0; i < batch->size; ++i) release_if_large(batch->records[i]);
+      if (batch->text.capacity() > 2 * batch_bytes_) std::string().swap(batch->text);
       std::lock_guard lock(mutex_);
+      bytes_in_flight_ -= batch->bytes;
       free_.push_back(batch);
       ++next;
       changed_.notify_all();
@@ -231,7 +270,7 @@ class Pipeline {
   RecordWriter& output_;
   MessageCache* cache_;
   const StreamOptions& options_;
-  std::size_t workers_ = 1, batch_lines_ = 1024;
+  std::size_t workers_ = 1, batch_lines_ = 1024, batch_bytes_ = kDefaultBatchBytes;
 
   std::vector<Batch> batches_;
   std::mutex mutex_;
@@ -241,6 +280,7 @@ class Pipeline {
   std::map<std::uint64_t, Batch*> done_;
   bool input_done_ = false;
   std::uint64_t total_batches_ = 0;
+  std::size_t bytes_in_flight_ = 0;  // of batches read and not yet written
   bool failed_ = false;
   std::exception_ptr error_;
   std::atomic<bool> halt_{false};  // the reader stops reading
