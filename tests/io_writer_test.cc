@@ -310,8 +310,9 @@ TEST_F(TempDir, FileAppearsOnlyAtCommit) {
   EXPECT_FALSE(exists(path));
   const auto names = list_dir(dir_);
   ASSERT_EQ(names.size(), 1u);
-  EXPECT_EQ(names[0].rfind(".out.csv.tmp.", 0), 0u) << names[0];
-  EXPECT_EQ(names[0].size(), std::string(".out.csv.tmp.XXXXXX").size());
+  // .NAME.PID-XXXXXX.logclf-tmp (io/temp_path.h)
+  EXPECT_EQ(names[0].rfind(".out.csv." + std::to_string(getpid()) + "-", 0), 0u) << names[0];
+  EXPECT_TRUE(names[0].ends_with(".logclf-tmp")) << names[0];
   EXPECT_EQ(slurp(dir_ + "/" + names[0]), "log_message,predicted_label\na,Security Alert\nb,Security Alert\n");
   writer->commit();
   EXPECT_EQ(slurp(path), "log_message,predicted_label\na,Security Alert\nb,Security Alert\n");
@@ -396,15 +397,14 @@ TEST(AtomicFile, CannotCreateInMissingDirectory) {
   }
 }
 
-TEST_F(TempDir, RenameFailureRemovesTheTemporaryFile) {
+TEST_F(TempDir, ADirectoryIsRefusedBeforeAnyTemporaryFile) {
   const std::string path = dir_ + "/sub";
   ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
   try {
     write_file_atomic(path, "x");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "cannot rename the temporary file to '" + path + "': Is a directory");
+    EXPECT_EQ(std::string(e.what()), "cannot write '" + path + "': it is a directory");
   }
   EXPECT_THAT(list_dir(dir_), ElementsAre("sub"));
   rmdir(path.c_str());

@@ -114,8 +114,10 @@ struct WriteOptions {
 // JSON object: {"raw": TEXT, "predicted_label": "", "error": ...}.
 class RecordWriter {
  public:
-  // `path` "-" writes standard output; any other path is written to a temporary file beside it and
-  // renamed into place by commit(), so an interrupted run never leaves a half-written file.
+  // `path` "-" writes standard output. A regular file (or a new one) is written to a temporary file beside
+  // it and renamed into place by commit(), so an interrupted run never leaves a half-written file; through
+  // a symbolic link, the link's target is replaced that way. A FIFO, device or Unix socket is written
+  // directly, as it streams. A directory is an Error.
   static std::unique_ptr<RecordWriter> open(const std::string& path, const RecordReader& input,
                                             const WriteOptions& options);
   // Writes to a string (for servers and tests); the text is available from str() after commit().
@@ -132,11 +134,14 @@ class RecordWriter {
   virtual const std::string& str() const = 0;  // the text written, for to_string() writers
 };
 
-// Writes `data` to `path` atomically (temporary file in the same directory, fsync, rename).
+// Writes `data` to `path` atomically (temporary file in the same directory, fsync, rename), or directly to a
+// FIFO, device or socket, as RecordWriter::open does. A temporary file left by a killed run is removed by
+// the next write to the same path.
 void write_file_atomic(const std::string& path, std::string_view data);
 
-// Deletes the temporary files of writers not yet committed. Async-signal-safe: call it from a SIGINT /
-// SIGTERM handler so an interrupted run leaves neither a half-written output nor a stray temporary file.
+// Deletes the temporary files of writers not yet committed, and the temporary directory of a model bundle
+// being saved. Async-signal-safe: call it from a SIGINT / SIGTERM handler so an interrupted run leaves
+// neither a half-written output nor a stray temporary file.
 void remove_pending_temp_files() noexcept;
 
 }  // namespace logclf

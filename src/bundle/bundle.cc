@@ -14,6 +14,7 @@
 #include "embedded_files.h"
 #include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
+#include "io/temp_path.h"
 #include "logclf/io.h"
 #include "logclf/types.h"
 
@@ -176,10 +177,16 @@ void save_directory(const detail::ClassifierParts& parts, const std::string& dir
   }
   std::error_code ec;
   fs::create_directories(parent, ec);
-  std::string temp_template = (parent / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
-  if (::mkdtemp(temp_template.data()) == nullptr)
-    throw Error("cannot create a directory beside '" + dir + "': " + std::strerror(errno));
-  const fs::path temp = temp_template;
+  // A temporary directory beside the target (io/temp_path.h: a stale one of a killed run is removed by the
+  // next save), registered so that SIGINT / SIGTERM remove it too.
+  const io::TempPath temp_dir = io::create_temp_directory((parent / final_path.filename()).string());
+  const fs::path temp = temp_dir.path;
+  const int slot = io::register_pending(temp_dir.path, /*directory=*/true);
+  const auto clean_up = [&] {
+    fs::remove_all(temp, ec);
+    io::unregister_pending(slot);
+    ::close(temp_dir.fd);
+  };
   try {
     write_file_atomic((temp / kMetadataFile).string(), metadata_document(parts).dump(2) + "\n");
     write_file_atomic((temp / kRulesFile).string(), parts.rules.text());
@@ -196,10 +203,10 @@ void save_directory(const detail::ClassifierParts& parts, const std::string& dir
       throw Error("cannot create '" + dir + "': " + std::strerror(errno));
     }
   } catch (...) {
-    fs::remove_all(temp, ec);
+    clean_up();
     throw;
   }
-  fs::remove_all(temp, ec);
+  clean_up();
 }
 
 }  // namespace logclf::bundle
