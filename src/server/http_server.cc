@@ -43,6 +43,7 @@
 #include "logclf/server.h"
 #include "server/multipart.h"
 #include "server/service.h"
+#include "server/workers.h"
 
 namespace logclf {
 
@@ -408,58 +409,6 @@ struct Loop {
   }
 };
 
-// Threads for the requests that may block; created when needed, up to `max`; further jobs wait.
-class Workers {
- public:
-  explicit Workers(std::size_t max) : max_(max) {}
-  ~Workers() { stop(); }
-
-  void submit(std::function<void()> job) {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back(std::move(job));
-    if (idle_ < jobs_.size() && threads_.size() < max_) {
-      threads_.emplace_back([this] { work(); });
-    } else {
-      ready_.notify_one();
-    }
-  }
-  // Runs the queued jobs, then joins the threads.
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    ready_.notify_all();
-    for (std::thread& t : threads_) t.join();
-    threads_.clear();
-    done_ = false;
-  }
-
- private:
-  void work() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      ++idle_;
-      ready_.wait(lock, [this] { return done_ || !jobs_.empty(); });
-      --idle_;
-      if (jobs_.empty()) return;
-      std::function<void()> job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-
-  std::size_t max_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
-  std::size_t idle_ = 0;
-  bool done_ = false;
-};
-
 bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
   pollfd p{fd, events, 0};
   for (;;) {
@@ -724,7 +673,7 @@ class Transport {
   server::Service service_;
   http_parser_settings settings_{};
   std::vector<std::unique_ptr<Loop>> loops_;
-  Workers workers_;
+  server::Workers workers_;
   std::mutex bind_mutex_;
   int listener_ = -1;
   int port_ = 0;
