@@ -525,12 +525,12 @@ TEST(Server, LimitsAre413) {
 
 // ---- API key, CORS ----------------------------------------------------------------------------------
 
-TEST(Server, ApiKeyIsRequiredEverywhereButHealth) {
+TEST(Server, ApiKeyIsRequiredByEveryApiEndpoint) {
   ServeOptions options;
   options.api_key = "s3cret-key";
   Running server(options);
   auto c = server.client();
-  for (const std::string path : {"/v1/model", "/metrics", "/openapi.json", "/"}) {
+  for (const std::string path : {"/v1/model", "/metrics"}) {
     const auto r = c.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 401) << path;
@@ -557,6 +557,22 @@ TEST(Server, ApiKeyIsRequiredEverywhereButHealth) {
   // The document says the key is needed.
   const auto doc = json::parse(c.Get("/openapi.json", {{"Authorization", "Bearer s3cret-key"}})->body);
   EXPECT_EQ(doc["security"], json::parse(R"([{"bearerAuth": []}])"));
+}
+
+TEST(Server, TheWebPageAndTheDocsNeedNoApiKey) {
+  // A browser cannot send a key before a page asks for it: the page, Swagger UI, ReDoc, their assets and
+  // the API's description hold no data and are served without one.
+  ServeOptions options;
+  options.api_key = "s3cret-key";
+  Running server(options);
+  auto c = server.client();
+  for (const std::string path : {"/", "/docs", "/redoc", "/openapi.json", "/assets/app.js", "/assets/swagger-ui-bundle.js"}) {
+    const auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+  }
+  for (const std::string path : {"/v1/model", "/metrics"}) EXPECT_EQ(c.Get(path)->status, 401) << path;
+  EXPECT_EQ(c.Post("/v1/classify/csv", "log_message\nx\n", "text/csv")->status, 401);
 }
 
 TEST(Server, CorsHeadersOnlyForConfiguredOrigins) {

@@ -241,11 +241,13 @@ const std::vector<Route>& Service::routes() {
       {"/health", "GET, HEAD", false, true},
       {"/metrics", "GET, HEAD"},
       {"/v1/model", "GET, HEAD"},
-      {"/openapi.json", "GET, HEAD"},
-      {"/", "GET, HEAD"},
-      {"/docs", "GET, HEAD"},
-      {"/redoc", "GET, HEAD"},
-      {"/assets/{file}", "GET, HEAD", true},
+      // The page, the API's description and their assets hold no data and are open, so that a browser can
+      // reach them to ask for the key (the page) or to authorize (Swagger UI's button).
+      {"/openapi.json", "GET, HEAD", false, true},
+      {"/", "GET, HEAD", false, true},
+      {"/docs", "GET, HEAD", false, true},
+      {"/redoc", "GET, HEAD", false, true},
+      {"/assets/{file}", "GET, HEAD", true, true},
   };
   return routes;
 }

@@ -110,7 +110,8 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--max-lines", args->options.max_lines, "most logs in one POST /v1/classify (413 above)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--api-key", args->options.api_key,
-                  "require 'Authorization: Bearer KEY' on every endpoint but /health (default: $LOGCLF_API_KEY)");
+                  "require 'Authorization: Bearer KEY' on every API endpoint but /health; the web page (which asks for the "
+                  "key), /docs, /redoc and /openapi.json stay open (default: $LOGCLF_API_KEY)");
   cmd->add_option("--cors-origin", args->options.cors_origins,
                   "allow cross-origin requests from this origin (repeatable; * for any); default: CORS off");
   cmd->add_option("--batch", args->batching,

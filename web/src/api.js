@@ -12,12 +12,33 @@ async function errorMessage(response) {
   return `The server answered ${response.status} ${response.statusText}`.trim();
 }
 
-async function request(url, options) {
-  let response;
+// A server started with --api-key answers the API with 401; the page asks for the key once and keeps it
+// for the browser tab (sessionStorage), sending it as `Authorization: Bearer KEY`.
+const KEY_ITEM = 'logclf-api-key';
+
+function withKey(options) {
+  const key = sessionStorage.getItem(KEY_ITEM);
+  if (!key) return options;
+  return { ...options, headers: { ...(options && options.headers), Authorization: `Bearer ${key}` } };
+}
+
+async function send(url, options) {
   try {
-    response = await fetch(url, options);
+    return await fetch(url, withKey(options));
   } catch (err) {
     throw new Error(`Cannot reach the logclf server (${err.message})`);
+  }
+}
+
+async function request(url, options) {
+  let response = await send(url, options);
+  if (response.status === 401) {
+    const hadKey = sessionStorage.getItem(KEY_ITEM) !== null;
+    const key = window.prompt(hadKey ? 'The API key was not accepted. API key of this logclf server:'
+      : 'This logclf server needs an API key (logclf serve --api-key). API key:');
+    if (!key) throw new Error('This server needs an API key; reload the page to enter it.');
+    sessionStorage.setItem(KEY_ITEM, key.trim());
+    response = await send(url, options);
   }
   if (!response.ok) throw new Error(await errorMessage(response));
   return response;
