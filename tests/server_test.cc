@@ -573,6 +573,14 @@ TEST(Server, TheWebPageAndTheDocsNeedNoApiKey) {
   }
   for (const std::string path : {"/v1/model", "/metrics"}) EXPECT_EQ(c.Get(path)->status, 401) << path;
   EXPECT_EQ(c.Post("/v1/classify/csv", "log_message\nx\n", "text/csv")->status, 401);
+  // The document says which operations need no key: exactly the open routes.
+  const json doc = json::parse(c.Get("/openapi.json")->body);
+  for (const server::Route& r : server::Service::routes()) {
+    const json& operations = doc["paths"][std::string(r.path)];
+    ASSERT_FALSE(operations.empty()) << r.path;
+    for (const auto& [method, operation] : operations.items())
+      EXPECT_EQ(operation.contains("security") && operation["security"].empty(), r.open) << method << " " << r.path;
+  }
 }
 
 TEST(Server, CorsHeadersOnlyForConfiguredOrigins) {

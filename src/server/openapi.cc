@@ -260,9 +260,9 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["service"],
         "operationId": "openapi",
         "summary": "This document",
+        "security": [],
         "responses": {
-          "200": {"description": "OpenAPI 3.0", "content": {"application/json": {"schema": {"type": "object"}}}},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "200": {"description": "OpenAPI 3.0", "content": {"application/json": {"schema": {"type": "object"}}}}
         }
       }
     },
@@ -271,9 +271,9 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["pages"],
         "operationId": "page",
         "summary": "The web page: upload a CSV, browse and chart the labelled lines",
+        "security": [],
         "responses": {
-          "200": {"$ref": "#/components/responses/Html"},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "200": {"$ref": "#/components/responses/Html"}
         }
       }
     },
@@ -282,9 +282,9 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["pages"],
         "operationId": "swaggerUi",
         "summary": "This API in Swagger UI",
+        "security": [],
         "responses": {
-          "200": {"$ref": "#/components/responses/Html"},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "200": {"$ref": "#/components/responses/Html"}
         }
       }
     },
@@ -293,9 +293,9 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["pages"],
         "operationId": "redoc",
         "summary": "This API in ReDoc",
+        "security": [],
         "responses": {
-          "200": {"$ref": "#/components/responses/Html"},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "200": {"$ref": "#/components/responses/Html"}
         }
       }
     },
@@ -304,10 +304,10 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["pages"],
         "operationId": "asset",
         "summary": "A file of the pages (scripts, styles, images)",
+        "security": [],
         "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {
           "200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
-          "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"}
         }
       }
