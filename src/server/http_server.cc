@@ -7,30 +7,25 @@
 // The loops use epoll directly rather than libevent or libuv (both packaged in Debian): the transport needs
 // only accept, read, write and a once-a-second sweep, and handing a connection to a blocking worker thread
 // and back is simplest on plain descriptors. Parsing (http-parser), multipart bodies (multipart.h) and
-// compression (zlib) are not written here.
+// compression (zlib, in http_util.cc) are not written here.
 #include <http_parser.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
-#include <climits>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -41,6 +36,7 @@
 
 #include "logclf/encoder.h"
 #include "logclf/server.h"
+#include "server/http_util.h"
 #include "server/multipart.h"
 #include "server/service.h"
 #include "server/workers.h"
@@ -49,6 +45,7 @@ namespace logclf {
 
 namespace {
 
+using namespace server::http;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -80,190 +77,6 @@ constexpr auto kWriteTimeout = 30s;  // a client that stops reading its answer
 constexpr auto kLingerTimeout = 2s;  // see Transport::end_connection()
 // Text responses above this size are gzip-compressed for clients that accept it.
 constexpr std::size_t kGzipMinBytes = 1024;
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-void append_number(std::string& out, std::uint64_t n) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
-}
-
-std::string_view reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-  }
-}
-
-// "HTTP/1.1 200 OK\r\n".
-void append_status_line(std::string& out, int status) {
-  out += "HTTP/1.1 ";
-  append_number(out, static_cast<std::uint64_t>(status));
-  out += ' ';
-  out += reason(status);
-  out += "\r\n";
-}
-
-// The message of an error the transport answers by itself.
-std::string transport_error(int status, std::size_t max_body) {
-  switch (status) {
-    case 400: return "malformed HTTP request";
-    case 413: return "request body larger than " + std::to_string(max_body) + " bytes";
-    case 414: return "request target too long";
-    case 431: return "request header fields too large";
-    default: return "HTTP error " + std::to_string(status);
-  }
-}
-
-// The Date header's value, rendered at most once a second per thread.
-std::string_view http_date() {
-  thread_local std::time_t rendered = -1;
-  thread_local char text[64];
-  thread_local std::size_t size = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != rendered) {
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    size = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    rendered = now;
-  }
-  return {text, size};
-}
-
-// ---- compression ----------------------------------------------------------------------------------
-
-// The types worth compressing: text. (Images other than SVG, and archives, are compressed already.)
-bool compressible(std::string_view content_type) {
-  const std::string_view type = trim(content_type.substr(0, content_type.find(';')));
-  return (type.starts_with("text/") && type != "text/event-stream") || type == "application/json" ||
-         type == "application/javascript" || type == "application/xml" || type == "image/svg+xml";
-}
-
-// Whether an Accept-Encoding value accepts gzip: listed (or "*") without q=0.
-bool accepts_gzip(std::string_view accept_encoding) {
-  for (std::size_t start = 0; start <= accept_encoding.size();) {
-    std::size_t end = accept_encoding.find(',', start);
-    if (end == accept_encoding.npos) end = accept_encoding.size();
-    const std::string_view item = accept_encoding.substr(start, end - start);
-    start = end + 1;
-    const std::size_t semicolon = item.find(';');
-    const std::string_view coding = trim(item.substr(0, semicolon));
-    if (!equal_ignoring_case(coding, "gzip") && !equal_ignoring_case(coding, "x-gzip") && coding != "*") continue;
-    if (semicolon == item.npos) return true;
-    std::string_view q = trim(item.substr(semicolon + 1));
-    if (!q.starts_with("q=") && !q.starts_with("Q=")) return true;
-    q.remove_prefix(2);
-    return q.find_first_not_of("0.") != q.npos;  // q=0, q=0.0, q=0.000: refused
-  }
-  return false;
-}
-
-// `data` in the gzip format (zlib, at its default level); nullopt when zlib fails.
-std::optional<std::string> gzip(std::string_view data) {
-  if (data.size() > UINT_MAX / 2) return std::nullopt;
-  z_stream z{};
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
-  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) return std::nullopt;
-  return out;
-}
-
-// ---- request targets --------------------------------------------------------------------------------
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoded `text` ("+" as a space in query strings); malformed escapes are kept as they are.
-// By hand: http-parser splits the target but does not decode it, and curl_easy_unescape() needs a curl
-// handle and does not read "+" as a space.
-std::string decode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += plus_as_space && c == '+' ? ' ' : c;
-    }
-  }
-  return out;
-}
-
-// The decoded path and query parameters of a request target (origin form "/path?query", or absolute form).
-void parse_target(std::string_view target, server::Request& request) {
-  std::string_view path = target, query;
-  if (target.starts_with('/')) {
-    path = target.substr(0, target.find('#'));
-    if (const std::size_t q = path.find('?'); q != path.npos) {
-      query = path.substr(q + 1);
-      path = path.substr(0, q);
-    }
-  } else {
-    http_parser_url url;
-    http_parser_url_init(&url);
-    if (http_parser_parse_url(target.data(), target.size(), 0, &url) == 0) {
-      auto field = [&](int f) {
-        return (url.field_set & (1 << f)) ? target.substr(url.field_data[f].off, url.field_data[f].len) : std::string_view();
-      };
-      path = field(UF_PATH);
-      query = field(UF_QUERY);
-      if (path.empty()) path = "/";
-    }
-  }
-  request.path = decode(path, false);
-  for (std::size_t start = 0; start < query.size();) {
-    std::size_t end = query.find('&', start);
-    if (end == query.npos) end = query.size();
-    const std::string_view item = query.substr(start, end - start);
-    start = end + 1;
-    if (item.empty()) continue;
-    const std::size_t equals = item.find('=');
-    request.query.emplace_back(decode(item.substr(0, equals), true),
-                               equals == item.npos ? std::string() : decode(item.substr(equals + 1), true));
-  }
-}
 
 // ---- connections ------------------------------------------------------------------------------------
 

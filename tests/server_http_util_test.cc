@@ -1,0 +1,104 @@
+// The transport's pure HTTP pieces (server/http_util.h), each against hand-written expectations.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <ctime>
+#include <regex>
+#include <string>
+
+#include "server/http_util.h"
+
+namespace logclf::server::http {
+namespace {
+
+TEST(HttpUtil, StatusLinesAndReasons) {
+  std::string out;
+  append_status_line(out, 404);
+  append_status_line(out, 503);
+  EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\nHTTP/1.1 503 Service Unavailable\r\n");
+  EXPECT_EQ(reason(431), "Request Header Fields Too Large");
+  EXPECT_EQ(reason(299), "Unknown");
+  EXPECT_EQ(transport_error(413, 1024), "request body larger than 1024 bytes");
+}
+
+TEST(HttpUtil, DateIsAnImfFixdateOfNow) {
+  const std::time_t before = std::time(nullptr);
+  const std::string date(http_date());
+  const std::time_t after = std::time(nullptr);
+  EXPECT_TRUE(std::regex_match(date, std::regex(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")))
+      << date;
+  std::tm tm{};
+  ASSERT_NE(::strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm), nullptr);
+  const std::time_t parsed = ::timegm(&tm);
+  EXPECT_GE(parsed, before);
+  EXPECT_LE(parsed, after);
+}
+
+TEST(HttpUtil, AcceptEncodingGzip) {
+  for (const char* yes : {"gzip", "GZIP", "x-gzip", "*", "deflate, gzip;q=0.5", "br ,  gzip", "gzip;q=1", "gzip; q=0.001"})
+    EXPECT_TRUE(accepts_gzip(yes)) << yes;
+  for (const char* no : {"", "br", "deflate", "gzip;q=0", "gzip;q=0.000", "identity", "gzipped"})
+    EXPECT_FALSE(accepts_gzip(no)) << no;
+}
+
+TEST(HttpUtil, CompressibleTypes) {
+  for (const char* yes : {"text/html; charset=utf-8", "text/csv", "application/json", "image/svg+xml", "application/javascript"})
+    EXPECT_TRUE(compressible(yes)) << yes;
+  for (const char* no : {"image/png", "application/gzip", "text/event-stream", "application/octet-stream"})
+    EXPECT_FALSE(compressible(no)) << no;
+}
+
+// zlib's own inflate, in gzip mode: the independent reader of what gzip() wrote.
+std::string gunzip(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST(HttpUtil, GzipRoundTrips) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "log_message,predicted_label\nUser " + std::to_string(i) + " logged in,User Action\n";
+  const auto compressed = gzip(text);
+  ASSERT_TRUE(compressed);
+  EXPECT_LT(compressed->size(), text.size() / 5);
+  EXPECT_EQ(compressed->substr(0, 2), "\x1f\x8b");  // the gzip magic
+  EXPECT_EQ(gunzip(*compressed), text);
+  EXPECT_EQ(gunzip(*gzip("")), "");
+}
+
+TEST(HttpUtil, PercentDecoding) {
+  EXPECT_EQ(decode("%41%2fb+c", false), "A/b+c");
+  EXPECT_EQ(decode("%41%2fb+c", true), "A/b c");
+  EXPECT_EQ(decode("100%", false), "100%");
+  EXPECT_EQ(decode("%4", false), "%4");
+  EXPECT_EQ(decode("%zz%e2%82%ac", false), "%zz\xe2\x82\xac");
+}
+
+TEST(HttpUtil, RequestTargets) {
+  Request r;
+  parse_target("/v1/classify%2Fcsv?explain=true&&name=a%20b+c&flag#fragment?x=1", r);
+  EXPECT_EQ(r.path, "/v1/classify/csv");
+  ASSERT_EQ(r.query.size(), 3u);
+  EXPECT_EQ(r.query[0], (std::pair<std::string, std::string>{"explain", "true"}));
+  EXPECT_EQ(r.query[1], (std::pair<std::string, std::string>{"name", "a b c"}));
+  EXPECT_EQ(r.query[2], (std::pair<std::string, std::string>{"flag", ""}));
+  Request absolute;
+  parse_target("http://example.com:8080/health?x=1", absolute);
+  EXPECT_EQ(absolute.path, "/health");
+  ASSERT_EQ(absolute.query.size(), 1u);
+  EXPECT_EQ(absolute.query[0].second, "1");
+  Request bare;
+  parse_target("http://example.com", bare);
+  EXPECT_EQ(bare.path, "/");
+}
+
+}  // namespace
+}  // namespace logclf::server::http
