@@ -2,15 +2,18 @@
 // classification without a cache.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bundle/bundle.h"
 #include "cache/message_cache.h"
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/corpus.h"
 #include "logclf/train.h"
+#include "pipeline/parts.h"
 
 namespace logclf {
 namespace {
@@ -67,29 +70,49 @@ Prediction labelled(std::string label) {
 
 TEST(CacheStore, StaysWithinItsCapacityAndKeepsWhatIsUsed) {
   MessageCache::Impl c({CacheMode::exact, 64});
+  constexpr std::uint64_t kOwner = 1;
   Prediction out;
   // A key used again and again survives a flood of keys seen once (CLOCK gives it a second chance).
   const cache::Key hot = cache::exact_key("hot", "");
-  c.insert(hot, labelled("Hot"));
+  c.insert(kOwner, hot, labelled("Hot"));
   for (int i = 0; i < 10000; ++i) {
-    ASSERT_TRUE(c.lookup(hot, out, false)) << "evicted after " << i << " cold keys";
-    c.insert(cache::exact_key("cold " + std::to_string(i), ""), labelled("Cold"));
+    ASSERT_TRUE(c.lookup(kOwner, hot, out, false)) << "evicted after " << i << " cold keys";
+    c.insert(kOwner, cache::exact_key("cold " + std::to_string(i), ""), labelled("Cold"));
     ASSERT_LE(c.stats().entries, 64u);
   }
   EXPECT_EQ(out.label, "Hot");
   EXPECT_TRUE(out.probabilities.empty());
-  ASSERT_TRUE(c.lookup(hot, out, true));
+  ASSERT_TRUE(c.lookup(kOwner, hot, out, true));
   EXPECT_EQ(out.probabilities, (std::vector<float>{0.25f, 0.75f}));
   EXPECT_EQ(c.stats().entries, 64u);
   // The most recent cold keys are there, the oldest are not.
-  EXPECT_TRUE(c.lookup(cache::exact_key("cold 9999", ""), out, false));
-  EXPECT_FALSE(c.lookup(cache::exact_key("cold 0", ""), out, false));
+  EXPECT_TRUE(c.lookup(kOwner, cache::exact_key("cold 9999", ""), out, false));
+  EXPECT_FALSE(c.lookup(kOwner, cache::exact_key("cold 0", ""), out, false));
   const CacheStats s = c.stats();
   EXPECT_EQ(s.lookups, 10003u);
   EXPECT_EQ(s.hits, 10002u);
   c.clear();
   EXPECT_EQ(c.stats().entries, 0u);
-  EXPECT_FALSE(c.lookup(hot, out, false));
+  EXPECT_FALSE(c.lookup(kOwner, hot, out, false));
+}
+
+// Threads classifying through one cache with different classifiers: another thread may bind the cache to its
+// classifier between this one's lookup and its insert. Whoever comes last, the shard holds one owner's
+// answers, and a lookup never returns another owner's.
+TEST(CacheStore, AnswersOfAnotherOwnerAreNeverReturned) {
+  MessageCache::Impl c({CacheMode::exact, 1});  // one shard
+  const cache::Key key = cache::exact_key("Disk full", "");
+  Prediction out;
+  c.bind(1);
+  c.insert(1, key, labelled("First"));
+  ASSERT_TRUE(c.lookup(1, key, out, false));
+  EXPECT_EQ(out.label, "First");
+  c.insert(2, key, labelled("Second"));  // without a bind to owner 2
+  EXPECT_EQ(c.stats().entries, 1u);
+  ASSERT_TRUE(c.lookup(2, key, out, false));
+  EXPECT_EQ(out.label, "Second");
+  EXPECT_FALSE(c.lookup(1, key, out, false));  // neither "Second" nor the "First" it replaced
+  EXPECT_EQ(c.stats().entries, 0u);
 }
 
 std::vector<LogLine> as_lines(const std::vector<corpus::GeneratedLine>& rows) {
@@ -203,6 +226,26 @@ TEST(CachedClassify, ANewThresholdEmptiesTheCache) {
   EXPECT_EQ(cache.stats().entries, 1u);
 }
 
+// A classifier allocated where a destroyed one was is another classifier all the same: the cache must not
+// answer it with the first one's results. Thresholds 0 and 1 alternate, so every model answer differs.
+TEST(CachedClassify, AClassifierWhereAFreedOneWasDoesNotTakeItsAnswers) {
+  const auto rows = corpus::generate({200, 5});
+  const auto lines = as_lines(rows);  // views into rows
+  MessageCache cache({CacheMode::exact, 1000});
+  std::set<const void*> addresses;
+  constexpr int kRounds = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    Classifier classifier = Classifier::load_default();
+    classifier.set_threshold(round % 2 == 0 ? 0.0 : 1.0);  // gives it parts of its own, freed at the end
+    addresses.insert(&classifier.labels());
+    const auto plain = classifier.classify_batch(lines);
+    SCOPED_TRACE("round " + std::to_string(round));
+    expect_same(classifier.classify_batch(lines, cache), plain);
+  }
+  // The allocator reused the parts' memory: the case the test is about did happen.
+  EXPECT_LT(addresses.size(), static_cast<std::size_t>(kRounds));
+}
+
 TEST(CachedClassify, SharedByManyThreads) {
   const Classifier classifier = Classifier::load_default();
   const auto rows = corpus::generate({400, 3});
@@ -243,6 +286,44 @@ TEST(CachedEvaluate, ExactCacheGivesTheSameReport) {
   EXPECT_FALSE(plain.cache_mode.has_value());
   ASSERT_TRUE(cached.cache_mode.has_value());
   EXPECT_GE(cached.cache.hits, 1000u);
+}
+
+// The same through evaluate(), whose per-rule counts look up the rule each answer names: the classifiers
+// alternate between the default rules and the same rules renamed, so an answer kept from the other one
+// would name a rule this one lacks.
+TEST(CachedEvaluate, AClassifierWhereAFreedOneWasDoesNotTakeItsAnswers) {
+  const auto base = bundle::load_embedded(kLexicalEncoder, {});
+  std::vector<Rule> renamed = base->rules.rules();
+  for (Rule& rule : renamed) rule.name = "other-" + rule.name;
+  std::vector<LabeledLine> data;
+  for (const auto& r : corpus::generate({300, 13})) data.push_back({r.message, r.source, r.label});
+  MessageCache cache({CacheMode::exact, 4096});
+  std::set<const void*> addresses;
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    auto parts = std::make_shared<detail::ClassifierParts>(*base);
+    if (round % 2 == 1) {
+      parts->threshold = 1.0;
+      parts->rules = RuleSet::from_rules(renamed);
+    } else {
+      parts->threshold = 0.0;
+    }
+    const Classifier classifier(std::move(parts));
+    addresses.insert(&classifier.labels());
+    const PipelineEvaluation plain = evaluate(classifier, data);
+    const PipelineEvaluation cached = evaluate(classifier, data, &cache);
+    SCOPED_TRACE("round " + std::to_string(round));
+    ASSERT_GT(plain.by_rule, 0u) << "rules must decide some lines for the test to mean anything";
+    EXPECT_EQ(cached.hybrid.json(), plain.hybrid.json());
+    EXPECT_EQ(cached.uncertain, plain.uncertain);
+    ASSERT_EQ(cached.rules.size(), plain.rules.size());
+    for (std::size_t r = 0; r < plain.rules.size(); ++r) {
+      EXPECT_EQ(cached.rules[r].name, plain.rules[r].name);
+      EXPECT_EQ(cached.rules[r].matched, plain.rules[r].matched) << plain.rules[r].name;
+      EXPECT_EQ(cached.rules[r].correct, plain.rules[r].correct) << plain.rules[r].name;
+    }
+  }
+  EXPECT_LT(addresses.size(), static_cast<std::size_t>(kRounds));
 }
 
 }  // namespace

@@ -7,10 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
+#include "bundle/bundle_file.h"
 #include "embedded_files.h"
 #include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
@@ -39,7 +38,7 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
   const std::string meta_where = where + "/" + kMetadataFile;
   nlohmann::json meta;
   try {
-    meta = nlohmann::json::parse(read(kMetadataFile));
+    meta = nlohmann::json::parse(read(kMetadataFile, FileSize(kMaxTextFileBytes)));
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(meta_where + ": invalid JSON: " + e.what());
   }
@@ -65,7 +64,14 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
     throw Error(where + ": the model uses the " + kind + " encoder, not " + options.kind);
   if (!meta.contains(ptr("/encoder/params"))) throw Error(meta_where + ": missing field 'encoder/params'");
   if (kind == encoder::LexicalEncoder::kKind) {
-    parts->encoder_file = read(kEncoderFile);
+    FileSize size(kMaxBinaryFileBytes);
+    if (meta.contains(ptr("/encoder/params/features"))) {
+      const auto features = field<std::uint64_t>(meta, ptr("/encoder/params/features"), meta_where);
+      const auto exact = encoder::LexicalEncoder::vocabulary_size(features);
+      if (!exact) throw Error(meta_where + ": 'encoder/params/features' is implausible");
+      size = FileSize(kMaxBinaryFileBytes, *exact, "the metadata announces " + std::to_string(features) + " features");
+    }
+    parts->encoder_file = read(kEncoderFile, size);
     parts->encoder = std::make_shared<encoder::LexicalEncoder>(encoder::LexicalEncoder::load(
         meta.at(ptr("/encoder/params")), parts->encoder_file, where + "/" + kEncoderFile));
   } else if (kind == encoder::e5::E5Encoder::kKind) {
@@ -81,7 +87,17 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
     throw Error(meta_where + ": encoder kind '" + kind + "' is not supported by this logclf");
   }
 
-  parts->head = head::LogisticRegression::load(read(kHeadFile), where + "/" + kHeadFile);
+  const auto classes = field<std::uint64_t>(meta, ptr("/head/classes"), meta_where);
+  const auto features = field<std::uint64_t>(meta, ptr("/head/features"), meta_where);
+  const auto head_size = head::LogisticRegression::file_size(classes, features);
+  if (!head_size)
+    throw Error(meta_where + ": a head of " + std::to_string(classes) + " classes x " + std::to_string(features) +
+                " features is implausible");
+  const std::string head_file =
+      read(kHeadFile, FileSize(kMaxBinaryFileBytes, *head_size,
+                               "the metadata announces " + std::to_string(classes) + " classes x " +
+                                   std::to_string(features) + " features"));
+  parts->head = head::LogisticRegression::load(head_file, where + "/" + kHeadFile);
   if (static_cast<std::size_t>(parts->head.classes()) != parts->labels.size())
     throw Error(where + "/" + kHeadFile + ": head has " + std::to_string(parts->head.classes()) +
                 " classes but the bundle lists " + std::to_string(parts->labels.size()) + " labels");
@@ -89,7 +105,7 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
     throw Error(where + "/" + kHeadFile + ": head expects " + std::to_string(parts->head.dim()) +
                 " features but the encoder gives " + std::to_string(parts->encoder->dim()));
 
-  parts->rules = RuleSet::parse(read(kRulesFile), where + "/" + kRulesFile);
+  parts->rules = RuleSet::parse(read(kRulesFile, FileSize(kMaxTextFileBytes)), where + "/" + kRulesFile);
   parts->metadata = std::move(meta);
   return parts;
 }
@@ -97,16 +113,8 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
 std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir, const EncoderOptions& options) {
   if (!fs::is_directory(dir))
     throw Error("model directory '" + dir + "' does not exist (train one with 'logclf train')");
-  return load(
-      [&](const std::string& name) {
-        const fs::path path = fs::path(dir) / name;
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw Error("model bundle '" + dir + "' is missing " + name);
-        std::ostringstream out;
-        out << in.rdbuf();
-        return std::move(out).str();
-      },
-      dir, options);
+  return load([&](const std::string& name, const FileSize& size) { return read_bundle_file(dir, name, size); }, dir,
+              options);
 }
 
 namespace {
@@ -129,7 +137,9 @@ FileReader embedded_reader(std::string_view encoder_kind) {
     throw Error("this logclf was built without a built-in " + std::string(encoder_kind) +
                 " model: pass -m MODEL_DIR, or build it with scripts/build-" +
                 (encoder_kind == kE5Encoder ? "e5" : "default") + "-model.sh and rebuild");
-  return [model, encoder_kind](const std::string& name) {
+  // The files were put into the binary by its build: their size is not checked again (the head's and the
+  // encoder's own loaders still check theirs).
+  return [model, encoder_kind](const std::string& name, const FileSize&) {
     for (const embedded::File& f : embedded::kFiles)
       if (model == f.model && name == f.name) return std::string(f.begin, f.end);
     throw Error(builtin_where(encoder_kind) + " has no file " + name);
@@ -143,7 +153,7 @@ std::shared_ptr<detail::ClassifierParts> load_embedded(std::string_view encoder_
 }
 
 std::string embedded_metadata(std::string_view encoder_kind) {
-  return embedded_reader(encoder_kind)(kMetadataFile);
+  return embedded_reader(encoder_kind)(kMetadataFile, FileSize(kMaxTextFileBytes));
 }
 
 nlohmann::json metadata_document(const detail::ClassifierParts& parts) {

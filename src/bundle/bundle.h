@@ -1,10 +1,13 @@
 // The model bundle: a versioned directory holding everything a Classifier needs (docs/FORMATS.md).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "logclf/encoder.h"
 #include "pipeline/parts.h"
@@ -17,8 +20,23 @@ inline constexpr const char* kRulesFile = "rules.yaml";
 inline constexpr const char* kEncoderFile = "encoder.bin";  // lexical encoder only
 inline constexpr const char* kHeadFile = "head.bin";
 
-// Returns the contents of the bundle file `name`; throws Error when it is missing.
-using FileReader = std::function<std::string(const std::string& name)>;
+// What load() knows of a bundle file's size before it is read: the most a file of its kind may hold and,
+// when the metadata announces it, its exact size (`announced` says how, for the error message).
+struct FileSize {
+  explicit FileSize(std::uint64_t max) : max(max) {}
+  FileSize(std::uint64_t max, std::uint64_t exact, std::string announced)
+      : max(max), exact(exact), announced(std::move(announced)) {}
+
+  std::uint64_t max;
+  std::optional<std::uint64_t> exact;
+  std::string announced;  // "the metadata announces 9 classes x 46170 features"
+};
+
+inline constexpr std::uint64_t kMaxTextFileBytes = std::uint64_t{16} << 20;   // metadata, rules
+inline constexpr std::uint64_t kMaxBinaryFileBytes = std::uint64_t{4} << 30;  // encoder, head
+
+// Returns the contents of the bundle file `name`; throws Error when it is missing or not of `size`.
+using FileReader = std::function<std::string(const std::string& name, const FileSize& size)>;
 
 // `options` finds the weights of a pretrained encoder (E5) and may require an encoder kind.
 std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std::string& where,

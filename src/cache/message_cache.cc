@@ -255,6 +255,7 @@ struct alignas(64) MessageCache::Impl::Shard {
   SlotIndex index;
   std::size_t hand = 0;  // CLOCK: the next slot considered for eviction
   std::uint64_t lookups = 0, hits = 0;
+  std::uint64_t owner = 0;  // whose results the slots hold
 };
 
 MessageCache::Impl::Impl(CacheOptions options)
@@ -274,12 +275,23 @@ MessageCache::Impl::Shard& MessageCache::Impl::shard(const cache::Key& key) {
   return *shards_[static_cast<std::size_t>(key.high) & (shards_.size() - 1)];
 }
 
-void MessageCache::Impl::bind(const void* owner) {
+void MessageCache::Impl::bind(std::uint64_t owner) {
   if (owner_.load(std::memory_order_acquire) == owner) return;
   std::lock_guard lock(owner_mutex_);
   if (owner_.load(std::memory_order_relaxed) == owner) return;
-  clear();
+  for (const auto& s : shards_) {
+    std::lock_guard shard_lock(s->mutex);
+    adopt_locked(*s, owner);
+  }
   owner_.store(owner, std::memory_order_release);
+}
+
+void MessageCache::Impl::adopt_locked(Shard& s, std::uint64_t owner) {
+  if (s.owner == owner) return;
+  s.slots.clear();
+  s.index.clear();
+  s.hand = 0;
+  s.owner = owner;
 }
 
 namespace {
@@ -308,32 +320,35 @@ void by_shard(const Shards& shards, std::span<const cache::Key> keys, Visit&& vi
 
 }  // namespace
 
-void MessageCache::Impl::lookup_many(std::span<const cache::Key> keys, std::span<Prediction> out,
-                                     std::vector<char>& found, bool with_distribution, bool count_lookups) {
+void MessageCache::Impl::lookup_many(std::uint64_t owner, std::span<const cache::Key> keys,
+                                     std::span<Prediction> out, std::vector<char>& found, bool with_distribution,
+                                     bool count_lookups) {
   found.assign(keys.size(), 0);
   by_shard(shards_, keys, [&](Shard& s, std::size_t i) {
-    found[i] = lookup_locked(s, keys[i], out[i], with_distribution, count_lookups);
+    found[i] = lookup_locked(s, owner, keys[i], out[i], with_distribution, count_lookups);
   });
 }
 
-void MessageCache::Impl::insert_many(std::span<const cache::Key> keys, std::span<const Prediction* const> values) {
-  by_shard(shards_, keys, [&](Shard& s, std::size_t i) { insert_locked(s, keys[i], *values[i]); });
+void MessageCache::Impl::insert_many(std::uint64_t owner, std::span<const cache::Key> keys,
+                                     std::span<const Prediction* const> values) {
+  by_shard(shards_, keys, [&](Shard& s, std::size_t i) { insert_locked(s, owner, keys[i], *values[i]); });
 }
 
-bool MessageCache::Impl::lookup(const cache::Key& key, Prediction& out, bool with_distribution) {
+bool MessageCache::Impl::lookup(std::uint64_t owner, const cache::Key& key, Prediction& out, bool with_distribution) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
-  return lookup_locked(s, key, out, with_distribution);
+  return lookup_locked(s, owner, key, out, with_distribution);
 }
 
-void MessageCache::Impl::insert(const cache::Key& key, const Prediction& value) {
+void MessageCache::Impl::insert(std::uint64_t owner, const cache::Key& key, const Prediction& value) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
-  insert_locked(s, key, value);
+  insert_locked(s, owner, key, value);
 }
 
-bool MessageCache::Impl::lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution,
-                                       bool count_lookup) {
+bool MessageCache::Impl::lookup_locked(Shard& s, std::uint64_t owner, const cache::Key& key, Prediction& out,
+                                       bool with_distribution, bool count_lookup) {
+  adopt_locked(s, owner);
   if (count_lookup) ++s.lookups;
   const std::uint32_t found = s.index.find(key);
   if (found == SlotIndex::kEmpty) return false;
@@ -353,7 +368,9 @@ bool MessageCache::Impl::lookup_locked(Shard& s, const cache::Key& key, Predicti
   return true;
 }
 
-void MessageCache::Impl::insert_locked(Shard& s, const cache::Key& key, const Prediction& value) {
+void MessageCache::Impl::insert_locked(Shard& s, std::uint64_t owner, const cache::Key& key,
+                                       const Prediction& value) {
+  adopt_locked(s, owner);
   if (const std::uint32_t found = s.index.find(key); found != SlotIndex::kEmpty) {
     s.slots[found].value = value;  // a richer result (with the distribution) replaces a poorer one
     return;

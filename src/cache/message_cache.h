@@ -41,17 +41,22 @@ struct MessageCache::Impl {
   explicit Impl(CacheOptions options);
   ~Impl();
 
-  // Empties the cache when it last served another classifier (`owner`: the classifier's identity).
-  void bind(const void* owner);
+  // `owner` is the identity of the classifier whose results are looked up or kept (ClassifierParts::id,
+  // never 0). Each shard holds the results of one owner: a lookup or insert by another one empties it first,
+  // under the shard's lock, so that threads classifying with different classifiers never mix results.
+
+  // Empties every shard that last served another owner (so that stats() and memory count only its results).
+  void bind(std::uint64_t owner);
   // Copies the result kept for `key` into `out`; false when there is none, or when `with_distribution`
   // asks for the probabilities and the entry has none.
-  bool lookup(const cache::Key& key, Prediction& out, bool with_distribution);
-  void insert(const cache::Key& key, const Prediction& value);
+  bool lookup(std::uint64_t owner, const cache::Key& key, Prediction& out, bool with_distribution);
+  void insert(std::uint64_t owner, const cache::Key& key, const Prediction& value);
   // The same for many keys at once (each shard locked once): found[i] says whether out[i] was filled.
   // `count_lookups` false: the lines were counted already (a second key for lines that missed the first).
-  void lookup_many(std::span<const cache::Key> keys, std::span<Prediction> out, std::vector<char>& found,
-                   bool with_distribution, bool count_lookups = true);
-  void insert_many(std::span<const cache::Key> keys, std::span<const Prediction* const> values);
+  void lookup_many(std::uint64_t owner, std::span<const cache::Key> keys, std::span<Prediction> out,
+                   std::vector<char>& found, bool with_distribution, bool count_lookups = true);
+  void insert_many(std::uint64_t owner, std::span<const cache::Key> keys,
+                   std::span<const Prediction* const> values);
   // Counts `n` lookups that missed as hits after all (lines answered by an earlier line of their batch).
   void count_hits(std::uint64_t n);
   CacheStats stats() const;
@@ -64,13 +69,14 @@ struct MessageCache::Impl {
  private:
   struct Shard;
   Shard& shard(const cache::Key& key);
-  static bool lookup_locked(Shard& s, const cache::Key& key, Prediction& out, bool with_distribution,
-                            bool count_lookup = true);
-  static void insert_locked(Shard& s, const cache::Key& key, const Prediction& value);
+  static void adopt_locked(Shard& s, std::uint64_t owner);
+  static bool lookup_locked(Shard& s, std::uint64_t owner, const cache::Key& key, Prediction& out,
+                            bool with_distribution, bool count_lookup = true);
+  static void insert_locked(Shard& s, std::uint64_t owner, const cache::Key& key, const Prediction& value);
 
   std::vector<std::unique_ptr<Shard>> shards_;
   std::mutex owner_mutex_;
-  std::atomic<const void*> owner_{nullptr};
+  std::atomic<std::uint64_t> owner_{0};  // the owner bind() last emptied every shard for
 };
 
 }  // namespace logclf

@@ -210,6 +210,11 @@ std::string LexicalEncoder::vocabulary() const {
   return out;
 }
 
+std::optional<std::uint64_t> LexicalEncoder::vocabulary_size(std::uint64_t features) {
+  if (features > (std::uint64_t{1} << 32)) return std::nullopt;
+  return sizeof kVocabularyMagic + sizeof(std::uint64_t) + features * 13;
+}
+
 LexicalEncoder LexicalEncoder::load(const nlohmann::json& params, std::string_view vocabulary,
                                     const std::string& name) {
   LexicalEncoder encoder;
@@ -233,7 +238,7 @@ LexicalEncoder LexicalEncoder::load(const nlohmann::json& params, std::string_vi
     throw Error(name + ": not a logclf lexical vocabulary file");
   std::uint64_t count = 0;
   std::memcpy(&count, vocabulary.data() + 8, sizeof count);
-  if (count > (vocabulary.size() - header) / 13 || vocabulary.size() != header + count * 13)
+  if (const auto expected = vocabulary_size(count); !expected || vocabulary.size() != *expected)
     throw Error(name + ": vocabulary file is truncated or has the wrong size");
   encoder.hashes_.resize(count);
   encoder.idf_.resize(count);

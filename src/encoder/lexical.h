@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +44,8 @@ class LexicalEncoder final : public Encoder {
 
   nlohmann::json params() const;
   std::string vocabulary() const;  // binary file contents, see docs/FORMATS.md
+  // The size of a vocabulary file of this many features; nullopt for more than a feature index can tell.
+  static std::optional<std::uint64_t> vocabulary_size(std::uint64_t features);
 
   // The raw hashed features of a message before the vocabulary is applied (exposed for tests).
   struct RawFeature {

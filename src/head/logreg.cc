@@ -14,6 +14,7 @@ namespace logclf::head {
 namespace {
 
 constexpr char kHeadMagic[8] = {'L', 'C', 'L', 'F', 'H', 'E', 'A', 'D'};
+constexpr std::size_t kHeadHeader = sizeof kHeadMagic + 4 + 8;  // the magic, u32 classes, u64 features
 
 // The rows are split into a fixed number of chunks whose gradients are summed in chunk order, so the result
 // is identical whatever the number of threads that computes them.
@@ -240,26 +241,28 @@ std::string LogisticRegression::serialize() const {
   return out;
 }
 
+std::optional<std::uint64_t> LogisticRegression::file_size(std::uint64_t classes, std::uint64_t features) {
+  if (classes < 2 || classes > 100000 || features > (std::uint64_t{1} << 32)) return std::nullopt;
+  return kHeadHeader + (features + 1) * classes * sizeof(float);
+}
+
 LogisticRegression LogisticRegression::load(std::string_view bytes, const std::string& name) {
-  constexpr std::size_t header = sizeof kHeadMagic + 4 + 8;
-  if (bytes.size() < header || std::memcmp(bytes.data(), kHeadMagic, sizeof kHeadMagic) != 0)
+  if (bytes.size() < kHeadHeader || std::memcmp(bytes.data(), kHeadMagic, sizeof kHeadMagic) != 0)
     throw Error(name + ": not a logclf head file");
   std::uint32_t classes = 0;
   std::uint64_t dim = 0;
   std::memcpy(&classes, bytes.data() + 8, 4);
   std::memcpy(&dim, bytes.data() + 12, 8);
-  if (classes < 2 || classes > 100000 || dim > (std::uint64_t{1} << 32))
-    throw Error(name + ": head file has an implausible shape");
-  const std::uint64_t floats = (dim + 1) * classes;
-  if (bytes.size() != header + floats * sizeof(float))
-    throw Error(name + ": head file is truncated or has the wrong size");
+  const auto expected = file_size(classes, dim);
+  if (!expected) throw Error(name + ": head file has an implausible shape");
+  if (bytes.size() != *expected) throw Error(name + ": head file is truncated or has the wrong size");
   LogisticRegression model;
   model.classes_ = static_cast<int>(classes);
   model.dim_ = dim;
   model.intercepts_.resize(classes);
   model.weights_.resize(dim * classes);
-  std::memcpy(model.intercepts_.data(), bytes.data() + header, classes * sizeof(float));
-  std::memcpy(model.weights_.data(), bytes.data() + header + classes * sizeof(float), dim * classes * sizeof(float));
+  std::memcpy(model.intercepts_.data(), bytes.data() + kHeadHeader, classes * sizeof(float));
+  std::memcpy(model.weights_.data(), bytes.data() + kHeadHeader + classes * sizeof(float), dim * classes * sizeof(float));
   for (float v : model.weights_)
     if (!std::isfinite(v)) throw Error(name + ": head file holds a non-finite weight");
   for (float v : model.intercepts_)

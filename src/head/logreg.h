@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,6 +55,8 @@ class LogisticRegression {
   // Rebuilds a head from its saved file contents (see docs/FORMATS.md).
   static LogisticRegression load(std::string_view bytes, const std::string& name);
   std::string serialize() const;
+  // The size of the saved file of a head of this shape; nullopt for a shape no head may have.
+  static std::optional<std::uint64_t> file_size(std::uint64_t classes, std::uint64_t features);
 
   int classes() const { return classes_; }
   std::size_t dim() const { return dim_; }

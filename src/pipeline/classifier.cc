@@ -137,7 +137,8 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
   MessageCache::Impl& c = *cache.impl_;
   if (c.mode == CacheMode::off) return classify_batch(lines, with_distribution);
   const detail::ClassifierParts& p = *parts_;
-  c.bind(&p);
+  const std::uint64_t owner = p.id.value();
+  c.bind(owner);
   const bool exact = c.mode == CacheMode::exact;
   // Template keys share only confident model answers (CacheOptions::template_min_confidence); a less sure
   // answer is kept under its line's exact key, so an exact repeat still skips the model.
@@ -164,7 +165,7 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
                          : cache::template_key(lines[i].message, lines[i].source, scratch));
   }
   found.resize(keys.size());
-  c.lookup_many(keys, found, hit, with_distribution);
+  c.lookup_many(owner, keys, found, hit, with_distribution);
   // What the first lookup missed: a template miss may still be an exact repeat of an unshared answer.
   thread_local std::vector<std::size_t> missed;
   thread_local std::vector<cache::Key> missed_keys;
@@ -188,7 +189,7 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
       exact_keys.push_back(exact_of[i]);
     }
     found.resize(exact_keys.size());
-    c.lookup_many(exact_keys, found, hit, with_distribution, /*count_lookups=*/false);
+    c.lookup_many(owner, exact_keys, found, hit, with_distribution, /*count_lookups=*/false);
     std::size_t kept = 0;
     for (std::size_t k = 0; k < missed.size(); ++k) {
       if (hit[k]) {
@@ -238,7 +239,7 @@ std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> line
     keys.push_back(by_exact.first_keys[f]);
     values.push_back(&out[by_exact.firsts[f]]);
   }
-  c.insert_many(keys, values);
+  c.insert_many(owner, keys, values);
   if (!with_distribution) {
     for (const std::size_t line : by_key.firsts) out[line].probabilities.clear();
     for (const auto& [line, first] : by_key.copies) out[line].probabilities.clear();
