@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <set>
 
-#include "bundle/bundle_file.h"
 #include "embedded_files.h"
 #include "encoder/e5/e5_encoder.h"
 #include "encoder/lexical.h"
+#include "io/regular_file.h"
 #include "io/temp_path.h"
 #include "logclf/io.h"
 #include "logclf/types.h"
@@ -113,8 +113,11 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
 std::shared_ptr<detail::ClassifierParts> load_directory(const std::string& dir, const EncoderOptions& options) {
   if (!fs::is_directory(dir))
     throw Error("model directory '" + dir + "' does not exist (train one with 'logclf train')");
-  return load([&](const std::string& name, const FileSize& size) { return read_bundle_file(dir, name, size); }, dir,
-              options);
+  const std::string where = "model bundle '" + dir + "'";
+  const auto read = [&](const std::string& name, const FileSize& size) {
+    return io::read_regular_file((fs::path(dir) / name).string(), size, where, name);
+  };
+  return load(read, dir, options);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "io/regular_file.h"
 #include "logclf/encoder.h"
 #include "pipeline/parts.h"
 
@@ -22,17 +23,8 @@ inline constexpr const char* kHeadFile = "head.bin";
 
 // What load() knows of a bundle file's size before it is read: the most a file of its kind may hold and,
 // when the metadata announces it, its exact size (`announced` says how, for the error message).
-struct FileSize {
-  explicit FileSize(std::uint64_t max) : max(max) {}
-  FileSize(std::uint64_t max, std::uint64_t exact, std::string announced)
-      : max(max), exact(exact), announced(std::move(announced)) {}
-
-  std::uint64_t max;
-  std::optional<std::uint64_t> exact;
-  std::string announced;  // "the metadata announces 9 classes x 46170 features"
-};
-
-inline constexpr std::uint64_t kMaxTextFileBytes = std::uint64_t{16} << 20;   // metadata, rules
+using io::FileSize;
+using io::kMaxTextFileBytes;  // metadata, rules
 inline constexpr std::uint64_t kMaxBinaryFileBytes = std::uint64_t{4} << 30;  // encoder, head
 
 // Returns the contents of the bundle file `name`; throws Error when it is missing or not of `size`.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/regular_file.h"
 #include "logclf/types.h"
 #include "rules/default_rules.h"
 
@@ -136,11 +137,7 @@ RuleSet RuleSet::parse(std::string_view yaml_text, const std::string& name) {
 }
 
 RuleSet RuleSet::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open rules file '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  return parse(io::read_regular_file(path, io::FileSize(io::kMaxTextFileBytes)), path);
 }
 
 RuleSet RuleSet::from_rules(const std::vector<Rule>& rules, std::string_view header) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 
+#include "io/regular_file.h"
 #include "logclf/types.h"
 
 namespace logclf::encoder::e5 {
@@ -91,12 +92,7 @@ BertConfig BertConfig::parse(const std::string& json_text, const std::string& na
 }
 
 BertConfig BertConfig::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error("cannot read '" + path + "'");
-  return parse(text.str(), path);
+  return parse(io::read_regular_file(path, io::FileSize(io::kMaxTextFileBytes)), path);
 }
 
 BertConfig BertConfig::e5_small_v2() {

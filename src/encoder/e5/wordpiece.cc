@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "io/regular_file.h"
 #include "logclf/types.h"
 
 namespace logclf::encoder::e5 {
@@ -368,14 +369,8 @@ class Encoder {
 // --- loading -----------------------------------------------------------------------------------------
 
 std::optional<std::string> read_if_exists(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) throw Error(path.string() + ": read error");
-  return std::move(out).str();
+  // tokenizer.json of large vocabularies runs to tens of megabytes; E5's is 0.7 MB.
+  return io::read_regular_file_if_exists(path.string(), io::FileSize(std::uint64_t{64} << 20));
 }
 
 nlohmann::json parse_json(const std::string& text, const std::string& name) {
