@@ -296,5 +296,19 @@ TEST(Cli, UsageErrors) {
   EXPECT_EQ(r.status, 0);
 }
 
+TEST(Cli, BlankCsvLineIsARowWithAnEmptyMessage) {
+  const auto r = run("printf 'log_message,n\\nUser User9 logged out.,1\\n\\nBackup completed successfully.,3\\n' | " +
+                     cli() + " classify - -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::istringstream lines(r.output);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 4u) << r.output;
+  EXPECT_EQ(rows[1], "User User9 logged out.,1,User Action");
+  EXPECT_EQ(rows[2].substr(0, 2), ",,") << rows[2];
+  EXPECT_GT(rows[2].size(), 2u) << "an empty message gets a label too";
+  EXPECT_EQ(rows[3], "Backup completed successfully.,3,System Notification");
+}
+
 }  // namespace
 }  // namespace logclf

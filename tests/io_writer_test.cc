@@ -448,5 +448,17 @@ TEST(CsvWriter, FirstColumnNameStartingWithAByteOrderMarkSurvivesARoundTrip) {
   EXPECT_EQ(reader->columns().front(), "\xEF\xBB\xBFid");
 }
 
+TEST(CsvWriter, BlankLineIsWrittenAsARowOfEmptyFields) {
+  EXPECT_EQ(classify(Format::csv, "a,log_message,c\nx,y,z\n\n", Format::csv),
+            "a,log_message,c,predicted_label\nx,y,z,Security Alert\n,,,HTTP Status\n");
+  EXPECT_EQ(classify(Format::csv, "log_message\nhello\n\nworld\n", Format::csv),
+            "log_message,predicted_label\nhello,Security Alert\n,HTTP Status\nworld,Security Alert\n");
+  // With --on-error pass it is a good record: a label and an empty error.
+  EXPECT_EQ(pass_through(Format::csv, "a,log_message\n\n1,x,y\n", Format::csv),
+            "a,log_message,predicted_label,error\n"
+            ",,Security Alert,\n"
+            ",\"1,x,y\",,\"in:3: expected 2 fields, found 3\"\n");
+}
+
 }  // namespace
 }  // namespace logclf
