@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "io/atomic_file.h"
@@ -205,9 +207,9 @@ TEST(JsonlWriter, JsonlRecordWithoutItsTextIsWrittenFromItsFields) {
   EXPECT_EQ(writer->str(), "{\"log_message\":\"m\",\"source\":\"s\",\"predicted_label\":\"Security Alert\"}\n");
 }
 
-TEST(LinesWriter, LabelTabMessageWithNewlinesEscaped) {
-  EXPECT_EQ(classify(Format::csv, "log_message\n\"a\nb\r\nc\rd\"\nplain\n", Format::lines),
-            "Security Alert\ta\\nb\\nc\\nd\nHTTP Status\tplain\n");
+TEST(LinesWriter, LabelTabMessageWithLineBreaksTabsAndBackslashesEscaped) {
+  EXPECT_EQ(classify(Format::csv, "log_message\n\"a\nb\r\nc\rd\te\\f\"\nplain\n", Format::lines),
+            "Security Alert\ta\\nb\\r\\nc\\rd\\te\\\\f\nHTTP Status\tplain\n");
   EXPECT_EQ(classify(Format::lines, "x\n\ny", Format::lines, true),
             "Security Alert\trule\tblocked_ip\t1.0000\tx\n"
             "HTTP Status\tmodel\t\t0.9731\t\n"
@@ -260,8 +262,17 @@ TEST(JsonlWriter, BadRecordsKeepTheirObjectOrAreWrappedAsRaw) {
 
 TEST(LinesWriter, ErrorColumnBeforeTheMessage) {
   EXPECT_EQ(pass_through(Format::jsonl, "{\"log_message\":\"a\\tb\"}\n{\"m\":\"\\t\"}\n", Format::lines, true),
-            "Security Alert\trule\tblocked_ip\t1.0000\t\ta\tb\n"
-            "\t\t\t\tin:2: field 'log_message' missing\t{\"m\":\"\\t\"}\n");
+            "Security Alert\trule\tblocked_ip\t1.0000\t\ta\\tb\n"
+            "\t\t\t\tin:2: field 'log_message' missing\t{\"m\":\"\\\\t\"}\n");
+  // A tab in the error (from the file's name) is escaped like any other.
+  ReadOptions options;
+  options.format = Format::lines;
+  options.keep_bad_records = true;
+  options.strict_utf8 = true;
+  auto reader = RecordReader::from_string("\xff\n", "a\tb", options);
+  WriteOptions wo{Format::lines, false};
+  wo.error_column = true;
+  EXPECT_EQ(classify(*reader, wo), "\ta\\tb:1: invalid UTF-8 at byte 1 of the line\t\xEF\xBF\xBD\n");
 }
 
 TEST(CsvWriter, RoundTripOfAwkwardFields) {
@@ -458,6 +469,61 @@ TEST(CsvWriter, BlankLineIsWrittenAsARowOfEmptyFields) {
             "a,log_message,predicted_label,error\n"
             ",,Security Alert,\n"
             ",\"1,x,y\",,\"in:3: expected 2 fields, found 3\"\n");
+}
+
+// The escapes of lines output undone: \\ \t \n \r.
+std::string unescape(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    const char c = text[++i];
+    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+  }
+  return out;
+}
+
+TEST(LinesWriter, EveryFieldReadsBackExactlyAfterSplittingAtTabs) {
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"a\tb", "tab\tlabel"},         {"cr\ronly", "back\\slash"},  {"lf\nonly", "L"},
+      {"crlf\r\nend\r\n", "L"},        {"literal \\n and \\t", "\\"}, {"\\\t\\\r\n\\", ""},
+      {"", "empty message"},           {"\t\t", "\n"},
+  };
+  auto shape = reader_for(Format::lines, "");
+  for (const bool explain : {false, true}) {
+    WriteOptions options{Format::lines, explain};
+    options.error_column = true;
+    auto writer = RecordWriter::to_string(*shape, options);
+    for (const auto& [message, label] : rows) {
+      Record record;
+      record.message = message;
+      Prediction p = model_prediction();
+      p.label = label;
+      p.rule = "rule\twith\\odd\nname";
+      writer->write(record, p);
+    }
+    writer->commit();
+    std::istringstream lines(writer->str());
+    std::size_t i = 0;
+    for (std::string line; std::getline(lines, line); ++i) {
+      ASSERT_LT(i, rows.size()) << writer->str();
+      std::vector<std::string> fields;
+      for (std::size_t begin = 0, tab;; begin = tab + 1) {
+        tab = line.find('\t', begin);
+        fields.push_back(unescape(std::string_view(line).substr(begin, tab == line.npos ? line.npos : tab - begin)));
+        if (tab == line.npos) break;
+      }
+      ASSERT_EQ(fields.size(), explain ? 6u : 3u) << line;
+      EXPECT_EQ(fields.front(), rows[i].second) << line;
+      EXPECT_EQ(fields.back(), rows[i].first) << line;
+      if (explain) {
+        EXPECT_EQ(fields[2], "rule\twith\\odd\nname") << line;
+      }
+    }
+    EXPECT_EQ(i, rows.size());
+  }
 }
 
 }  // namespace

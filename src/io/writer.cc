@@ -1,6 +1,5 @@
 #include <unistd.h>
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -69,19 +68,24 @@ using io::append_json;
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
 
 
-// For the lines format: CR, LF or CRLF becomes the two characters \n so that one row stays one line.
-void append_one_line(std::string& out, std::string_view text) {
+// For the lines format, whose fields are separated by TAB and rows by LF: a backslash, TAB, LF and CR are
+// written as \\, \t, \n and \r, so that every field can be cut out at tabs and read back exactly.
+void append_escaped(std::string& out, std::string_view text) {
   const char* p = text.data();
   const char* end = p + text.size();
   for (;;) {
-    const char* newline = io::swar::find_first(
-        p, end, [](uint64_t w) { return io::swar::equal(w, '\r') | io::swar::equal(w, '\n'); },
-        [](char c) { return c == '\r' || c == '\n'; });
-    out.append(p, newline);
-    if (newline == end) break;
-    out += "\\n";
-    if (*newline == '\r' && newline + 1 < end && newline[1] == '\n') ++newline;
-    p = newline + 1;
+    const char* special = io::swar::find_first(
+        p, end,
+        [](uint64_t w) {
+          return io::swar::equal(w, '\\') | io::swar::equal(w, '\t') | io::swar::equal(w, '\n') |
+                 io::swar::equal(w, '\r');
+        },
+        [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; });
+    out.append(p, special);
+    if (special == end) break;
+    out += '\\';
+    out += *special == '\t' ? 't' : *special == '\n' ? 'n' : *special == '\r' ? 'r' : '\\';
+    p = special + 1;
   }
 }
 
@@ -256,26 +260,23 @@ class Writer final : public RecordWriter {
 
   void write_lines(const Record& record, const Prediction& prediction, std::string& out) const {
     const bool bad = !record.error.empty();
-    append_one_line(out, prediction.label);
+    append_escaped(out, prediction.label);
     out += '\t';
     if (options_.explain && bad) {
       out += "\t\t\t";
     } else if (options_.explain) {
       out += logclf::to_string(prediction.stage);
       out += '\t';
-      append_one_line(out, prediction.rule);
+      append_escaped(out, prediction.rule);
       out += '\t';
       append_confidence(out, prediction.confidence);
       out += '\t';
     }
     if (options_.error_column) {
-      // The message, last, may hold tabs; the error must not.
-      std::string error = record.error;
-      std::replace(error.begin(), error.end(), '\t', ' ');
-      append_one_line(out, error);
+      append_escaped(out, record.error);
       out += '\t';
     }
-    append_one_line(out, bad ? record.raw : record.message);
+    append_escaped(out, bad ? record.raw : record.message);
     out += '\n';
   }
 
