@@ -165,11 +165,11 @@ TEST(JsonlWriter, JsonlInputGetsKeysInsertedBeforeTheClosingBrace) {
             "\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
             "{\"log_message\":\"\\\"}\",\"predicted_label\":\"HTTP Status\",\"stage\":\"model\",\"rule\":null,"
             "\"confidence\":0.9731}\n"
-            "{ \"log_message\" : \"x\" ,\"predicted_label\":\"old\" ,\"predicted_label\":\"Security Alert\","
-            "\"stage\":\"rule\",\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
+            "{ \"log_message\" : \"x\" ,\"predicted_label\":\"Security Alert\" ,\"stage\":\"rule\","
+            "\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
             "{\"log_message\":\"q\",\"predicted_label\":\"HTTP Status\",\"stage\":\"model\",\"rule\":null,"
             "\"confidence\":0.9731}\n");
-  // Every line is valid JSON, and a parser keeps the added (last) predicted_label.
+  // Every line is valid JSON with one predicted_label.
   std::istringstream lines(output);
   std::string line;
   std::vector<std::string> labels;
@@ -524,6 +524,48 @@ TEST(LinesWriter, EveryFieldReadsBackExactlyAfterSplittingAtTabs) {
     }
     EXPECT_EQ(i, rows.size());
   }
+}
+
+// An input column named like an output column gets the new value in its place; only missing output
+// columns are added.
+TEST(CsvWriter, OutputColumnsAlreadyInTheInputAreReplacedInPlace) {
+  EXPECT_EQ(classify(Format::csv, "log_message,predicted_label,b\nx,old,1\n\"y\",,2\n", Format::csv),
+            "log_message,predicted_label,b\nx,Security Alert,1\ny,HTTP Status,2\n");
+  // Without --explain, a `stage` column is the input's own and stays as it is.
+  EXPECT_EQ(classify(Format::csv, "stage,log_message\ns,x\n", Format::csv),
+            "stage,log_message,predicted_label\ns,x,Security Alert\n");
+  EXPECT_EQ(classify(Format::csv, "rule,log_message,predicted_label\nr0,x,old\nr1,y,old\n", Format::csv, true),
+            "rule,log_message,predicted_label,stage,confidence\n"
+            "blocked_ip,x,Security Alert,rule,1.0000\n"
+            ",y,HTTP Status,model,0.9731\n");
+  EXPECT_EQ(pass_through(Format::csv, "error,log_message,stage\nE,a,S\nE,b,S,extra\n", Format::csv, true),
+            "error,log_message,stage,predicted_label,rule,confidence\n"
+            ",a,rule,Security Alert,blocked_ip,1.0000\n"
+            "\"in:3: expected 3 fields, found 4\",\"E,b,S,extra\",,,,\n");
+  // The same for objects made of CSV columns.
+  EXPECT_EQ(classify(Format::csv, "log_message,predicted_label\nx,old\n", Format::jsonl),
+            "{\"log_message\":\"x\",\"predicted_label\":\"Security Alert\"}\n");
+}
+
+TEST(JsonlWriter, KeysAlreadyInTheObjectGetTheirNewValueWhereTheyStand) {
+  const std::string output = classify(
+      Format::jsonl,
+      "{\"log_message\":\"m\",\"a\":1, \"predicted_label\" :\t\"old\",\"b\":{\"predicted_label\":\"nested\"}}\n"
+      "{\"predicted_label\":\"x\",\"log_message\":\"m\",\"predicted_label\":{\"n\":[1,\"}\"]}}\n",
+      Format::jsonl);
+  // Every occurrence of a duplicate key: parsers differ in which one they keep.
+  EXPECT_EQ(output,
+            "{\"log_message\":\"m\",\"a\":1, \"predicted_label\" :\t\"Security Alert\",\"b\":{\"predicted_label\":\"nested\"}}\n"
+            "{\"predicted_label\":\"HTTP Status\",\"log_message\":\"m\",\"predicted_label\":\"HTTP Status\"}\n");
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) EXPECT_TRUE(nlohmann::json::parse(line).is_object()) << line;
+  // With --explain the keys present are replaced, the others added in the usual order.
+  EXPECT_EQ(classify(Format::jsonl, "{\"confidence\":\"high\",\"log_message\":\"m\",\"rule\":7}\n", Format::jsonl, true),
+            "{\"confidence\":1.0000,\"log_message\":\"m\",\"rule\":\"blocked_ip\",\"predicted_label\":\"Security Alert\","
+            "\"stage\":\"rule\"}\n");
+  // A bad record's object gets its error in place too.
+  EXPECT_EQ(pass_through(Format::jsonl, "{\"error\":\"old\",\"log_message\":1}\n", Format::jsonl),
+            "{\"error\":\"in:1: field 'log_message' is not a string\",\"log_message\":1,\"predicted_label\":\"\"}\n");
 }
 
 }  // namespace

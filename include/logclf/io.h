@@ -106,8 +106,9 @@ struct WriteOptions {
 // Writes input records with their prediction. csv output: the input's columns (csv input), or
 // log_message[,source] (other inputs), then predicted_label [, stage, rule, confidence] [, error].
 // jsonl output: the input object (jsonl input) or an object of the input columns, with the same keys
-// added. lines output: "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message",
-// with "error<TAB>" before the message when error_column.
+// added. An input column or key of an added name gets the new value in its place. lines output:
+// "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message", with "error<TAB>" before
+// the message when error_column; backslash, TAB, LF and CR written as \\, \t, \n and \r in every field.
 // A bad record (Record::error) is written in its place with an empty label (and empty stage, rule,
 // confidence), its `raw` text as the message (csv input: its fields), and its error: in the error
 // column, and in jsonl output as key "error" (bad records only). jsonl output of a bad record that is no
