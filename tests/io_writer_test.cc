@@ -568,5 +568,41 @@ TEST(JsonlWriter, KeysAlreadyInTheObjectGetTheirNewValueWhereTheyStand) {
             "{\"error\":\"in:1: field 'log_message' is not a string\",\"log_message\":1,\"predicted_label\":\"\"}\n");
 }
 
+// json output: one array of the objects jsonl output writes, also when the rows are formatted apart from
+// the writer (as the streaming pipeline does, in batches on several threads) and written together.
+TEST(JsonWriter, OneArrayOfTheJsonLinesObjects) {
+  const std::string input = "log_message,n\na,1\n\"b\nc\",2\n,3\n";
+  const std::string jsonl = classify(Format::csv, input, Format::jsonl);
+  const std::string json = classify(Format::csv, input, Format::json);
+  std::string expected = "[\n" + jsonl;
+  for (std::size_t nl = expected.find("}\n{"); nl != expected.npos; nl = expected.find("}\n{", nl)) {
+    expected.insert(nl + 1, ",");
+  }
+  expected += "]\n";
+  EXPECT_EQ(json, expected);
+  const auto doc = nlohmann::json::parse(json);
+  ASSERT_TRUE(doc.is_array());
+  ASSERT_EQ(doc.size(), 3u);
+  EXPECT_EQ(doc[1]["log_message"], "b\nc");
+  EXPECT_EQ(doc[1]["predicted_label"], "HTTP Status");
+  EXPECT_EQ(doc[2]["n"], "3");
+
+  auto reader = reader_for(Format::csv, input);
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{Format::json, false});
+  std::vector<Record> records(3);
+  for (Record& r : records) ASSERT_TRUE(reader->next(r));
+  std::string first, rest;
+  writer->format(records[0], rule_prediction(), first);
+  writer->format(records[1], model_prediction(), rest);
+  writer->format(records[2], rule_prediction(), rest);
+  writer->write_formatted("");
+  writer->write_formatted(first);
+  writer->write_formatted(rest);
+  writer->commit();
+  EXPECT_EQ(writer->str(), json);
+
+  EXPECT_EQ(classify(Format::csv, "log_message\n", Format::json), "[]\n");
+}
+
 }  // namespace
 }  // namespace logclf

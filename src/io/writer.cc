@@ -126,10 +126,16 @@ class Writer final : public RecordWriter {
     }
     if (target_ != Target::memory) buffer_.reserve(kFlushBytes + kFlushBytes / 4);
     if (options_.format == Format::csv) write_csv_header();
+    if (options_.format == Format::json) buffer_ += '[';
   }
 
   void write(const Record& record, const Prediction& prediction) override {
+    const std::size_t start = buffer_.size();
     format(record, prediction, buffer_);
+    if (options_.format == Format::json && !elements_) {
+      buffer_.erase(start, 1);
+      elements_ = true;
+    }
     if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
   }
 
@@ -140,11 +146,22 @@ class Writer final : public RecordWriter {
     switch (options_.format) {
       case Format::csv: write_csv(record, p, out); break;
       case Format::jsonl: write_jsonl(record, p, out); break;
+      case Format::json:
+        // Each element comes after ",\n": the writer drops the comma before the first one (rows are
+        // formatted apart from it, on many threads).
+        out += ",\n";
+        write_jsonl(record, p, out);
+        out.pop_back();
+        break;
       case Format::lines: write_lines(record, p, out); break;
     }
   }
 
   void write_formatted(std::string_view rows) override {
+    if (options_.format == Format::json && !elements_ && !rows.empty()) {
+      rows.remove_prefix(1);
+      elements_ = true;
+    }
     if (target_ == Target::memory || rows.size() < kFlushBytes / 16) {
       buffer_ += rows;
       if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
@@ -170,6 +187,7 @@ class Writer final : public RecordWriter {
   }
 
   void commit() override {
+    if (options_.format == Format::json) buffer_ += elements_ ? "\n]\n" : "]\n";
     flush();
     if (file_) file_->commit();
   }
@@ -368,6 +386,7 @@ class Writer final : public RecordWriter {
   std::vector<std::size_t> added_at_;          // for each input column, the added column of its name or kNotAdded
   std::array<bool, kAddedCount> in_input_{};  // the input has a column of this name
   std::string buffer_;
+  bool elements_ = false;  // json: an element has been written
 };
 
 }  // namespace
