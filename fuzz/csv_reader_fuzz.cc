@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/csv_reader.h"
@@ -51,6 +52,22 @@ logclf::ReadOptions same_columns(const logclf::ReadOptions& options) {
   again.source_field = options.source_field;
   again.label_field = options.label_field;
   return again;
+}
+
+// The fields the writer writes for a row: `fields` with each added column's value in the place of the
+// input's column of that name, or appended when there is none.
+std::vector<std::string> with_added(const std::vector<std::string>& columns, std::vector<std::string> fields,
+                                    const std::vector<std::pair<std::string, std::string>>& added) {
+  for (const auto& [name, value] : added) {
+    bool present = false;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i] != name) continue;
+      fields[i] = value;
+      present = true;
+    }
+    if (!present) fields.push_back(value);
+  }
+  return fields;
 }
 
 }  // namespace
@@ -102,9 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     const Result back = read_all(writer->str(), std::string::npos, same_columns(options));
     if (!back.error.empty() || back.records.size() != kept.records.size()) __builtin_trap();
     for (std::size_t i = 0; i < kept.records.size(); ++i) {
-      std::vector<std::string> fields = kept.records[i].fields;
-      fields.push_back(kept.records[i].error.empty() ? "L" : "");
-      fields.push_back(kept.records[i].error);
+      const logclf::Record& r = kept.records[i];
+      const auto fields = with_added(kept.columns, r.fields, {{"predicted_label", r.error.empty() ? "L" : ""}, {"error", r.error}});
       if (back.records[i].fields != fields) __builtin_trap();
     }
   }
@@ -120,13 +136,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   // Read back with the same column names: with other ones a column that did not matter before (say a
   // second 'target_label') would now be an error.
   const Result back = read_all(writer->str(), std::string::npos, same_columns(options));
-  std::vector<std::string> columns = whole.columns;
-  columns.push_back("predicted_label");
+  const auto columns = with_added(whole.columns, whole.columns, {{"predicted_label", "predicted_label"}});
   if (!back.error.empty() || back.columns != columns || back.records.size() != whole.records.size()) __builtin_trap();
   for (std::size_t i = 0; i < whole.records.size(); ++i) {
-    std::vector<std::string> fields = whole.records[i].fields;
-    fields.push_back("L");
-    if (back.records[i].fields != fields) __builtin_trap();
+    if (back.records[i].fields != with_added(whole.columns, whole.records[i].fields, {{"predicted_label", "L"}})) __builtin_trap();
   }
   return 0;
 }

@@ -296,5 +296,69 @@ TEST(Cli, UsageErrors) {
   EXPECT_EQ(r.status, 0);
 }
 
+TEST(Cli, BlankCsvLineIsARowWithAnEmptyMessage) {
+  const auto r = run("printf 'log_message,n\\nUser User9 logged out.,1\\n\\nBackup completed successfully.,3\\n' | " +
+                     cli() + " classify - -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::istringstream lines(r.output);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 4u) << r.output;
+  EXPECT_EQ(rows[1], "User User9 logged out.,1,User Action");
+  EXPECT_EQ(rows[2].substr(0, 2), ",,") << rows[2];
+  EXPECT_GT(rows[2].size(), 2u) << "an empty message gets a label too";
+  EXPECT_EQ(rows[3], "Backup completed successfully.,3,System Notification");
+}
+
+TEST(Cli, JsonOutputIsOneArray) {
+  TempDir dir;
+  std::ofstream(dir / "in.csv") << "log_message,host\nUser User3 logged in.,a\n\"two\nlines\",b\n";
+  auto r = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "out.json") + " -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string text = read_text(dir / "out.json");
+  EXPECT_EQ(text.substr(0, 2), "[\n") << text;
+  EXPECT_EQ(text.substr(text.size() - 4), "}\n]\n") << text;
+  const auto doc = nlohmann::json::parse(text);
+  ASSERT_TRUE(doc.is_array()) << text;
+  ASSERT_EQ(doc.size(), 2u);
+  EXPECT_EQ(doc[0]["log_message"], "User User3 logged in.");
+  EXPECT_EQ(doc[0]["host"], "a");
+  EXPECT_EQ(doc[0]["predicted_label"], "User Action");
+  EXPECT_EQ(doc[1]["log_message"], "two\nlines");
+  // --output-format json to standard output; no record gives an empty array.
+  std::ofstream(dir / "empty.csv") << "log_message\n";
+  r = run(cli() + " classify " + (dir / "empty.csv") + " --output-format json -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "[]\n");
+}
+
+TEST(Cli, JsonArrayInputIsRefusedWithAHint) {
+  TempDir dir;
+  std::ofstream(dir / "in.json") << "\n  [{\"log_message\": \"x\"}]\n";
+  const auto r = run(cli() + " classify " + (dir / "in.json") + " -q");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find((dir / "in.json") + ":2: this is a JSON array; logclf reads JSON lines (one object per "
+                          "line), e.g. jq -c '.[]' " + (dir / "in.json")),
+            std::string::npos) << r.output;
+}
+
+TEST(Cli, OutputExtensionMustNameAFormat) {
+  TempDir dir;
+  std::ofstream(dir / "in.csv") << "log_message\nUser User3 logged in.\n";
+  auto r = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "x.parquet") + " -q");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("cannot tell the output format of '" + (dir / "x.parquet") +
+                          "' from its extension: use .csv, .jsonl, .json, .txt or .log, or --output-format"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.parquet"));
+  r = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "x.parquet") + " --output-format jsonl -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_text(dir / "x.parquet"), "{\"log_message\":\"User User3 logged in.\",\"predicted_label\":\"User Action\"}\n");
+  // No extension at all: like the input, as before.
+  r = run(cli() + " classify " + (dir / "in.csv") + " -o " + (dir / "out") + " -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_text(dir / "out"), "log_message,predicted_label\nUser User3 logged in.,User Action\n");
+}
+
 }  // namespace
 }  // namespace logclf

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 #include <vector>
+#include <utility>
 
 #include "io/csv_reader.h"
 #include "logclf/io.h"
@@ -118,13 +119,26 @@ TEST(CsvReader, QuoteInsideUnquotedFieldIsLiteral) {
   EXPECT_EQ(records[1].fields[1], "x");
 }
 
-TEST(CsvReader, EmptyLinesAreNotRows) {
+// A blank line after the header is a record whose fields are all empty (an empty message), so that the
+// output has a row for every line of the input; blank lines before the header are skipped.
+TEST(CsvReader, BlankLinesInTheBodyAreRowsOfEmptyFields) {
   auto records = read_all("\nlog_message,b\n\nx,1\n\r\n\ny,2\n\n");
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0].message, "x");
-  EXPECT_EQ(records[0].line, 4u);
-  EXPECT_EQ(records[1].message, "y");
-  EXPECT_EQ(records[1].line, 7u);
+  ASSERT_EQ(records.size(), 6u);
+  const std::vector<std::pair<uint64_t, std::vector<std::string>>> expected = {
+      {3, {"", ""}}, {4, {"x", "1"}}, {5, {"", ""}}, {6, {"", ""}}, {7, {"y", "2"}}, {8, {"", ""}}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(records[i].line, expected[i].first) << i;
+    EXPECT_EQ(records[i].fields, expected[i].second) << i;
+    EXPECT_EQ(records[i].message, expected[i].second[0]) << i;
+    EXPECT_EQ(records[i].error, "") << i;
+  }
+  std::vector<std::string> messages;
+  for (const Record& r : read_all("log_message\nhello\n\nworld\n")) messages.push_back(r.message);
+  EXPECT_THAT(messages, ElementsAre("hello", "", "world"));
+  // A blank line has no label: an error where a label is required, like any row without one.
+  ReadOptions options = csv_options();
+  options.require_label = true;
+  EXPECT_EQ(error_of("log_message,target_label\nx,A\n\ny,B\n", options), "in.csv:3: field 'target_label' is empty");
 }
 
 TEST(CsvReader, EmptyFieldsAndQuotedFieldAtEndOfInput) {
@@ -277,7 +291,7 @@ TEST(CsvReader, SameResultWhereverTheBufferEnds) {
     }
   }
   EXPECT_EQ(read_in_chunks(inputs[0], 1, options),
-            "2:A|x \"y\"|\n4:B|multi\r\nline, \"q\"|\n6:C|plain|\n");
+            "2:A|x \"y\"|\n3:||\n4:B|multi\r\nline, \"q\"|\n6:C|plain|\n");
   EXPECT_EQ(read_in_chunks(inputs[1], 1, options), "2:a||\n3:||\n4:x|end|\n");
   EXPECT_EQ(read_in_chunks(inputs[2], 1, options), "2:ab\"c|d|\nerror in.csv:3: unterminated quoted field");
   EXPECT_EQ(read_in_chunks(inputs[5], 1, options), "error in.csv:2: record longer than 22 bytes");
@@ -293,6 +307,7 @@ TEST(CsvReader, KeepsBadRowsAndReadsOnAfterThem) {
             "2:1|ok|\n"
             "3:[in.csv:3: expected 2 fields, found 3] |1,2,3|\n"
             "4:[in.csv:4: unexpected text after a closing quote] |\"x\"y,2|\n"
+            "5:||\n"
             "6:4|fine|\n"
             "7:[in.csv:7: expected 2 fields, found 1] |5|\n"
             "8:[in.csv:8: unterminated quoted field] |3,\"open|\n"
@@ -302,7 +317,7 @@ TEST(CsvReader, KeepsBadRowsAndReadsOnAfterThem) {
     EXPECT_EQ(read_in_chunks(input, chunk, keep_options()), read_in_chunks(input, std::string::npos, keep_options()));
   }
   const auto records = read_all(input, keep_options());
-  ASSERT_EQ(records.size(), 8u);
+  ASSERT_EQ(records.size(), 9u);
   const Record& bad = records[1];
   EXPECT_EQ(bad.line, 3u);
   EXPECT_EQ(bad.error, "in.csv:3: expected 2 fields, found 3");
@@ -310,8 +325,9 @@ TEST(CsvReader, KeepsBadRowsAndReadsOnAfterThem) {
   EXPECT_EQ(bad.message, "");
   EXPECT_THAT(bad.fields, ElementsAre("", "1,2,3"));
   EXPECT_EQ(records[3].error, "");  // a reused Record loses the error of the one before
-  EXPECT_EQ(records[3].message, "fine");
-  EXPECT_EQ(records[6].message, "row");
+  EXPECT_THAT(records[3].fields, ElementsAre("", ""));  // the blank line, not the fields of the one before
+  EXPECT_EQ(records[4].message, "fine");
+  EXPECT_EQ(records[7].message, "row");
   // Without keep_bad_records the first bad row is the Error it always was.
   EXPECT_EQ(error_of(input), "in.csv:3: expected 2 fields, found 3");
 }

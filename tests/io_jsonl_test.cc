@@ -85,6 +85,28 @@ TEST(JsonlReader, BlankLinesAreSkippedAndLinesCounted) {
   EXPECT_THAT(records[1].fields, ElementsAre("{\"log_message\":\"b\"}"));
 }
 
+// A .json file is read as JSON lines; one holding an array is refused as a whole, with a hint.
+TEST(JsonlReader, JsonArrayIsRefusedWhenReadAsJson) {
+  ReadOptions options;
+  options.format = Format::json;
+  options.keep_bad_records = true;
+  auto reader = RecordReader::from_string("\n \t[{\"log_message\":\"x\"},\n{\"log_message\":\"y\"}]\n", "in.json", options);
+  Record record;
+  try {
+    reader->next(record);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "in.json:2: this is a JSON array; logclf reads JSON lines (one object per line), e.g. "
+                           "jq -c '.[]' in.json");
+  }
+  reader = RecordReader::from_string("{\"log_message\":\"x\"}\n[1]\n", "in.json", options);
+  ASSERT_TRUE(reader->next(record));
+  EXPECT_EQ(record.message, "x");
+  EXPECT_EQ(reader->format(), Format::jsonl);
+  ASSERT_TRUE(reader->next(record));  // a later array line is one bad record, as in any JSON lines input
+  EXPECT_EQ(record.error, "in.json:2: not a JSON object");
+}
+
 TEST(JsonlReader, SkipsByteOrderMark) {
   auto records = read_all("\xEF\xBB\xBF{\"log_message\":\"a\"}\n");
   ASSERT_EQ(records.size(), 1u);

@@ -230,7 +230,7 @@ TEST(Format, Names) {
   EXPECT_EQ(parse_format("csv"), Format::csv);
   EXPECT_EQ(parse_format("jsonl"), Format::jsonl);
   EXPECT_EQ(parse_format("ndjson"), Format::jsonl);
-  EXPECT_EQ(parse_format("json"), Format::jsonl);
+  EXPECT_EQ(parse_format("json"), Format::json);
   EXPECT_EQ(parse_format("lines"), Format::lines);
   EXPECT_EQ(parse_format("text"), Format::lines);
   EXPECT_EQ(parse_format("txt"), Format::lines);
@@ -238,6 +238,7 @@ TEST(Format, Names) {
   EXPECT_EQ(parse_format("CSV"), std::nullopt);
   EXPECT_EQ(to_string(Format::csv), "csv");
   EXPECT_EQ(to_string(Format::jsonl), "jsonl");
+  EXPECT_EQ(to_string(Format::json), "json");
   EXPECT_EQ(to_string(Format::lines), "lines");
 }
 
@@ -246,13 +247,31 @@ TEST(Format, FromPath) {
   EXPECT_EQ(format_from_path("B.CSV", Format::lines), Format::csv);
   EXPECT_EQ(format_from_path("x.jsonl", Format::csv), Format::jsonl);
   EXPECT_EQ(format_from_path("x.ndjson", Format::csv), Format::jsonl);
-  EXPECT_EQ(format_from_path("x.json", Format::csv), Format::jsonl);
+  EXPECT_EQ(format_from_path("x.json", Format::csv), Format::json);
   EXPECT_EQ(format_from_path("/var/log/syslog.log", Format::csv), Format::lines);
   EXPECT_EQ(format_from_path("notes.txt", Format::csv), Format::lines);
   EXPECT_EQ(format_from_path("x.csv.gz", Format::lines), Format::lines);
   EXPECT_EQ(format_from_path("dir.csv/file", Format::jsonl), Format::jsonl);
   EXPECT_EQ(format_from_path(".csv", Format::jsonl), Format::jsonl);
   EXPECT_EQ(format_from_path("-", Format::jsonl), Format::jsonl);
+  EXPECT_EQ(format_from_path("x.parquet", Format::lines), Format::lines);  // an input: read as the fallback
+}
+
+TEST(Format, OutputFromPathRefusesAnExtensionNamingNoFormat) {
+  EXPECT_EQ(output_format_from_path("out.JSON", Format::csv), Format::json);
+  EXPECT_EQ(output_format_from_path("out.ndjson", Format::csv), Format::jsonl);
+  EXPECT_EQ(output_format_from_path("out.log", Format::csv), Format::lines);
+  EXPECT_EQ(output_format_from_path("-", Format::jsonl), Format::jsonl);
+  EXPECT_EQ(output_format_from_path("dir.d/out", Format::lines), Format::lines);
+  EXPECT_EQ(output_format_from_path(".hidden", Format::csv), Format::csv);
+  try {
+    output_format_from_path("a/x.parquet", Format::csv);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "cannot tell the output format of 'a/x.parquet' from its extension: use .csv, .jsonl, "
+                           ".json, .txt or .log, or --output-format");
+  }
+  EXPECT_THROW(output_format_from_path("x.csv.gz", Format::csv), Error);
 }
 
 TEST(LinesReader, ReportsBytesReadForProgress) {

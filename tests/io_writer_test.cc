@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "io/atomic_file.h"
@@ -163,11 +165,11 @@ TEST(JsonlWriter, JsonlInputGetsKeysInsertedBeforeTheClosingBrace) {
             "\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
             "{\"log_message\":\"\\\"}\",\"predicted_label\":\"HTTP Status\",\"stage\":\"model\",\"rule\":null,"
             "\"confidence\":0.9731}\n"
-            "{ \"log_message\" : \"x\" ,\"predicted_label\":\"old\" ,\"predicted_label\":\"Security Alert\","
-            "\"stage\":\"rule\",\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
+            "{ \"log_message\" : \"x\" ,\"predicted_label\":\"Security Alert\" ,\"stage\":\"rule\","
+            "\"rule\":\"blocked_ip\",\"confidence\":1.0000}\n"
             "{\"log_message\":\"q\",\"predicted_label\":\"HTTP Status\",\"stage\":\"model\",\"rule\":null,"
             "\"confidence\":0.9731}\n");
-  // Every line is valid JSON, and a parser keeps the added (last) predicted_label.
+  // Every line is valid JSON with one predicted_label.
   std::istringstream lines(output);
   std::string line;
   std::vector<std::string> labels;
@@ -205,9 +207,9 @@ TEST(JsonlWriter, JsonlRecordWithoutItsTextIsWrittenFromItsFields) {
   EXPECT_EQ(writer->str(), "{\"log_message\":\"m\",\"source\":\"s\",\"predicted_label\":\"Security Alert\"}\n");
 }
 
-TEST(LinesWriter, LabelTabMessageWithNewlinesEscaped) {
-  EXPECT_EQ(classify(Format::csv, "log_message\n\"a\nb\r\nc\rd\"\nplain\n", Format::lines),
-            "Security Alert\ta\\nb\\nc\\nd\nHTTP Status\tplain\n");
+TEST(LinesWriter, LabelTabMessageWithLineBreaksTabsAndBackslashesEscaped) {
+  EXPECT_EQ(classify(Format::csv, "log_message\n\"a\nb\r\nc\rd\te\\f\"\nplain\n", Format::lines),
+            "Security Alert\ta\\nb\\r\\nc\\rd\\te\\\\f\nHTTP Status\tplain\n");
   EXPECT_EQ(classify(Format::lines, "x\n\ny", Format::lines, true),
             "Security Alert\trule\tblocked_ip\t1.0000\tx\n"
             "HTTP Status\tmodel\t\t0.9731\t\n"
@@ -260,8 +262,17 @@ TEST(JsonlWriter, BadRecordsKeepTheirObjectOrAreWrappedAsRaw) {
 
 TEST(LinesWriter, ErrorColumnBeforeTheMessage) {
   EXPECT_EQ(pass_through(Format::jsonl, "{\"log_message\":\"a\\tb\"}\n{\"m\":\"\\t\"}\n", Format::lines, true),
-            "Security Alert\trule\tblocked_ip\t1.0000\t\ta\tb\n"
-            "\t\t\t\tin:2: field 'log_message' missing\t{\"m\":\"\\t\"}\n");
+            "Security Alert\trule\tblocked_ip\t1.0000\t\ta\\tb\n"
+            "\t\t\t\tin:2: field 'log_message' missing\t{\"m\":\"\\\\t\"}\n");
+  // A tab in the error (from the file's name) is escaped like any other.
+  ReadOptions options;
+  options.format = Format::lines;
+  options.keep_bad_records = true;
+  options.strict_utf8 = true;
+  auto reader = RecordReader::from_string("\xff\n", "a\tb", options);
+  WriteOptions wo{Format::lines, false};
+  wo.error_column = true;
+  EXPECT_EQ(classify(*reader, wo), "\ta\\tb:1: invalid UTF-8 at byte 1 of the line\t\xEF\xBF\xBD\n");
 }
 
 TEST(CsvWriter, RoundTripOfAwkwardFields) {
@@ -446,6 +457,151 @@ TEST(CsvWriter, FirstColumnNameStartingWithAByteOrderMarkSurvivesARoundTrip) {
   EXPECT_EQ(output.substr(0, 7), "\"\xEF\xBB\xBFid\"");
   auto reader = reader_for(Format::csv, output);
   EXPECT_EQ(reader->columns().front(), "\xEF\xBB\xBFid");
+}
+
+TEST(CsvWriter, BlankLineIsWrittenAsARowOfEmptyFields) {
+  EXPECT_EQ(classify(Format::csv, "a,log_message,c\nx,y,z\n\n", Format::csv),
+            "a,log_message,c,predicted_label\nx,y,z,Security Alert\n,,,HTTP Status\n");
+  EXPECT_EQ(classify(Format::csv, "log_message\nhello\n\nworld\n", Format::csv),
+            "log_message,predicted_label\nhello,Security Alert\n,HTTP Status\nworld,Security Alert\n");
+  // With --on-error pass it is a good record: a label and an empty error.
+  EXPECT_EQ(pass_through(Format::csv, "a,log_message\n\n1,x,y\n", Format::csv),
+            "a,log_message,predicted_label,error\n"
+            ",,Security Alert,\n"
+            ",\"1,x,y\",,\"in:3: expected 2 fields, found 3\"\n");
+}
+
+// The escapes of lines output undone: \\ \t \n \r.
+std::string unescape(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    const char c = text[++i];
+    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+  }
+  return out;
+}
+
+TEST(LinesWriter, EveryFieldReadsBackExactlyAfterSplittingAtTabs) {
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"a\tb", "tab\tlabel"},         {"cr\ronly", "back\\slash"},  {"lf\nonly", "L"},
+      {"crlf\r\nend\r\n", "L"},        {"literal \\n and \\t", "\\"}, {"\\\t\\\r\n\\", ""},
+      {"", "empty message"},           {"\t\t", "\n"},
+  };
+  auto shape = reader_for(Format::lines, "");
+  for (const bool explain : {false, true}) {
+    WriteOptions options{Format::lines, explain};
+    options.error_column = true;
+    auto writer = RecordWriter::to_string(*shape, options);
+    for (const auto& [message, label] : rows) {
+      Record record;
+      record.message = message;
+      Prediction p = model_prediction();
+      p.label = label;
+      p.rule = "rule\twith\\odd\nname";
+      writer->write(record, p);
+    }
+    writer->commit();
+    std::istringstream lines(writer->str());
+    std::size_t i = 0;
+    for (std::string line; std::getline(lines, line); ++i) {
+      ASSERT_LT(i, rows.size()) << writer->str();
+      std::vector<std::string> fields;
+      for (std::size_t begin = 0, tab;; begin = tab + 1) {
+        tab = line.find('\t', begin);
+        fields.push_back(unescape(std::string_view(line).substr(begin, tab == line.npos ? line.npos : tab - begin)));
+        if (tab == line.npos) break;
+      }
+      ASSERT_EQ(fields.size(), explain ? 6u : 3u) << line;
+      EXPECT_EQ(fields.front(), rows[i].second) << line;
+      EXPECT_EQ(fields.back(), rows[i].first) << line;
+      if (explain) {
+        EXPECT_EQ(fields[2], "rule\twith\\odd\nname") << line;
+      }
+    }
+    EXPECT_EQ(i, rows.size());
+  }
+}
+
+// An input column named like an output column gets the new value in its place; only missing output
+// columns are added.
+TEST(CsvWriter, OutputColumnsAlreadyInTheInputAreReplacedInPlace) {
+  EXPECT_EQ(classify(Format::csv, "log_message,predicted_label,b\nx,old,1\n\"y\",,2\n", Format::csv),
+            "log_message,predicted_label,b\nx,Security Alert,1\ny,HTTP Status,2\n");
+  // Without --explain, a `stage` column is the input's own and stays as it is.
+  EXPECT_EQ(classify(Format::csv, "stage,log_message\ns,x\n", Format::csv),
+            "stage,log_message,predicted_label\ns,x,Security Alert\n");
+  EXPECT_EQ(classify(Format::csv, "rule,log_message,predicted_label\nr0,x,old\nr1,y,old\n", Format::csv, true),
+            "rule,log_message,predicted_label,stage,confidence\n"
+            "blocked_ip,x,Security Alert,rule,1.0000\n"
+            ",y,HTTP Status,model,0.9731\n");
+  EXPECT_EQ(pass_through(Format::csv, "error,log_message,stage\nE,a,S\nE,b,S,extra\n", Format::csv, true),
+            "error,log_message,stage,predicted_label,rule,confidence\n"
+            ",a,rule,Security Alert,blocked_ip,1.0000\n"
+            "\"in:3: expected 3 fields, found 4\",\"E,b,S,extra\",,,,\n");
+  // The same for objects made of CSV columns.
+  EXPECT_EQ(classify(Format::csv, "log_message,predicted_label\nx,old\n", Format::jsonl),
+            "{\"log_message\":\"x\",\"predicted_label\":\"Security Alert\"}\n");
+}
+
+TEST(JsonlWriter, KeysAlreadyInTheObjectGetTheirNewValueWhereTheyStand) {
+  const std::string output = classify(
+      Format::jsonl,
+      "{\"log_message\":\"m\",\"a\":1, \"predicted_label\" :\t\"old\",\"b\":{\"predicted_label\":\"nested\"}}\n"
+      "{\"predicted_label\":\"x\",\"log_message\":\"m\",\"predicted_label\":{\"n\":[1,\"}\"]}}\n",
+      Format::jsonl);
+  // Every occurrence of a duplicate key: parsers differ in which one they keep.
+  EXPECT_EQ(output,
+            "{\"log_message\":\"m\",\"a\":1, \"predicted_label\" :\t\"Security Alert\",\"b\":{\"predicted_label\":\"nested\"}}\n"
+            "{\"predicted_label\":\"HTTP Status\",\"log_message\":\"m\",\"predicted_label\":\"HTTP Status\"}\n");
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) EXPECT_TRUE(nlohmann::json::parse(line).is_object()) << line;
+  // With --explain the keys present are replaced, the others added in the usual order.
+  EXPECT_EQ(classify(Format::jsonl, "{\"confidence\":\"high\",\"log_message\":\"m\",\"rule\":7}\n", Format::jsonl, true),
+            "{\"confidence\":1.0000,\"log_message\":\"m\",\"rule\":\"blocked_ip\",\"predicted_label\":\"Security Alert\","
+            "\"stage\":\"rule\"}\n");
+  // A bad record's object gets its error in place too.
+  EXPECT_EQ(pass_through(Format::jsonl, "{\"error\":\"old\",\"log_message\":1}\n", Format::jsonl),
+            "{\"error\":\"in:1: field 'log_message' is not a string\",\"log_message\":1,\"predicted_label\":\"\"}\n");
+}
+
+// json output: one array of the objects jsonl output writes, also when the rows are formatted apart from
+// the writer (as the streaming pipeline does, in batches on several threads) and written together.
+TEST(JsonWriter, OneArrayOfTheJsonLinesObjects) {
+  const std::string input = "log_message,n\na,1\n\"b\nc\",2\n,3\n";
+  const std::string jsonl = classify(Format::csv, input, Format::jsonl);
+  const std::string json = classify(Format::csv, input, Format::json);
+  std::string expected = "[\n" + jsonl;
+  for (std::size_t nl = expected.find("}\n{"); nl != expected.npos; nl = expected.find("}\n{", nl)) {
+    expected.insert(nl + 1, ",");
+  }
+  expected += "]\n";
+  EXPECT_EQ(json, expected);
+  const auto doc = nlohmann::json::parse(json);
+  ASSERT_TRUE(doc.is_array());
+  ASSERT_EQ(doc.size(), 3u);
+  EXPECT_EQ(doc[1]["log_message"], "b\nc");
+  EXPECT_EQ(doc[1]["predicted_label"], "HTTP Status");
+  EXPECT_EQ(doc[2]["n"], "3");
+
+  auto reader = reader_for(Format::csv, input);
+  auto writer = RecordWriter::to_string(*reader, WriteOptions{Format::json, false});
+  std::vector<Record> records(3);
+  for (Record& r : records) ASSERT_TRUE(reader->next(r));
+  std::string first, rest;
+  writer->format(records[0], rule_prediction(), first);
+  writer->format(records[1], model_prediction(), rest);
+  writer->format(records[2], rule_prediction(), rest);
+  writer->write_formatted("");
+  writer->write_formatted(first);
+  writer->write_formatted(rest);
+  writer->commit();
+  EXPECT_EQ(writer->str(), json);
+
+  EXPECT_EQ(classify(Format::csv, "log_message\n", Format::json), "[]\n");
 }
 
 }  // namespace

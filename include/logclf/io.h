@@ -16,14 +16,19 @@
 
 namespace logclf {
 
-enum class Format { csv, jsonl, lines };
+// json: output only, one JSON array of the objects jsonl output writes. Read, it is JSON lines (a .json
+// file usually holds them), except that an input starting with '[' is refused as an array.
+enum class Format { csv, jsonl, json, lines };
 
-// "csv", "jsonl" (also "ndjson", "json"), "lines" (also "text", "txt"); nullopt for anything else.
+// "csv", "jsonl" (also "ndjson"), "json", "lines" (also "text", "txt"); nullopt for anything else.
 std::optional<Format> parse_format(std::string_view name);
 std::string_view to_string(Format format);
-// By extension: .csv -> csv; .jsonl/.ndjson/.json -> jsonl; .log/.txt -> lines; otherwise `fallback`.
-// A trailing .gz etc. is not looked through. "-" gives `fallback`.
+// By extension: .csv -> csv; .jsonl/.ndjson -> jsonl; .json -> json; .log/.txt -> lines; otherwise
+// `fallback`. A trailing .gz etc. is not looked through. "-" gives `fallback`.
 Format format_from_path(std::string_view path, Format fallback);
+// The same for an output file, except that an extension naming no format is an Error rather than
+// `fallback` (a file called x.parquet would otherwise hold CSV).
+Format output_format_from_path(std::string_view path, Format fallback);
 // The names tried for the message field when none is given: {"log_message"}, and for JSON lines also the
 // names log shippers use: {"log_message", "message" (Vector, Logstash), "log" (Fluent Bit, Docker), "msg"}.
 std::vector<std::string> default_message_fields(Format format);
@@ -106,8 +111,10 @@ struct WriteOptions {
 // Writes input records with their prediction. csv output: the input's columns (csv input), or
 // log_message[,source] (other inputs), then predicted_label [, stage, rule, confidence] [, error].
 // jsonl output: the input object (jsonl input) or an object of the input columns, with the same keys
-// added. lines output: "label<TAB>message", or "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message",
-// with "error<TAB>" before the message when error_column.
+// added; json output: those objects as one array. An input column or key of an added name gets the new
+// value in its place. lines output: "label<TAB>message", or
+// "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message", with "error<TAB>" before the message when
+// error_column; backslash, TAB, LF and CR written as \\, \t, \n and \r in every field.
 // A bad record (Record::error) is written in its place with an empty label (and empty stage, rule,
 // confidence), its `raw` text as the message (csv input: its fields), and its error: in the error
 // column, and in jsonl output as key "error" (bad records only). jsonl output of a bad record that is no

@@ -104,6 +104,7 @@ class CsvReader final : public RecordReader {
   std::size_t message_ = kNoColumn, source_column_ = kNoColumn, label_ = kNoColumn;
   std::string overflow_;           // receives fields past the expected count
   bool row_is_utf8_ = true;        // the last row read is valid UTF-8 as a whole
+  bool in_body_ = false;           // the header has been read
   // A row may span at most this many bytes with its line terminator. parse() never looks further, so
   // that the outcome (record or error) does not depend on how much input happens to be buffered.
   std::size_t row_window_;
@@ -127,6 +128,7 @@ CsvReader::CsvReader(InputSource source, std::string name, const ReadOptions& op
   }
   if (count == 0) throw Error(name_ + ": empty input: expected a CSV header line");
   consume(row);
+  in_body_ = true;
   const uint64_t line = row.line;
   if (count > kMaxColumns) throw_at(name_, line, "more than " + std::to_string(kMaxColumns) + " columns");
   columns_.resize(count);
@@ -170,7 +172,7 @@ bool CsvReader::more() {
   return false;
 }
 
-// Skips completely empty lines; false at end of input.
+// Skips completely empty lines before the header (after it a blank line is a row); false at end of input.
 bool CsvReader::at_row() {
   for (;;) {
     const char* data = source_.data();
@@ -179,6 +181,7 @@ bool CsvReader::at_row() {
       if (!more()) return false;
       continue;
     }
+    if (in_body_ && data[0] != '\r') return true;
     if (data[0] == '\n') {
       source_.consume(1);
       ++line_;
@@ -190,7 +193,7 @@ bool CsvReader::at_row() {
         source_.consume(1);  // a CR alone at the very end: the rest of a line terminator, not a row
         return false;
       }
-      if (data[1] == '\n') {
+      if (data[1] == '\n' && !in_body_) {
         source_.consume(2);
         ++line_;
         continue;
@@ -409,8 +412,13 @@ bool CsvReader::next(Record& out) {
   out.error.clear();
   Row row{};
   try {
-    const std::size_t count = read_row(out.fields, columns_.size(), row, &out.raw);
+    std::size_t count = read_row(out.fields, columns_.size(), row, &out.raw);
     if (count == 0) return false;
+    if (count == 1 && row.end == 0) {
+      // A blank line: a row whose fields are all empty, so that no line of the input goes unanswered.
+      for (std::string& f : out.fields) f.clear();
+      count = columns_.size();
+    }
     if (count != columns_.size()) {
       throw BadRow{row.line, "expected " + std::to_string(columns_.size()) + " fields, found " + std::to_string(count), row.end};
     }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <utility>
 
 #include "io/swar.h"
 
@@ -44,19 +46,99 @@ void append_prediction_keys(std::string& out, const Prediction& prediction, bool
   out += "\"predicted_label\":";
   append_json(out, prediction.label);
   if (!explain) return;
-  out += ",\"stage\":\"";
-  out += logclf::to_string(prediction.stage);
-  out += "\",\"rule\":";
-  if (prediction.rule.empty()) {
-    out += "null";
-  } else {
-    append_json(out, prediction.rule);
+  for (const std::string_view key : {"stage", "rule", "confidence"}) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    append_prediction_value(out, key, prediction);
   }
-  out += ",\"confidence\":";
-  if (std::isfinite(prediction.confidence)) {
+}
+
+void append_prediction_value(std::string& out, std::string_view key, const Prediction& prediction) {
+  if (key == "predicted_label") {
+    append_json(out, prediction.label);
+  } else if (key == "stage") {
+    append_json(out, logclf::to_string(prediction.stage));
+  } else if (key == "rule") {
+    if (prediction.rule.empty()) {
+      out += "null";
+    } else {
+      append_json(out, prediction.rule);
+    }
+  } else if (std::isfinite(prediction.confidence)) {
     append_confidence(out, prediction.confidence);
   } else {
     out += "null";  // JSON has no NaN or infinity
+  }
+}
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::size_t skip_space(std::string_view text, std::size_t p) {
+  while (p < text.size() && is_space(text[p])) ++p;
+  return p;
+}
+
+// Past the closing quote of the string whose opening quote is at `p`, or npos.
+std::size_t string_end(std::string_view text, std::size_t p) {
+  for (++p; p < text.size(); ++p) {
+    if (text[p] == '"') return p + 1;
+    if (text[p] == '\\') ++p;
+  }
+  return text.npos;
+}
+
+}  // namespace
+
+bool find_members(std::string_view object, std::vector<JsonMember>& members) {
+  members.clear();
+  std::size_t p = skip_space(object, 0);
+  if (p == object.size() || object[p] != '{') return false;
+  p = skip_space(object, p + 1);
+  if (p < object.size() && object[p] == '}') return true;
+  for (;;) {
+    if (p == object.size() || object[p] != '"') return false;
+    const std::size_t key_end = string_end(object, p);
+    if (key_end == object.npos) return false;
+    JsonMember member;
+    const std::string_view key = object.substr(p, key_end - p);
+    if (key.find('\\') == key.npos) {
+      member.key.assign(key.substr(1, key.size() - 2));
+    } else {
+      try {
+        member.key = nlohmann::json::parse(key).get<std::string>();
+      } catch (const nlohmann::json::exception&) {
+        return false;
+      }
+    }
+    p = skip_space(object, key_end);
+    if (p == object.size() || object[p] != ':') return false;
+    p = skip_space(object, p + 1);
+    member.value_begin = p;
+    // The value ends at the first ',' or '}' outside strings and nested containers.
+    for (int depth = 0; p < object.size(); ++p) {
+      const char c = object[p];
+      if (c == '"') {
+        p = string_end(object, p);
+        if (p == object.npos) return false;
+        --p;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && depth > 0) {
+        --depth;
+      } else if ((c == ',' || c == '}') && depth == 0) {
+        break;
+      }
+    }
+    if (p == object.size()) return false;
+    member.value_end = p;
+    while (member.value_end > member.value_begin && is_space(object[member.value_end - 1])) --member.value_end;
+    if (member.value_end == member.value_begin) return false;
+    members.push_back(std::move(member));
+    if (object[p] == '}') return true;
+    p = skip_space(object, p + 1);
   }
 }
 

@@ -32,6 +32,12 @@ class JsonlReader final : public RecordReader {
       while (!line.empty() && is_blank(line.back())) line.remove_suffix(1);
     } while (line.empty() && !lines_.too_long());
     const uint64_t at = lines_.line_number();
+    if (std::exchange(first_, false) && options_.format == Format::json && line.starts_with('[')) {
+      // A .json file holding one array rather than JSON lines: no record of it could be read.
+      const std::string& name = lines_.name();
+      throw_at(name, at, "this is a JSON array; logclf reads JSON lines (one object per line), e.g. jq -c '.[]'" +
+                             (name == "<stdin>" ? std::string() : " " + name));
+    }
     out.line = at;
     out.raw.clear();
     out.error.clear();
@@ -66,6 +72,7 @@ class JsonlReader final : public RecordReader {
   ReadOptions options_;
   JsonRecordParser parser_;
   std::vector<std::string> columns_;
+  bool first_ = true;  // no line read yet
 };
 
 }  // namespace

@@ -10,7 +10,8 @@ std::unique_ptr<RecordReader> make_reader(io::InputSource source, std::string na
   if (options.message_fields.empty()) throw Error(name + ": no name given for the message field");
   switch (options.format) {
     case Format::csv: return io::make_csv_reader(std::move(source), std::move(name), options);
-    case Format::jsonl: return io::make_jsonl_reader(std::move(source), std::move(name), options);
+    case Format::jsonl:
+    case Format::json: return io::make_jsonl_reader(std::move(source), std::move(name), options);
     case Format::lines: return io::make_lines_reader(std::move(source), std::move(name), options);
   }
   throw Error(name + ": unknown input format");

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -68,20 +69,36 @@ using io::append_json;
 // Output is sent to its destination in blocks of about this size.
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
 
+// The columns (csv) or keys (jsonl) a prediction adds, in their order. An input column or key of the same
+// name gets the new value where it stands instead of coming twice.
+enum Added : std::size_t { kLabel, kStage, kRule, kConfidence, kError, kAddedCount };
+constexpr std::array<std::string_view, kAddedCount> kAddedNames = {"predicted_label", "stage", "rule", "confidence",
+                                                                   "error"};
+constexpr std::size_t kNotAdded = kAddedCount;
 
-// For the lines format: CR, LF or CRLF becomes the two characters \n so that one row stays one line.
-void append_one_line(std::string& out, std::string_view text) {
+std::size_t added_column(std::string_view name) {
+  const auto* found = std::find(kAddedNames.begin(), kAddedNames.end(), name);
+  return static_cast<std::size_t>(found - kAddedNames.begin());
+}
+
+// For the lines format, whose fields are separated by TAB and rows by LF: a backslash, TAB, LF and CR are
+// written as \\, \t, \n and \r, so that every field can be cut out at tabs and read back exactly.
+void append_escaped(std::string& out, std::string_view text) {
   const char* p = text.data();
   const char* end = p + text.size();
   for (;;) {
-    const char* newline = io::swar::find_first(
-        p, end, [](uint64_t w) { return io::swar::equal(w, '\r') | io::swar::equal(w, '\n'); },
-        [](char c) { return c == '\r' || c == '\n'; });
-    out.append(p, newline);
-    if (newline == end) break;
-    out += "\\n";
-    if (*newline == '\r' && newline + 1 < end && newline[1] == '\n') ++newline;
-    p = newline + 1;
+    const char* special = io::swar::find_first(
+        p, end,
+        [](uint64_t w) {
+          return io::swar::equal(w, '\\') | io::swar::equal(w, '\t') | io::swar::equal(w, '\n') |
+                 io::swar::equal(w, '\r');
+        },
+        [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; });
+    out.append(p, special);
+    if (special == end) break;
+    out += '\\';
+    out += *special == '\t' ? 't' : *special == '\n' ? 'n' : *special == '\r' ? 'r' : '\\';
+    p = special + 1;
   }
 }
 
@@ -102,12 +119,23 @@ class Writer final : public RecordWriter {
       input_columns_ = {input.columns().front()};
       if (input_format_ == Format::jsonl) input_columns_.push_back("source");
     }
+    for (const std::string& column : input_columns_) {
+      const std::size_t added = added_column(column);
+      added_at_.push_back(added);
+      if (added != kNotAdded) in_input_[added] = true;
+    }
     if (target_ != Target::memory) buffer_.reserve(kFlushBytes + kFlushBytes / 4);
     if (options_.format == Format::csv) write_csv_header();
+    if (options_.format == Format::json) buffer_ += '[';
   }
 
   void write(const Record& record, const Prediction& prediction) override {
+    const std::size_t start = buffer_.size();
     format(record, prediction, buffer_);
+    if (options_.format == Format::json && !elements_) {
+      buffer_.erase(start, 1);
+      elements_ = true;
+    }
     if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
   }
 
@@ -118,11 +146,22 @@ class Writer final : public RecordWriter {
     switch (options_.format) {
       case Format::csv: write_csv(record, p, out); break;
       case Format::jsonl: write_jsonl(record, p, out); break;
+      case Format::json:
+        // Each element comes after ",\n": the writer drops the comma before the first one (rows are
+        // formatted apart from it, on many threads).
+        out += ",\n";
+        write_jsonl(record, p, out);
+        out.pop_back();
+        break;
       case Format::lines: write_lines(record, p, out); break;
     }
   }
 
   void write_formatted(std::string_view rows) override {
+    if (options_.format == Format::json && !elements_ && !rows.empty()) {
+      rows.remove_prefix(1);
+      elements_ = true;
+    }
     if (target_ == Target::memory || rows.size() < kFlushBytes / 16) {
       buffer_ += rows;
       if (target_ != Target::memory && buffer_.size() >= kFlushBytes) flush();
@@ -148,6 +187,7 @@ class Writer final : public RecordWriter {
   }
 
   void commit() override {
+    if (options_.format == Format::json) buffer_ += elements_ ? "\n]\n" : "]\n";
     flush();
     if (file_) file_->commit();
   }
@@ -175,6 +215,20 @@ class Writer final : public RecordWriter {
     return values_;
   }
 
+  // Whether the output has added column `c` for a record: csv (and lines) output always has the same
+  // columns; jsonl output adds "error" to bad records only.
+  bool adds(std::size_t c, bool bad) const {
+    if (c == kError) return options_.format == Format::csv ? options_.error_column : bad;
+    return c == kLabel || options_.explain;
+  }
+
+  // Whether the input has a column the csv output replaces, so that rows cannot be copied as read.
+  bool csv_replaces() const {
+    for (std::size_t c = 0; c < kAddedCount; ++c)
+      if (in_input_[c] && adds(c, false)) return true;
+    return false;
+  }
+
   void write_csv_header() {
     for (const std::string& column : input_columns_) {
       // A first column name starting with a byte-order mark is quoted, or readers would take the mark
@@ -182,100 +236,145 @@ class Writer final : public RecordWriter {
       append_csv(buffer_, column, &column == &input_columns_.front() && column.starts_with("\xEF\xBB\xBF"));
       buffer_ += ',';
     }
-    buffer_ += options_.explain ? "predicted_label,stage,rule,confidence" : "predicted_label";
-    buffer_ += options_.error_column ? ",error\n" : "\n";
+    buffer_.pop_back();
+    for (std::size_t c = 0; c < kAddedCount; ++c) {
+      if (!adds(c, false) || in_input_[c]) continue;
+      buffer_ += ',';
+      buffer_ += kAddedNames[c];
+    }
+    buffer_ += '\n';
+  }
+
+  // Added column `c` of a record (a bad one has only its error).
+  static void append_added_csv(std::string& out, std::size_t c, const Record& record, const Prediction& prediction) {
+    const bool bad = !record.error.empty();
+    switch (c) {
+      case kLabel: append_csv(out, prediction.label); break;
+      case kStage: if (!bad) out += logclf::to_string(prediction.stage); break;
+      case kRule: append_csv(out, prediction.rule); break;
+      case kConfidence: if (!bad) append_confidence(out, prediction.confidence); break;
+      case kError: append_csv(out, record.error); break;
+    }
   }
 
   void write_csv(const Record& record, const Prediction& prediction, std::string& out) const {
     const bool bad = !record.error.empty();
-    if (input_format_ == Format::csv && !bad && !record.raw.empty() && record.fields.size() == input_columns_.size()) {
+    if (input_format_ == Format::csv && !bad && !record.raw.empty() &&
+        record.fields.size() == input_columns_.size() && !csv_replaces()) {
       out += record.raw;  // the row as the user wrote it; no field is quoted again
-      out += ',';
     } else {
-      for (std::string_view value : input_values(record)) {
-        append_csv(out, value);
-        out += ',';
+      const auto& values = input_values(record);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ',';
+        if (added_at_[i] != kNotAdded && adds(added_at_[i], bad)) {
+          append_added_csv(out, added_at_[i], record, prediction);
+        } else {
+          append_csv(out, values[i]);
+        }
       }
     }
-    append_csv(out, prediction.label);
-    if (options_.explain && bad) {
-      out += ",,,";
-    } else if (options_.explain) {
+    for (std::size_t c = 0; c < kAddedCount; ++c) {
+      if (!adds(c, bad) || in_input_[c]) continue;
       out += ',';
-      out += logclf::to_string(prediction.stage);
-      out += ',';
-      append_csv(out, prediction.rule);
-      out += ',';
-      append_confidence(out, prediction.confidence);
-    }
-    if (options_.error_column) {
-      out += ',';
-      append_csv(out, record.error);
+      append_added_csv(out, c, record, prediction);
     }
     out += '\n';
   }
 
-  // JSON lines input keeps its object text with the new keys inserted before the closing brace. If the
-  // object already has a key of the same name, the added one comes last, and JSON parsers keep the last.
+  // Added key `c`'s value for a record: a bad one has an empty label, null stage, rule and confidence.
+  static void append_added_json(std::string& out, std::size_t c, const Record& record, const Prediction& prediction) {
+    if (c == kError) {
+      append_json(out, record.error);
+    } else if (!record.error.empty() && c != kLabel) {
+      out += "null";
+    } else {
+      io::append_prediction_value(out, kAddedNames[c], prediction);
+    }
+  }
+
+  // Whether `object` may have a key the output adds: a quick look before finding its members.
+  bool may_have_added_key(std::string_view object, bool bad) const {
+    for (std::size_t c = 0; c < kAddedCount; ++c)
+      if (adds(c, bad) && object.find(kAddedNames[c]) != object.npos) return true;
+    return false;
+  }
+
+  // JSON lines input keeps its object text: the value of a key the output adds is replaced where it stands
+  // (each time, should the key come twice), and the keys it lacks are inserted before the closing brace.
   void write_jsonl(const Record& record, const Prediction& prediction, std::string& out) const {
     const bool bad = !record.error.empty();
     const std::string_view object = record.fields.size() == 1 ? std::string_view(record.fields[0]) : "";
+    std::array<bool, kAddedCount> present{};
+    bool members = false;  // the object has a member before the keys inserted
     if (input_format_ == Format::jsonl && !object.empty() && object.back() == '}') {
       const std::size_t close = object.size() - 1;
+      std::size_t copied = 0;
+      thread_local std::vector<io::JsonMember> found;
+      if (may_have_added_key(object, bad) && io::find_members(object, found)) {
+        for (const io::JsonMember& member : found) {
+          const std::size_t c = added_column(member.key);
+          if (c == kNotAdded || !adds(c, bad)) continue;
+          out.append(object, copied, member.value_begin - copied);
+          append_added_json(out, c, record, prediction);
+          copied = member.value_end;
+          present[c] = true;
+        }
+      }
+      out.append(object, copied, close - copied);
       const std::size_t before = object.find_last_not_of(" \t\r\n", close - 1);
-      out.append(object, 0, close);
-      if (before != object.npos && object[before] != '{') out += ',';
+      members = before != object.npos && object[before] != '{';
     } else if (input_format_ != Format::csv && bad) {  // a line that is no JSON object, or too long
       out += "{\"raw\":";
       append_json(out, record.raw);
-      out += ',';
+      members = true;
     } else {
       // Objects built from columns, also for jsonl Records made without their text (e.g. by a server).
       const auto& values = input_values(record);
       out += '{';
       for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ',';
         append_json(out, input_columns_[i]);
         out += ':';
-        append_json(out, values[i]);
-        out += ',';
+        if (added_at_[i] != kNotAdded && adds(added_at_[i], bad)) {
+          append_added_json(out, added_at_[i], record, prediction);
+          present[added_at_[i]] = true;
+        } else {
+          append_json(out, values[i]);
+        }
       }
+      members = !values.empty();
     }
-    if (bad) {
-      out += "\"predicted_label\":";
-      append_json(out, prediction.label);
-      if (options_.explain) out += ",\"stage\":null,\"rule\":null,\"confidence\":null";
-    } else {
-      io::append_prediction_keys(out, prediction, options_.explain);
-    }
-    if (bad) {
-      out += ",\"error\":";
-      append_json(out, record.error);
+    for (std::size_t c = 0; c < kAddedCount; ++c) {
+      if (!adds(c, bad) || present[c]) continue;
+      if (members) out += ',';
+      out += '"';
+      out += kAddedNames[c];
+      out += "\":";
+      append_added_json(out, c, record, prediction);
+      members = true;
     }
     out += "}\n";
   }
 
   void write_lines(const Record& record, const Prediction& prediction, std::string& out) const {
     const bool bad = !record.error.empty();
-    append_one_line(out, prediction.label);
+    append_escaped(out, prediction.label);
     out += '\t';
     if (options_.explain && bad) {
       out += "\t\t\t";
     } else if (options_.explain) {
       out += logclf::to_string(prediction.stage);
       out += '\t';
-      append_one_line(out, prediction.rule);
+      append_escaped(out, prediction.rule);
       out += '\t';
       append_confidence(out, prediction.confidence);
       out += '\t';
     }
     if (options_.error_column) {
-      // The message, last, may hold tabs; the error must not.
-      std::string error = record.error;
-      std::replace(error.begin(), error.end(), '\t', ' ');
-      append_one_line(out, error);
+      append_escaped(out, record.error);
       out += '\t';
     }
-    append_one_line(out, bad ? record.raw : record.message);
+    append_escaped(out, bad ? record.raw : record.message);
     out += '\n';
   }
 
@@ -284,7 +383,10 @@ class Writer final : public RecordWriter {
   Target target_;
   std::optional<io::AtomicFile> file_;
   std::vector<std::string> input_columns_;
+  std::vector<std::size_t> added_at_;          // for each input column, the added column of its name or kNotAdded
+  std::array<bool, kAddedCount> in_input_{};  // the input has a column of this name
   std::string buffer_;
+  bool elements_ = false;  // json: an element has been written
 };
 
 }  // namespace

@@ -40,7 +40,8 @@ struct InputOptions {
   std::string label_column = "target_label";
 
   void add_to(CLI::App* app, bool with_label) {
-    app->add_option("--format", format, "input format: csv, jsonl or lines (default: by extension, else csv)")
+    app->add_option("--format", format,
+                    "input format: csv, jsonl (json: the same) or lines (default: by extension, else csv)")
         ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
     app->add_flag("--strict", strict, "reject invalid UTF-8 instead of replacing it with U+FFFD");
     app->add_option("--message-column", message_column,
@@ -244,7 +245,8 @@ StreamStats classify_file(const Classifier& classifier, const ClassifyArgs& a, M
   ro.keep_bad_records = on_error != OnError::fail;
   auto reader = RecordReader::open(a.input, ro);
   WriteOptions wo;
-  wo.format = a.output_format.empty() ? format_from_path(a.output, reader->format()) : *parse_format(a.output_format);
+  wo.format = a.output_format.empty() ? output_format_from_path(a.output, reader->format())
+                                      : *parse_format(a.output_format);
   wo.explain = a.explain;
   wo.error_column = on_error == OnError::pass;
   auto writer = RecordWriter::open(a.output, *reader, wo);
@@ -528,7 +530,9 @@ int main(int argc, char** argv) {
   classify_cmd->add_option("INPUT", classify_args.input, "input file, - for standard input")->capture_default_str();
   classify_cmd->add_option("-m,--model", classify_args.model_dir, "model directory (default: the built-in model)");
   classify_cmd->add_option("-o,--output", classify_args.output, "output file, - for standard output")->capture_default_str();
-  classify_cmd->add_option("--output-format", classify_args.output_format, "csv, jsonl or lines (default: like the input)")
+  classify_cmd->add_option("--output-format", classify_args.output_format,
+                           "csv, jsonl, json (one JSON array) or lines (default: by the output's extension, else "
+                           "like the input)")
       ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
   classify_cmd->add_flag("--explain", classify_args.explain, "add stage, rule and confidence columns");
   classify_cmd->add_option("--on-error", classify_args.on_error,
