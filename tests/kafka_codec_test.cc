@@ -68,6 +68,23 @@ TEST(KafkaCodec, ExplainAddsStageRuleAndConfidence) {
   EXPECT_DOUBLE_EQ(b["confidence"].get<double>(), 0.41);
 }
 
+TEST(KafkaCodec, KeysTheRecordHasAlreadyGetTheirNewValueWhereTheyStand) {
+  // A record classified once already (or by another tool) keeps one predicted_label, not two.
+  KafkaOptions options;
+  options.explain = true;
+  kafka::RecordCodec codec(options);
+  Prediction rule;
+  rule.label = "Security Alert";
+  rule.stage = Stage::rule;
+  rule.rule = "failed-login";
+  rule.confidence = 1.0;
+  EXPECT_EQ(round_trip(codec, R"({"predicted_label": "old", "log_message":"x", "stage":null})", rule),
+            R"({"predicted_label": "Security Alert", "log_message":"x", "stage":"rule","rule":"failed-login","confidence":1.0000})");
+  // Spelled with an escape, the key is the same key.
+  EXPECT_EQ(round_trip(codec, R"({"log_message":"x","predicted\u005flabel":1})", rule),
+            R"({"log_message":"x","predicted\u005flabel":"Security Alert","stage":"rule","rule":"failed-login","confidence":1.0000})");
+}
+
 TEST(KafkaCodec, PlainTextBecomesAnObject) {
   KafkaOptions options;
   kafka::RecordCodec codec(options);

@@ -292,38 +292,28 @@ class Writer final : public RecordWriter {
     }
   }
 
-  // Whether `object` may have a key the output adds: a quick look before finding its members.
-  bool may_have_added_key(std::string_view object, bool bad) const {
-    for (std::size_t c = 0; c < kAddedCount; ++c)
-      if (adds(c, bad) && object.find(kAddedNames[c]) != object.npos) return true;
-    return false;
-  }
-
   // JSON lines input keeps its object text: the value of a key the output adds is replaced where it stands
   // (each time, should the key come twice), and the keys it lacks are inserted before the closing brace.
   void write_jsonl(const Record& record, const Prediction& prediction, std::string& out) const {
     const bool bad = !record.error.empty();
     const std::string_view object = record.fields.size() == 1 ? std::string_view(record.fields[0]) : "";
-    std::array<bool, kAddedCount> present{};
-    bool members = false;  // the object has a member before the keys inserted
     if (input_format_ == Format::jsonl && !object.empty() && object.back() == '}') {
-      const std::size_t close = object.size() - 1;
-      std::size_t copied = 0;
-      thread_local std::vector<io::JsonMember> found;
-      if (may_have_added_key(object, bad) && io::find_members(object, found)) {
-        for (const io::JsonMember& member : found) {
-          const std::size_t c = added_column(member.key);
-          if (c == kNotAdded || !adds(c, bad)) continue;
-          out.append(object, copied, member.value_begin - copied);
-          append_added_json(out, c, record, prediction);
-          copied = member.value_end;
-          present[c] = true;
-        }
+      std::array<std::string_view, kAddedCount> keys;
+      std::array<std::size_t, kAddedCount> columns;
+      std::size_t n = 0;
+      for (std::size_t c = 0; c < kAddedCount; ++c) {
+        if (!adds(c, bad)) continue;
+        keys[n] = kAddedNames[c];
+        columns[n++] = c;
       }
-      out.append(object, copied, close - copied);
-      const std::size_t before = object.find_last_not_of(" \t\r\n", close - 1);
-      members = before != object.npos && object[before] != '{';
-    } else if (input_format_ != Format::csv && bad) {  // a line that is no JSON object, or too long
+      io::append_object_with(out, object, std::span(keys.data(), n),
+                             [&](std::size_t i, std::string& o) { append_added_json(o, columns[i], record, prediction); });
+      out += '\n';
+      return;
+    }
+    std::array<bool, kAddedCount> present{};
+    bool members = false;  // the object has a member before the keys added
+    if (input_format_ != Format::csv && bad) {  // a line that is no JSON object, or too long
       out += "{\"raw\":";
       append_json(out, record.raw);
       members = true;

@@ -64,23 +64,22 @@ std::string RecordCodec::decode(const char* value, std::size_t size, Record& out
 
 void RecordCodec::encode(const Record& record, const Prediction& prediction, std::string& out) const {
   out.clear();
+  static constexpr std::string_view kKeys[] = {"predicted_label", "stage", "rule", "confidence"};
+  const std::span<const std::string_view> keys(kKeys, explain_ ? 4 : 1);
   if (record.fields.size() == 1) {
-    // A good JSON record's text ends with its closing brace (trimmed by decode); a key the object has
-    // already comes twice, and JSON parsers keep the last.
-    const std::string& object = record.fields[0];
-    const std::size_t close = object.size() - 1;
-    const std::size_t before = object.find_last_not_of(" \t\r\n", close - 1);
-    out.append(object, 0, close);
-    if (before != std::string::npos && object[before] != '{') out += ',';
+    // A good JSON record's text ends with its closing brace (trimmed by decode). A key the object has
+    // already gets its new value where it stands, as in the CLI's JSON lines output.
+    io::append_object_with(out, record.fields[0], keys,
+                           [&](std::size_t i, std::string& o) { io::append_prediction_value(o, keys[i], prediction); });
   } else {
     out += '{';
     io::append_json(out, message_key_);
     out += ':';
     io::append_json(out, record.message);
     out += ',';
+    io::append_prediction_keys(out, prediction, explain_);
+    out += '}';
   }
-  io::append_prediction_keys(out, prediction, explain_);
-  out += '}';
 }
 
 }  // namespace logclf::kafka
