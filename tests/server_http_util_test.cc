@@ -5,6 +5,8 @@
 #include <ctime>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "server/http_util.h"
 
@@ -98,6 +100,51 @@ TEST(HttpUtil, RequestTargets) {
   Request bare;
   parse_target("http://example.com", bare);
   EXPECT_EQ(bare.path, "/");
+}
+
+// Fed whole and byte by byte, as a head may arrive in any pieces.
+bool head_accepted(std::string_view head) {
+  RequestHeadChecker whole;
+  RequestHeadChecker bytes;
+  bool ok = true;
+  for (char c : head) ok = bytes.feed(std::string_view(&c, 1)) && ok;
+  EXPECT_EQ(whole.feed(head), ok) << head;
+  return ok;
+}
+
+TEST(HttpUtil, RequestHeadsWithBareLineEndsOrFoldedHeadersAreRefused) {
+  EXPECT_TRUE(head_accepted("GET / HTTP/1.1\r\nHost: a\r\nX-Y: b c\t\r\n\r\n"));
+  EXPECT_TRUE(head_accepted("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"));  // empty lines first are allowed
+  EXPECT_FALSE(head_accepted("GET / HTTP/1.1\nHost: a\r\n\r\n"));         // bare LF after the request line
+  EXPECT_FALSE(head_accepted("GET / HTTP/1.1\r\nHost: a\n\r\n"));         // bare LF after a header
+  EXPECT_FALSE(head_accepted("GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n"));  // bare CR
+  EXPECT_FALSE(head_accepted("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"));    // obs-fold
+  EXPECT_FALSE(head_accepted("GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n"));  // obs-fold with a tab
+  EXPECT_FALSE(head_accepted("GET / HTTP/1.1\r\n Host: a\r\n\r\n"));     // whitespace before the first header
+  RequestHeadChecker checker;
+  EXPECT_FALSE(checker.feed("GET / HTTP/1.1\n"));
+  EXPECT_FALSE(checker.feed("Host: a\r\n\r\n"));  // stays refused
+  checker.reset();
+  EXPECT_TRUE(checker.feed("GET / HTTP/1.1\r\n\r\n"));
+}
+
+std::string framing(std::vector<std::pair<std::string, std::string>> headers, bool http10 = false) {
+  Request r;
+  r.headers = std::move(headers);
+  return framing_problem(r, http10);
+}
+
+TEST(HttpUtil, OnlyUnambiguousBodyFramingIsAccepted) {
+  EXPECT_EQ(framing({{"Content-Length", "4"}}), "");
+  EXPECT_EQ(framing({{"transfer-encoding", " Chunked "}}), "");
+  EXPECT_EQ(framing({{"Content-Length", "4"}}, true), "");
+  const std::string unsupported = "unsupported Transfer-Encoding: only a single 'chunked' is accepted";
+  EXPECT_EQ(framing({{"Transfer-Encoding", "identity, chunked"}}), unsupported);
+  EXPECT_EQ(framing({{"Transfer-Encoding", "gzip, chunked"}}), unsupported);
+  EXPECT_EQ(framing({{"Transfer-Encoding", "identity"}}), unsupported);
+  EXPECT_EQ(framing({{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}}), unsupported);
+  EXPECT_EQ(framing({{"Transfer-Encoding", "chunked"}}, true), "Transfer-Encoding in an HTTP/1.0 request");
+  EXPECT_EQ(framing({{"Transfer-Encoding", "chunked"}, {"Content-Length", "3"}}), "both Transfer-Encoding and Content-Length");
 }
 
 }  // namespace

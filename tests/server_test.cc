@@ -814,6 +814,42 @@ std::string error_of_body(const std::string& body) { return json::parse(body).at
 
 std::string label_of(const RawConnection::Reply& reply) { return json::parse(reply.body)["results"][0]["label"]; }
 
+TEST(Server, AmbiguousRequestFramingIsRefusedWith400AndTheConnectionClosed) {
+  // What a proxy in front may read differently (request smuggling): each is refused, and nothing sent after
+  // it on the connection is read as another request.
+  const std::string chunked_body = "5\r\nhello\r\n0\r\n\r\n";
+  const std::string after = "GET /health HTTP/1.1\r\nHost: test\r\n\r\n";
+  const std::vector<std::string> requests = {
+      "GET /health HTTP/1.1\r\nHost: test\r\nX-A: a\r\n b\r\n\r\n",                 // obs-fold
+      "GET /health HTTP/1.1\r\n Host: test\r\n\r\n",                                  // space before the first header
+      "GET /health HTTP/1.1\nHost: test\r\n\r\n",                                      // bare LF
+      "GET /health HTTP/1.1\r\nHost: test\n\r\n",
+      "POST /v1/classify/csv HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity, chunked\r\n\r\n" + chunked_body,
+      "POST /v1/classify/csv HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunked_body,
+      "POST /v1/classify/csv HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked_body,
+      "POST /v1/classify/csv HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked_body,
+  };
+  for (const std::string& request : requests) {
+    RawConnection connection(shared_server().port());
+    ASSERT_TRUE(connection.connected());
+    ASSERT_TRUE(connection.send(request + after));
+    const auto reply = connection.read_response();
+    EXPECT_EQ(reply.status, 400) << request;
+    EXPECT_EQ(reply.header("connection"), "close") << request;
+    EXPECT_TRUE(connection.closed_by_server()) << "a request after it was answered: " << request;
+  }
+  // The same requests written plainly are served.
+  RawConnection connection(shared_server().port());
+  const std::string body = classify_body("x");
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  ASSERT_TRUE(connection.send("POST /v1/classify HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                              std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n" + after));
+  const auto classified = connection.read_response();
+  EXPECT_EQ(classified.status, 200) << classified.body;
+  EXPECT_EQ(connection.read_response().status, 200);
+}
+
 TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
   RawConnection connection(shared_server().port());
   ASSERT_TRUE(connection.connected());

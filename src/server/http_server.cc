@@ -151,6 +151,7 @@ struct Connection final : server::MultipartParser::Handler {
   Transport* transport;
   std::size_t index = 0;  // in loop->connections
   http_parser parser;
+  RequestHeadChecker head_check;  // what http-parser lets through in a request head
   std::string in;  // received, parsed from in_pos
   std::size_t in_pos = 0;
   std::string out;  // to send, from out_pos
@@ -431,6 +432,7 @@ class Transport {
     Connection& c = of(p);
     c.message_done = true;
     c.in_request = false;
+    c.head_check.reset();
     c.draining = false;
     c.event = Event::message;
     http_parser_pause(p, 1);
@@ -446,6 +448,7 @@ class Transport {
     }
   }
 
+  void execute(Connection& c);
   bool body_piece(Connection& c, std::string_view piece);
   void headers_complete(Connection& c);
   void complete_request(Connection& c, bool on_loop);
@@ -533,6 +536,20 @@ bool Transport::body_piece(Connection& c, std::string_view piece) {
 
 // The request line and headers are read: answers what needs no body, refuses what cannot be served, and
 // decides who reads the body.
+// Parses what `in` holds from `in_pos`, up to the next pause (headers or message complete) or error. Bytes
+// of a request head are also checked by RequestHeadChecker; what it refuses is made a parse error.
+void Transport::execute(Connection& c) {
+  const bool head = !c.in_request || !c.headers_done;
+  const std::size_t begin = c.in_pos;
+  c.in_pos += http_parser_execute(&c.parser, &settings_, c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+  const http_errno error = HTTP_PARSER_ERRNO(&c.parser);
+  if (head && (error == HPE_OK || error == HPE_PAUSED) &&
+      !c.head_check.feed(std::string_view(c.in).substr(begin, c.in_pos - begin))) {
+    c.event = Event::none;
+    c.parser.http_errno = HPE_INVALID_HEADER_TOKEN;
+  }
+}
+
 void Transport::headers_complete(Connection& c) {
   c.start = Clock::now();
   server::Request& r = c.request;
@@ -540,6 +557,15 @@ void Transport::headers_complete(Connection& c) {
   parse_target(c.target, r);
   c.keep_alive = http_should_keep_alive(&c.parser) != 0 && c.parser.upgrade == 0;
   c.http10 = c.parser.http_major == 1 && c.parser.http_minor == 0;
+  if (const std::string problem = framing_problem(r, c.http10); !problem.empty()) {
+    // Where this body ends is unclear, so nothing after the head can be trusted: answer, read no more, close.
+    server::Response error = server::Service::error(400, problem);
+    service_.add_cors_headers(r.header("Origin"), error);
+    respond(c, std::move(error), true);
+    c.parse_failed = true;
+    c.draining = false;
+    return;
+  }
   c.head = c.parser.method == HTTP_HEAD;
   c.gzip_ok = accepts_gzip(r.header("Accept-Encoding"));
   const bool chunked = (c.parser.flags & F_CHUNKED) != 0;
@@ -862,7 +888,7 @@ bool Transport::process(Connection& c) {
       stalled = true;
       break;
     }
-    c.in_pos += http_parser_execute(&c.parser, &settings_, c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+    execute(c);
     const http_errno error = HTTP_PARSER_ERRNO(&c.parser);
     if (error == HPE_PAUSED) {
       http_parser_pause(&c.parser, 0);
@@ -1092,7 +1118,7 @@ bool Transport::advance(Connection& c) {
         return false;
       }
     }
-    c.in_pos += http_parser_execute(&c.parser, &settings_, c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+    execute(c);
     const http_errno error = HTTP_PARSER_ERRNO(&c.parser);
     if (error == HPE_PAUSED) {
       http_parser_pause(&c.parser, 0);

@@ -198,4 +198,44 @@ void parse_target(std::string_view target, Request& request) {
   }
 }
 
+bool RequestHeadChecker::feed(std::string_view bytes) {
+  for (const char b : bytes) {
+    if (failed_) return false;
+    if (after_cr_) {
+      after_cr_ = false;
+      if (b != '\n') return failed_ = true, false;  // a bare CR
+      if (!line_empty_) in_request_line_ = false;
+      line_start_ = line_empty_ = true;
+    } else if (b == '\r') {
+      after_cr_ = true;
+    } else if (b == '\n') {
+      return failed_ = true, false;  // a bare LF
+    } else {
+      if (line_start_ && !in_request_line_ && (b == ' ' || b == '\t')) return failed_ = true, false;
+      line_start_ = line_empty_ = false;
+    }
+  }
+  return !failed_;
+}
+
+std::string framing_problem(const Request& request, bool http10) {
+  int encodings = 0;
+  bool length = false;
+  std::string_view coding;
+  for (const auto& [name, value] : request.headers) {
+    if (equal_ignoring_case(name, "Transfer-Encoding")) {
+      ++encodings;
+      coding = trim(value);
+    } else if (equal_ignoring_case(name, "Content-Length")) {
+      length = true;
+    }
+  }
+  if (encodings == 0) return "";
+  if (encodings > 1 || !equal_ignoring_case(coding, "chunked"))
+    return "unsupported Transfer-Encoding: only a single 'chunked' is accepted";
+  if (http10) return "Transfer-Encoding in an HTTP/1.0 request";
+  if (length) return "both Transfer-Encoding and Content-Length";
+  return "";
+}
+
 }  // namespace logclf::server::http

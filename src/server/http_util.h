@@ -39,4 +39,28 @@ std::string decode(std::string_view text, bool plus_as_space);
 // dropped) or absolute form "http://host/path?query".
 void parse_target(std::string_view target, Request& request);
 
+// Checks the bytes of a request head (request line and header lines, as they arrive, in any pieces) for
+// what http-parser accepts but RFC 9112 lets a server reject, and a proxy in front may read differently
+// (request smuggling): a bare LF or bare CR as a line end, and a header line starting with a space or tab
+// (obs-fold, or whitespace before the first header). Empty lines before the request line are allowed.
+class RequestHeadChecker {
+ public:
+  // False once the head seen so far has one of those; stays false until reset().
+  bool feed(std::string_view bytes);
+  // For the next request's head.
+  void reset() { *this = RequestHeadChecker(); }
+
+ private:
+  bool failed_ = false;
+  bool after_cr_ = false;
+  bool line_start_ = true;
+  bool line_empty_ = true;
+  bool in_request_line_ = true;  // no non-empty line ended yet
+};
+
+// Why a request's framing is ambiguous, or empty when it is not: a Transfer-Encoding other than exactly
+// one "chunked", chunked in HTTP/1.0 (which has no chunked coding), or Transfer-Encoding together with
+// Content-Length. Such a request is refused with 400 and its connection closed, as nginx and h11 do.
+std::string framing_problem(const Request& request, bool http10);
+
 }  // namespace logclf::server::http
