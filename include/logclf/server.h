@@ -35,6 +35,14 @@ struct ServeOptions {
   MicroBatching batching = MicroBatching::automatic;
   std::chrono::microseconds batch_wait{2000};  // how long a batch waits for more requests
   std::size_t batch_lines = 32;                // a batch is run as soon as it holds this many lines
+  // Connections at once. At the cap, a new connection closes the one idle longest between requests, so
+  // that idle clients cannot lock new ones out; it is refused only when none is idle.
+  int max_connections = 10000;
+  // Connections at once from one client address; more are answered 429 and closed.
+  int max_connections_per_client = 256;
+  // A request's line and headers must arrive within this, however slowly they trickle in; a new
+  // connection must begin its first request within it too. Late ones are closed.
+  std::chrono::milliseconds header_timeout{10000};
 };
 
 class HttpServer {

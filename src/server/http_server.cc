@@ -36,6 +36,7 @@
 
 #include "logclf/encoder.h"
 #include "logclf/server.h"
+#include "server/client_limits.h"
 #include "server/http_util.h"
 #include "server/multipart.h"
 #include "server/service.h"
@@ -69,7 +70,6 @@ constexpr std::size_t kMaxBufferedInput = 1 << 20;
 constexpr std::size_t kReadBytes = 64 << 10;
 // Buffers grown beyond this by one large request are given back once it is done.
 constexpr std::size_t kKeptCapacity = 256 << 10;
-constexpr int kMaxConnections = 10000;
 constexpr int kBacklog = 1024;
 constexpr auto kIdleTimeout = 60s;   // a kept-alive connection with no request
 constexpr auto kReadTimeout = 30s;   // a request (line, headers or body) that stops arriving
@@ -95,7 +95,8 @@ enum class Body {
 };
 
 struct Connection final : server::MultipartParser::Handler {
-  Connection(int socket, Loop* owner, Transport* server) : fd(socket), loop(owner), transport(server) {
+  Connection(int socket, const server::ClientAddress& address, Loop* owner, Transport* server)
+      : fd(socket), client(address), loop(owner), transport(server) {
     http_parser_init(&parser, HTTP_REQUEST);
     parser.data = this;
   }
@@ -147,6 +148,7 @@ struct Connection final : server::MultipartParser::Handler {
   }
 
   int fd;
+  server::ClientAddress client;
   Loop* loop;
   Transport* transport;
   std::size_t index = 0;  // in loop->connections
@@ -157,6 +159,8 @@ struct Connection final : server::MultipartParser::Handler {
   std::string out;  // to send, from out_pos
   std::size_t out_pos = 0;
   Clock::time_point last_active;
+  bool requested = false;           // a request has begun on it
+  Clock::time_point head_started;   // of the current request, or when it was accepted
 
   // The request being read.
   server::Request request;
@@ -210,7 +214,7 @@ struct Loop {
   std::vector<std::unique_ptr<Connection>> connections;
   std::mutex returned_mutex;
   std::vector<Connection*> returned;  // by worker threads
-  std::vector<int> incoming;          // sockets accepted by another loop, for this one
+  std::vector<std::pair<int, server::ClientAddress>> incoming;  // sockets accepted by another loop, for this one
   std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kReadBytes);
 
   ~Loop() {
@@ -272,6 +276,7 @@ class Transport {
         batching_(options_.batching == MicroBatching::always ||
                   (options_.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder)),
         service_(std::move(classifier), options_),
+        clients_(std::max(1, options_.max_connections_per_client)),
         workers_(options_.threads > 0 ? static_cast<std::size_t>(options_.threads)
                                       : std::max<std::size_t>(32, 4 * std::max(1u, std::thread::hardware_concurrency()))) {
     const unsigned loops = std::max(1u, std::thread::hardware_concurrency());
@@ -360,7 +365,10 @@ class Transport {
     run_loop(*loops_[0]);
     for (std::thread& t : threads) t.join();
     for (auto& loop : loops_) {  // dealt to a loop that had ended
-      for (const int fd : loop->incoming) ::close(fd);
+      for (const auto& [fd, client] : loop->incoming) {
+        ::close(fd);
+        forget(client);
+      }
       loop->incoming.clear();
     }
     workers_.stop();
@@ -391,7 +399,10 @@ class Transport {
   static Connection& of(http_parser* p) { return *static_cast<Connection*>(p->data); }
 
   static int on_message_begin(http_parser* p) {
-    of(p).begin_request();
+    Connection& c = of(p);
+    c.begin_request();
+    c.requested = true;
+    c.head_started = Clock::now();
     return 0;
   }
   static int on_url(http_parser* p, const char* at, std::size_t n) {
@@ -462,7 +473,13 @@ class Transport {
   // Event loop side.
   void run_loop(Loop& loop);
   void accept_all(Loop& loop);
-  void adopt(Loop& loop, int fd);
+  bool close_oldest_idle(Loop& loop);
+  void adopt(Loop& loop, int fd, const server::ClientAddress& client);
+  // A connection's socket is closed: it no longer counts, for the server or for its client.
+  void forget(const server::ClientAddress& client) {
+    --open_;
+    clients_.release(client);
+  }
   void on_event(Loop& loop, Connection& c, std::uint32_t events);
   bool process(Connection& c);
   void hand_off(Loop& loop, Connection& c);
@@ -489,6 +506,7 @@ class Transport {
   server::Service service_;
   http_parser_settings settings_{};
   std::vector<std::unique_ptr<Loop>> loops_;
+  server::ClientLimits clients_;
   server::Workers workers_;
   std::mutex bind_mutex_;
   int listener_ = -1;
@@ -761,7 +779,9 @@ void Transport::run_loop(Loop& loop) {
 void Transport::accept_all(Loop& loop) {
   // A bounded number per wake-up, so that the loops share a burst of connections.
   for (int i = 0; i < 64; ++i) {
-    const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    const int fd = ::accept4(listener_, reinterpret_cast<sockaddr*>(&address), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -772,9 +792,24 @@ void Transport::accept_all(Loop& loop) {
       if (!stopping_) loop.accept_paused_until = loop.now + 1s;
       return;
     }
-    if (open_.fetch_add(1, std::memory_order_relaxed) >= kMaxConnections || stopping_) {
+    const server::ClientAddress client = server::client_address(address);
+    if (stopping_) {
       ::close(fd);
-      --open_;
+      continue;
+    }
+    if (!clients_.admit(client)) {
+      // This client holds its share of connections already: told so, best effort, and closed.
+      static constexpr std::string_view kTooMany =
+          "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: 57\r\n"
+          "Connection: close\r\n\r\n{\"error\":\"too many connections from this client address\"}";
+      [[maybe_unused]] const ssize_t n = ::send(fd, kTooMany.data(), kTooMany.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
+    // At the global cap a new client still gets in: the longest idle connection makes room for it.
+    if (open_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections && !close_oldest_idle(loop)) {
+      ::close(fd);
+      forget(client);
       continue;
     }
     const int yes = 1;
@@ -783,27 +818,41 @@ void Transport::accept_all(Loop& loop) {
     // burst accepted by one loop is still served by all.
     Loop& owner = *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
     if (&owner == &loop) {
-      adopt(loop, fd);
+      adopt(loop, fd, client);
     } else {
       {
         std::lock_guard lock(owner.returned_mutex);
-        owner.incoming.push_back(fd);
+        owner.incoming.emplace_back(fd, client);
       }
       owner.wake_up();
     }
   }
 }
 
-// Serves a new connection on `loop` (`open_` counts it already).
-void Transport::adopt(Loop& loop, int fd) {
-  auto c = std::make_unique<Connection>(fd, &loop, this);
-  c->last_active = loop.now;
+// Closes this loop's connection that has waited longest between requests (nothing being read, written or
+// served), if there is one.
+bool Transport::close_oldest_idle(Loop& loop) {
+  Connection* oldest = nullptr;
+  for (const auto& c : loop.connections) {
+    if (c->away || c->lingering || c->in_request || c->draining || c->out_pos < c->out.size() || c->in_pos < c->in.size())
+      continue;
+    if (oldest == nullptr || c->last_active < oldest->last_active) oldest = c.get();
+  }
+  if (oldest == nullptr) return false;
+  close_connection(loop, *oldest);
+  return true;
+}
+
+// Serves a new connection on `loop` (`open_` and clients_ count it already).
+void Transport::adopt(Loop& loop, int fd, const server::ClientAddress& client) {
+  auto c = std::make_unique<Connection>(fd, client, &loop, this);
+  c->last_active = c->head_started = loop.now;
   epoll_event e{};
   e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   e.data.ptr = c.get();
   if (stopping_ || ::epoll_ctl(loop.epoll, EPOLL_CTL_ADD, fd, &e) != 0) {
     ::close(fd);
-    --open_;
+    forget(client);
     return;
   }
   c->index = loop.connections.size();
@@ -932,7 +981,7 @@ void Transport::close_connection(Loop& loop, Connection& c) {
     // name the destroyed connection.
     ::epoll_ctl(loop.epoll, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
-    --open_;
+    forget(c.client);
   }
   const std::size_t i = c.index;
   std::swap(loop.connections[i], loop.connections.back());
@@ -983,13 +1032,13 @@ void Transport::hand_off(Loop& loop, Connection& c) {
 
 void Transport::take_returned(Loop& loop) {
   std::vector<Connection*> back;
-  std::vector<int> fresh;
+  std::vector<std::pair<int, server::ClientAddress>> fresh;
   {
     std::lock_guard lock(loop.returned_mutex);
     back.swap(loop.returned);
     fresh.swap(loop.incoming);
   }
-  for (const int fd : fresh) adopt(loop, fd);
+  for (const auto& [fd, client] : fresh) adopt(loop, fd, client);
   for (Connection* c : back) {
     c->away = false;
     c->last_active = loop.now;
@@ -1020,7 +1069,11 @@ void Transport::sweep(Loop& loop) {
     const auto quiet = loop.now - c.last_active;
     const bool writing = c.out_pos < c.out.size();
     const bool reading = c.in_request || c.draining;
-    if ((c.lingering && quiet > kLingerTimeout) || (writing && quiet > kWriteTimeout) ||
+    // A request's head must arrive whole within header_timeout however it trickles in, and so must a new
+    // connection's first request start (slowloris).
+    const bool head_late = (c.in_request ? !c.headers_done : !c.requested) && !c.lingering &&
+                           loop.now - c.head_started > options_.header_timeout;
+    if ((c.lingering && quiet > kLingerTimeout) || (writing && quiet > kWriteTimeout) || head_late ||
         (!writing && reading && quiet > kReadTimeout) || (!writing && !reading && quiet > kIdleTimeout))
       close_connection(loop, c);
   }
@@ -1058,7 +1111,7 @@ void Transport::serve_away(Connection& c) {
     if (ok && c.parse_failed && !c.peer_closed) linger_blocking(c);
     ::close(c.fd);
     c.fd = -1;
-    --open_;
+    forget(c.client);
   }
   Loop& loop = *c.loop;
   {

@@ -26,6 +26,7 @@ struct ServeArgs {
   std::string encoder_kind;
   std::string batching = "auto";
   double batch_wait_ms = 2.0;
+  double header_timeout_s = 10.0;
   ServeOptions options;
 };
 
@@ -49,6 +50,7 @@ int run_serve(const ServeArgs& a) {
   options.batching = a.batching == "on" ? MicroBatching::always : a.batching == "off" ? MicroBatching::never
                                                                                       : MicroBatching::automatic;
   options.batch_wait = std::chrono::microseconds(static_cast<long long>(a.batch_wait_ms * 1000));
+  options.header_timeout = std::chrono::milliseconds(static_cast<long long>(a.header_timeout_s * 1000));
   if (const char* key = std::getenv("LOGCLF_API_KEY"); options.api_key.empty() && key != nullptr) options.api_key = key;
 
   HttpServer server(classifier, options);
@@ -112,6 +114,15 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--api-key", args->options.api_key,
                   "require 'Authorization: Bearer KEY' on every API endpoint but /health; the web page (which asks for the "
                   "key), /docs, /redoc and /openapi.json stay open (default: $LOGCLF_API_KEY)");
+  cmd->add_option("--max-connections", args->options.max_connections,
+                  "connections at once; at the cap the longest idle one is closed to let a new client in")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-client", args->options.max_connections_per_client,
+                  "connections at once from one client address (429 above)")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--header-timeout", args->header_timeout_s,
+                  "seconds a request's line and headers (and a new connection's first request) may take to arrive")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--cors-origin", args->options.cors_origins,
                   "allow cross-origin requests from this origin (repeatable; * for any); default: CORS off");
   cmd->add_option("--batch", args->batching,
