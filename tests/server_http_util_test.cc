@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <ctime>
 #include <regex>
 #include <string>
@@ -100,6 +101,74 @@ TEST(HttpUtil, RequestTargets) {
   Request bare;
   parse_target("http://example.com", bare);
   EXPECT_EQ(bare.path, "/");
+}
+
+// zlib's deflate with the given window bits (15 + 16: gzip, 15: zlib, -15: raw deflate).
+std::string compress(const std::string& data, int window_bits, int level = Z_DEFAULT_COMPRESSION) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// Feeds `body` in pieces of `step` bytes; the text out, or "error: ..." .
+std::string inflate_body(const std::string& body, bool gzip, std::size_t step) {
+  BodyInflater inflater(gzip);
+  std::string out;
+  for (std::size_t at = 0; at < body.size(); at += step) {
+    const std::string problem = inflater.feed(std::string_view(body).substr(at, step), [&](std::string_view piece) {
+      EXPECT_LE(piece.size(), std::size_t{256} << 10);
+      out.append(piece);
+      return true;
+    });
+    if (!problem.empty()) return "error: " + problem;
+  }
+  return inflater.finished() ? out : "error: truncated";
+}
+
+TEST(HttpUtil, CompressedBodiesAreDecompressedWhateverTheirPieces) {
+  std::string text;
+  for (int i = 0; i < 30000; ++i) text += "{\"log_message\":\"User User" + std::to_string(i) + " logged in\"}\n";
+  for (const std::size_t step : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{7}}) {
+    EXPECT_EQ(inflate_body(compress(text, 15 + 16), true, step), text) << step;
+    EXPECT_EQ(inflate_body(compress(text, 15), false, step), text) << step;   // zlib-wrapped deflate
+    EXPECT_EQ(inflate_body(compress(text, -15), false, step), text) << step;  // raw deflate
+  }
+  // Concatenated gzip members are one body, as for concatenated .gz files.
+  EXPECT_EQ(inflate_body(compress("first\n", 15 + 16) + compress("second\n", 15 + 16), true, 5), "first\nsecond\n");
+  bool unsupported = true;
+  EXPECT_EQ(content_coding(" GZIP ", unsupported), "gzip");
+  EXPECT_EQ(content_coding("x-gzip", unsupported), "gzip");
+  EXPECT_EQ(content_coding("deflate", unsupported), "deflate");
+  EXPECT_EQ(content_coding("identity", unsupported), std::nullopt);
+  EXPECT_FALSE(unsupported);
+  EXPECT_EQ(content_coding("br", unsupported), std::nullopt);
+  EXPECT_TRUE(unsupported);
+  EXPECT_EQ(content_coding("gzip, gzip", unsupported), std::nullopt);
+  EXPECT_TRUE(unsupported);
+}
+
+TEST(HttpUtil, BrokenOrBombLikeCompressedBodiesAreRefused) {
+  const std::string text(100000, 'x');
+  const std::string gz = compress(text, 15 + 16);
+  EXPECT_EQ(inflate_body("not gzip at all", true, 4), "error: malformed gzip body");
+  EXPECT_EQ(inflate_body(gz.substr(0, gz.size() / 2), true, 100), "error: truncated");
+  EXPECT_EQ(inflate_body(compress(text, 15) + "tail", false, 1 << 20), "error: data after the end of the deflate body");
+  EXPECT_EQ(inflate_body(gz + "garbage", true, 1 << 20), "error: malformed gzip body");
+  // 64 MiB of zeros in 64 KB: more than 1024 times; refused before it is all decompressed.
+  const std::string bomb = compress(std::string(std::size_t{64} << 20, '\0'), 15 + 16, 9);
+  std::uint64_t passed = 0;
+  BodyInflater inflater(true);
+  const std::string problem = inflater.feed(bomb, [&](std::string_view piece) { return (passed += piece.size()), true; });
+  EXPECT_EQ(problem, "the gzip body expands more than 1024 times") << bomb.size();
+  EXPECT_LT(passed, std::uint64_t{4} << 20);  // of 64 MiB
 }
 
 // Fed whole and byte by byte, as a head may arrive in any pieces.

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
@@ -895,6 +896,57 @@ TEST(Server, AtTheConnectionCapTheLongestIdleConnectionMakesRoom) {
     closed += works ? 0 : 1;
   }
   EXPECT_EQ(closed, 1);
+}
+
+// A gzip or deflate request body is decompressed as it arrives; other codings are refused with 415, and a
+// broken or truncated compressed body with 400.
+TEST(Server, CompressedRequestBodies) {
+  auto c = shared_server().client();
+  const std::string message = "User User3 logged in.";
+  const std::string body = classify_body(message);
+  const std::string expected = classifier().classify(message).label;
+  auto deflated = [](const std::string& data, int window_bits) {
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+  };
+  for (const auto& [coding, data] : {std::pair<std::string, std::string>{"gzip", deflated(body, 15 + 16)},
+                                     {"deflate", deflated(body, 15)}}) {
+    const auto r = c.Post("/v1/classify", {{"Content-Encoding", coding}}, data, "application/json");
+    ASSERT_TRUE(r) << coding;
+    ASSERT_EQ(r->status, 200) << coding << ": " << r->body;
+    EXPECT_EQ(json::parse(r->body)["results"][0]["label"], expected) << coding;
+  }
+  // The NDJSON endpoint reads a compressed body as it arrives too.
+  std::string lines;
+  for (int i = 0; i < 500; ++i) lines += json{{"log_message", message}, {"n", i}}.dump() + "\n";
+  const auto streamed = c.Post("/v1/classify/ndjson", {{"Content-Encoding", "gzip"}}, deflated(lines, 15 + 16), "application/x-ndjson");
+  ASSERT_TRUE(streamed);
+  ASSERT_EQ(streamed->status, 200) << streamed->body;
+  EXPECT_EQ(std::count(streamed->body.begin(), streamed->body.end(), '\n'), 500);
+  EXPECT_NE(streamed->body.find("\"n\":499"), std::string::npos);
+
+  const auto br = c.Post("/v1/classify", {{"Content-Encoding", "br"}}, body, "application/json");
+  ASSERT_TRUE(br);
+  EXPECT_EQ(br->status, 415);
+  EXPECT_EQ(error_of(br), "unsupported Content-Encoding 'br': send the body as it is, or gzip or deflate compressed");
+  const auto broken = c.Post("/v1/classify", {{"Content-Encoding", "gzip"}}, body, "application/json");
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->status, 400);
+  EXPECT_EQ(error_of(broken), "malformed gzip body");
+  const std::string gz = deflated(body, 15 + 16);
+  const auto truncated = c.Post("/v1/classify", {{"Content-Encoding", "gzip"}}, gz.substr(0, gz.size() - 6), "application/json");
+  ASSERT_TRUE(truncated);
+  EXPECT_EQ(truncated->status, 400);
+  EXPECT_EQ(error_of(truncated), "the gzip body ends early");
 }
 
 TEST(Server, AmbiguousRequestFramingIsRefusedWith400AndTheConnectionClosed) {

@@ -145,6 +145,7 @@ struct Connection final : server::MultipartParser::Handler {
     multipart.reset();
     in_file = too_many_parts = sink_refused = body_failed = false;
     streams = false;
+    inflater.reset();
   }
 
   int fd;
@@ -185,6 +186,7 @@ struct Connection final : server::MultipartParser::Handler {
   std::size_t drained = 0;
   bool draining = false;  // answered before its body's end: read until then (up to kDrainBytes), then close
   std::optional<server::MultipartParser> multipart;
+  std::optional<BodyInflater> inflater;  // a gzip or deflate body is decompressed as it arrives
   const server::ChunkSink* sink = nullptr;
   bool in_file = false;
   bool too_many_parts = false;
@@ -461,6 +463,7 @@ class Transport {
 
   void execute(Connection& c);
   bool body_piece(Connection& c, std::string_view piece);
+  bool take_body(Connection& c, std::string_view piece);
   void headers_complete(Connection& c);
   void complete_request(Connection& c, bool on_loop);
   void respond(Connection& c, server::Response&& response, bool close);
@@ -522,6 +525,22 @@ class Transport {
 
 // A piece of the current request's body, as the parser decodes it; false stops the parser.
 bool Transport::body_piece(Connection& c, std::string_view piece) {
+  if (!c.inflater || c.body == Body::drain) return take_body(c, piece);
+  bool taken = true;
+  const std::string problem = c.inflater->feed(piece, [&](std::string_view plain) {
+    taken = take_body(c, plain);
+    return taken && c.body != Body::drain;  // a refused body is drained as it came, without decompressing it
+  });
+  if (problem.empty()) return taken;
+  if (c.body == Body::sink) {
+    c.body_failed = true;  // the service reads a failed body
+    return false;
+  }
+  refuse(c, problem.starts_with("malformed") ? 400 : 413, problem);
+  return true;
+}
+
+bool Transport::take_body(Connection& c, std::string_view piece) {
   switch (c.body) {
     case Body::drain:
       return (c.drained += piece.size()) <= kDrainBytes;
@@ -552,8 +571,6 @@ bool Transport::body_piece(Connection& c, std::string_view piece) {
   return false;
 }
 
-// The request line and headers are read: answers what needs no body, refuses what cannot be served, and
-// decides who reads the body.
 // Parses what `in` holds from `in_pos`, up to the next pause (headers or message complete) or error. Bytes
 // of a request head are also checked by RequestHeadChecker; what it refuses is made a parse error.
 void Transport::execute(Connection& c) {
@@ -568,6 +585,8 @@ void Transport::execute(Connection& c) {
   }
 }
 
+// The request line and headers are read: answers what needs no body, refuses what cannot be served, and
+// decides who reads the body.
 void Transport::headers_complete(Connection& c) {
   c.start = Clock::now();
   server::Request& r = c.request;
@@ -600,6 +619,15 @@ void Transport::headers_complete(Connection& c) {
     c.draining = has_body && !expects;
     return;
   }
+  bool unsupported = false;
+  if (const auto coding = content_coding(r.header("Content-Encoding"), unsupported); coding && has_body) {
+    c.inflater.emplace(*coding == "gzip");
+  } else if (unsupported) {
+    refuse(c, 415, "unsupported Content-Encoding '" + std::string(trim(r.header("Content-Encoding"))) +
+                       "': send the body as it is, or gzip or deflate compressed");
+    c.draining = !expects;
+    return;
+  }
   if (length > options_.max_body) {
     refuse(c, 413, transport_error(413, options_.max_body));
     c.draining = !expects;
@@ -621,11 +649,16 @@ void Transport::headers_complete(Connection& c) {
   if (expects) c.out += "HTTP/1.1 100 Continue\r\n\r\n";
   // Batched classification waits for other requests, and large bodies take long to read and classify:
   // neither may hold up a loop.
-  if (c.streams || batching_ || chunked || length > kInlineBodyBytes) c.to_worker = true;
+  // So do compressed bodies, whose size is known only once decompressed.
+  if (c.streams || batching_ || chunked || length > kInlineBodyBytes || c.inflater) c.to_worker = true;
 }
 
 // The body is read: the answer, or a streamed one left for a worker when on a loop.
 void Transport::complete_request(Connection& c, bool on_loop) {
+  if (c.inflater && !c.inflater->finished()) {
+    refuse(c, 400, std::string("the ") + (c.inflater->gzip() ? "gzip" : "deflate") + " body ends early");
+    return;
+  }
   if (c.multipart && !c.multipart->complete()) {
     refuse(c, 400, "malformed multipart/form-data body");
     return;
@@ -1237,7 +1270,8 @@ server::BodyRead Transport::read_body(Connection& c, const server::ChunkSink& si
     c.closing = true;
     return server::BodyRead::stopped;
   }
-  if (c.message_done && !c.body_failed && (!c.multipart || c.multipart->complete())) {
+  if (c.message_done && !c.body_failed && (!c.multipart || c.multipart->complete()) &&
+      (!c.inflater || c.inflater->finished())) {
     c.body = Body::drain;
     return server::BodyRead::complete;
   }

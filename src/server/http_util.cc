@@ -7,6 +7,7 @@
 #include <charconv>
 #include <climits>
 #include <ctime>
+#include <new>
 
 namespace logclf::server::http {
 
@@ -196,6 +197,75 @@ void parse_target(std::string_view target, Request& request) {
     request.query.emplace_back(decode(item.substr(0, equals), true),
                                equals == item.npos ? std::string() : decode(item.substr(equals + 1), true));
   }
+}
+
+std::optional<std::string> content_coding(std::string_view value, bool& unsupported) {
+  unsupported = false;
+  const std::string_view coding = trim(value);
+  if (coding.empty() || equal_ignoring_case(coding, "identity")) return std::nullopt;
+  if (equal_ignoring_case(coding, "gzip") || equal_ignoring_case(coding, "x-gzip")) return "gzip";
+  if (equal_ignoring_case(coding, "deflate")) return "deflate";
+  unsupported = true;
+  return std::nullopt;
+}
+
+struct BodyInflater::Stream {
+  z_stream z{};
+};
+
+BodyInflater::BodyInflater(bool gzip) : z_(std::make_unique<Stream>()), gzip_(gzip) {
+  // gzip: window bits 15 + 16; deflate: chosen on the first byte (zlib header or raw), see feed().
+  if (gzip_) {
+    if (inflateInit2(&z_->z, 15 + 16) != Z_OK) throw std::bad_alloc();
+    started_ = true;
+  }
+}
+
+BodyInflater::~BodyInflater() {
+  if (started_) inflateEnd(&z_->z);
+}
+
+std::string BodyInflater::feed(std::string_view piece, const std::function<bool(std::string_view)>& out) {
+  const std::string name = gzip_ ? "gzip" : "deflate";
+  if (piece.empty()) return "";
+  if (!started_) {
+    // A zlib stream's first byte says deflate with a window of up to 32 KiB (0x?8, and the header's check);
+    // anything else is taken for raw deflate.
+    const bool zlib = piece.size() >= 2 && (static_cast<unsigned char>(piece[0]) & 0x0f) == 8 &&
+                      ((static_cast<unsigned char>(piece[0]) << 8) | static_cast<unsigned char>(piece[1])) % 31 == 0;
+    if (inflateInit2(&z_->z, zlib ? 15 : -15) != Z_OK) throw std::bad_alloc();
+    started_ = true;
+  }
+  if (finished_ && !gzip_) return "data after the end of the deflate body";
+  thread_local std::string buffer(256 << 10, '\0');
+  z_stream& z = z_->z;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(piece.data()));
+  z.avail_in = static_cast<uInt>(piece.size());
+  for (;;) {
+    if (finished_) {
+      if (z.avail_in == 0) break;
+      if (!gzip_) return "data after the end of the deflate body";
+      if (inflateReset(&z) != Z_OK) return "malformed gzip body";  // another gzip member follows
+      finished_ = false;
+    }
+    z.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    z.avail_out = static_cast<uInt>(buffer.size());
+    const uInt available = z.avail_in;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    in_ += available - z.avail_in;  // the ratio is of what was decompressed so far, not of what was sent
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) return "malformed " + name + " body";
+    const std::size_t produced = buffer.size() - z.avail_out;
+    out_ += produced;
+    if (out_ > (std::uint64_t{1} << 20) && out_ > kMaxRatio * in_)
+      return "the " + name + " body expands more than " + std::to_string(kMaxRatio) + " times";
+    if (produced > 0 && !out(std::string_view(buffer.data(), produced))) return "";
+    if (rc == Z_STREAM_END) {
+      finished_ = true;
+    } else if (z.avail_out != 0) {
+      break;  // every byte of input taken and all its output passed on
+    }
+  }
+  return "";
 }
 
 bool RequestHeadChecker::feed(std::string_view bytes) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +33,38 @@ bool compressible(std::string_view content_type);
 bool accepts_gzip(std::string_view accept_encoding);
 // `data` in the gzip format (zlib, at its default level); nullopt when zlib fails.
 std::optional<std::string> gzip(std::string_view data);
+
+// A request body's Content-Encoding that the server decodes, from the header's value: nullopt for none
+// ("" or "identity"), "gzip" (also "x-gzip") or "deflate"; `unsupported` is set for anything else.
+std::optional<std::string> content_coding(std::string_view value, bool& unsupported);
+
+// Decompresses a gzip or deflate request body as it arrives, in bounded pieces, with a guard against
+// bombs: past the first MiB, the output may be at most kMaxRatio times the input so far. gzip may hold
+// several members one after another (as concatenated .gz files do); deflate is zlib-wrapped, or raw as
+// some clients send it.
+class BodyInflater {
+ public:
+  static constexpr std::uint64_t kMaxRatio = 1024;
+  explicit BodyInflater(bool gzip);
+  ~BodyInflater();
+  BodyInflater(const BodyInflater&) = delete;
+  BodyInflater& operator=(const BodyInflater&) = delete;
+
+  // Passes what `piece` decompresses to on to `out`, in pieces of at most 256 KiB; stops when `out` returns
+  // false. Returns why the body is refused ("malformed gzip body", the ratio), or empty.
+  std::string feed(std::string_view piece, const std::function<bool(std::string_view)>& out);
+  // The compressed stream has ended (a body that stops before is truncated).
+  bool finished() const { return finished_; }
+  bool gzip() const { return gzip_; }
+
+ private:
+  struct Stream;
+  std::unique_ptr<Stream> z_;
+  bool gzip_;
+  bool started_ = false;  // deflate: whether the zlib header was looked for
+  bool finished_ = false;
+  std::uint64_t in_ = 0, out_ = 0;
+};
 
 // Percent-decoded `text` ("+" as a space when `plus_as_space`, as in query strings); malformed escapes
 // are kept as they are.
