@@ -141,6 +141,9 @@ TEST(HttpUtil, CompressedBodiesAreDecompressedWhateverTheirPieces) {
     EXPECT_EQ(inflate_body(compress(text, 15), false, step), text) << step;   // zlib-wrapped deflate
     EXPECT_EQ(inflate_body(compress(text, -15), false, step), text) << step;  // raw deflate
   }
+  // A zlib header split over two pieces is still recognised.
+  EXPECT_EQ(inflate_body(compress("zlib, a byte at a time\n", 15), false, 1), "zlib, a byte at a time\n");
+  EXPECT_EQ(inflate_body(compress("raw, a byte at a time\n", -15), false, 1), "raw, a byte at a time\n");
   // Concatenated gzip members are one body, as for concatenated .gz files.
   EXPECT_EQ(inflate_body(compress("first\n", 15 + 16) + compress("second\n", 15 + 16), true, 5), "first\nsecond\n");
   bool unsupported = true;

@@ -229,12 +229,16 @@ std::string BodyInflater::feed(std::string_view piece, const std::function<bool(
   const std::string name = gzip_ ? "gzip" : "deflate";
   if (piece.empty()) return "";
   if (!started_) {
-    // A zlib stream's first byte says deflate with a window of up to 32 KiB (0x?8, and the header's check);
-    // anything else is taken for raw deflate.
-    const bool zlib = piece.size() >= 2 && (static_cast<unsigned char>(piece[0]) & 0x0f) == 8 &&
-                      ((static_cast<unsigned char>(piece[0]) << 8) | static_cast<unsigned char>(piece[1])) % 31 == 0;
+    // A zlib stream's first two bytes say deflate (0x?8) and pass the header's check; anything else is taken
+    // for raw deflate. Decided on two bytes, however the body is cut into pieces.
+    first_.append(piece);
+    if (first_.size() < 2) return "";
+    const auto b0 = static_cast<unsigned char>(first_[0]), b1 = static_cast<unsigned char>(first_[1]);
+    const bool zlib = (b0 & 0x0f) == 8 && ((b0 << 8) | b1) % 31 == 0;
     if (inflateInit2(&z_->z, zlib ? 15 : -15) != Z_OK) throw std::bad_alloc();
     started_ = true;
+    const std::string first = std::move(first_);
+    return feed(first, out);
   }
   if (finished_ && !gzip_) return "data after the end of the deflate body";
   thread_local std::string buffer(256 << 10, '\0');

@@ -62,6 +62,7 @@ class BodyInflater {
   std::unique_ptr<Stream> z_;
   bool gzip_;
   bool started_ = false;  // deflate: whether the zlib header was looked for
+  std::string first_;     // deflate: the body's first bytes until there are two to look at
   bool finished_ = false;
   std::uint64_t in_ = 0, out_ = 0;
 };
