@@ -949,6 +949,47 @@ TEST(Server, CompressedRequestBodies) {
   EXPECT_EQ(error_of(truncated), "the gzip body ends early");
 }
 
+// Bodies held in memory at once are bounded across connections: past max_buffered_bodies a request is told
+// to retry (503, Retry-After), and once the others are answered it goes through.
+TEST(Server, RequestBodiesInMemoryAreBoundedAcrossConnections) {
+  ServeOptions options;
+  options.max_buffered_bodies = 1 << 20;
+  Running server(options);
+  const std::string big = classify_body(std::string(700000, 'x'));
+  RawConnection first(server.port());
+  const std::string request = post("/v1/classify", big);
+  const std::size_t half = request.size() - big.size() / 2;
+  ASSERT_TRUE(first.send(request.substr(0, half)));  // holds 700 KB of the budget while it arrives
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  RawConnection second(server.port());
+  ASSERT_TRUE(second.send(post("/v1/classify", big)));
+  const auto busy = second.read_response();
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.header("retry-after"), "1");
+  EXPECT_EQ(error_of_body(busy.body), "the server holds too many request bodies right now; retry shortly");
+  // A chunked body is counted as it grows.
+  RawConnection chunked(server.port());
+  std::string pieces = "POST /v1/classify HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < big.size(); at += 100000) {
+    const std::string piece = big.substr(at, 100000);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", piece.size());
+    pieces += std::string(size) + "\r\n" + piece + "\r\n";
+  }
+  ASSERT_TRUE(chunked.send(pieces + "0\r\n\r\n"));
+  EXPECT_EQ(chunked.read_response().status, 503);
+  // Small bodies fit beside the big one.
+  auto client = server.client();
+  EXPECT_EQ(client.Post("/v1/classify", classify_body("Disk full"), "application/json")->status, 200);
+
+  ASSERT_TRUE(first.send(request.substr(half)));
+  EXPECT_EQ(first.read_response().status, 200);
+  RawConnection again(server.port());
+  ASSERT_TRUE(again.send(post("/v1/classify", big)));
+  EXPECT_EQ(again.read_response().status, 200);
+}
+
 TEST(Server, AmbiguousRequestFramingIsRefusedWith400AndTheConnectionClosed) {
   // What a proxy in front may read differently (request smuggling): each is refused, and nothing sent after
   // it on the connection is read as another request.

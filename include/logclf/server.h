@@ -28,6 +28,9 @@ struct ServeOptions {
   // not bound to threads. Requests beyond this many wait for a thread. 0 picks max(32, 4 x hardware threads).
   int threads = 0;
   std::size_t max_body = std::size_t{64} << 20;  // request body limit in bytes (413 above)
+  // Bytes of request bodies held in memory at once, across all connections; a body that would go past it is
+  // answered 503 with Retry-After (bodies streamed to /v1/classify/ndjson do not count).
+  std::uint64_t max_buffered_bodies = std::uint64_t{256} << 20;
   std::size_t max_lines = 10000;                 // logs per POST /v1/classify request (413 above)
   std::string api_key;                           // non-empty: `Authorization: Bearer KEY` required
   // Origins allowed by CORS ("*" allows any); empty: no CORS headers are sent.

@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,8 @@ constexpr std::size_t kMaxBufferedInput = 1 << 20;
 constexpr std::size_t kReadBytes = 64 << 10;
 // Buffers grown beyond this by one large request are given back once it is done.
 constexpr std::size_t kKeptCapacity = 256 << 10;
+// A body of unknown length (chunked, or compressed) reserves the body budget in steps of this size.
+constexpr std::uint64_t kReserveStep = 1 << 20;
 constexpr int kBacklog = 1024;
 constexpr auto kIdleTimeout = 60s;   // a kept-alive connection with no request
 constexpr auto kReadTimeout = 30s;   // a request (line, headers or body) that stops arriving
@@ -187,6 +190,7 @@ struct Connection final : server::MultipartParser::Handler {
   bool draining = false;  // answered before its body's end: read until then (up to kDrainBytes), then close
   std::optional<server::MultipartParser> multipart;
   std::optional<BodyInflater> inflater;  // a gzip or deflate body is decompressed as it arrives
+  std::uint64_t reserved = 0;            // bytes of the server's body budget this request holds
   const server::ChunkSink* sink = nullptr;
   bool in_file = false;
   bool too_many_parts = false;
@@ -402,6 +406,7 @@ class Transport {
 
   static int on_message_begin(http_parser* p) {
     Connection& c = of(p);
+    c.transport->release_body(c);
     c.begin_request();
     c.requested = true;
     c.head_started = Clock::now();
@@ -464,6 +469,8 @@ class Transport {
   void execute(Connection& c);
   bool body_piece(Connection& c, std::string_view piece);
   bool take_body(Connection& c, std::string_view piece);
+  bool reserve_body(Connection& c, std::uint64_t bytes);
+  void release_body(Connection& c);
   void headers_complete(Connection& c);
   void complete_request(Connection& c, bool on_loop);
   void respond(Connection& c, server::Response&& response, bool close);
@@ -517,6 +524,7 @@ class Transport {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shut_down_{false};
   std::atomic<int> open_{0};
+  std::atomic<std::uint64_t> buffered_{0};  // body bytes reserved by requests (ServeOptions::max_buffered_bodies)
   std::atomic<std::size_t> next_loop_{0};
 };
 
@@ -557,6 +565,8 @@ bool Transport::take_body(Connection& c, std::string_view piece) {
     case Body::buffer:
       if ((c.body_bytes += piece.size()) > options_.max_body) {
         refuse(c, 413, transport_error(413, options_.max_body));
+      } else if (c.body_bytes > c.reserved && !reserve_body(c, std::max<std::uint64_t>(c.body_bytes, c.reserved + kReserveStep))) {
+        // refused: the server holds too many bodies (a chunked or compressed body grows past its reservation)
       } else if (!c.multipart) {
         c.request.body.append(piece);
       } else if (!c.multipart->feed(piece, c)) {
@@ -635,6 +645,12 @@ void Transport::headers_complete(Connection& c) {
   }
   const std::size_t route = server::Service::route_of(r.path);
   c.streams = route < server::Service::routes().size() && server::Service::routes()[route].streams_body;
+  // A body read whole into memory counts against the server's budget for all of them (a streamed one is
+  // read piece by piece and does not).
+  if (!c.streams && !reserve_body(c, length)) {
+    c.draining = !expects;
+    return;
+  }
   const std::string_view type = r.header("Content-Type");
   if (server::MultipartParser::is_form_data(type)) {
     const auto boundary = server::MultipartParser::boundary_of(type);
@@ -654,6 +670,41 @@ void Transport::headers_complete(Connection& c) {
 }
 
 // The body is read: the answer, or a streamed one left for a worker when on a loop.
+// Reserves `bytes` of the body budget for c's request in all (what it holds already included). Over the
+// budget, the request is answered 503 with Retry-After and its body drained.
+bool Transport::reserve_body(Connection& c, std::uint64_t bytes) {
+  if (bytes <= c.reserved) return true;
+  const std::uint64_t more = bytes - c.reserved;
+  const std::uint64_t before = buffered_.fetch_add(more, std::memory_order_relaxed);
+  // A request alone may always proceed (up to max_body), so a budget below max_body cannot refuse all.
+  if (before + more > options_.max_buffered_bodies && before > c.reserved) {
+    buffered_.fetch_sub(more, std::memory_order_relaxed);
+    server::Response busy = server::Service::error(503, "the server holds too many request bodies right now; retry shortly");
+    busy.headers.emplace_back("Retry-After", "1");
+    service_.add_cors_headers(c.request.header("Origin"), busy);
+    respond(c, std::move(busy), true);
+    c.body = Body::drain;
+    c.draining = c.headers_done && !c.message_done;
+    return false;
+  }
+  c.reserved = bytes;
+  return true;
+}
+
+// The request is answered: its body's memory goes back, to the budget and to the system.
+void Transport::release_body(Connection& c) {
+  const bool large = c.request.body.capacity() > kKeptCapacity || c.reserved > kKeptCapacity;
+  if (c.request.body.capacity() > kKeptCapacity) std::string().swap(c.request.body);
+  c.request.body.clear();
+  c.request.files.clear();
+  c.request.files.shrink_to_fit();
+  buffered_.fetch_sub(c.reserved, std::memory_order_relaxed);
+  c.reserved = 0;
+  // Parsing a large body leaves many small blocks in the allocator's arenas; without this a burst of large
+  // requests stays resident long after it was answered.
+  if (large) ::malloc_trim(0);
+}
+
 void Transport::complete_request(Connection& c, bool on_loop) {
   if (c.inflater && !c.inflater->finished()) {
     refuse(c, 400, std::string("the ") + (c.inflater->gzip() ? "gzip" : "deflate") + " body ends early");
@@ -664,6 +715,7 @@ void Transport::complete_request(Connection& c, bool on_loop) {
     return;
   }
   server::Response response = handle(c);
+  release_body(c);
   if (!response.stream) {
     respond(c, std::move(response), false);
   } else if (on_loop) {
@@ -1015,6 +1067,7 @@ void Transport::close_connection(Loop& loop, Connection& c) {
     ::epoll_ctl(loop.epoll, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
     forget(c.client);
+    release_body(c);
   }
   const std::size_t i = c.index;
   std::swap(loop.connections[i], loop.connections.back());
@@ -1145,6 +1198,7 @@ void Transport::serve_away(Connection& c) {
     ::close(c.fd);
     c.fd = -1;
     forget(c.client);
+    release_body(c);
   }
   Loop& loop = *c.loop;
   {

@@ -109,6 +109,9 @@ void add_serve_command(CLI::App& app, Commands& commands) {
       ->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--max-body", args->options.max_body, "largest request body, e.g. 64MiB (413 above)")
       ->default_str("64MiB")->transform(CLI::AsSizeValue(false));
+  cmd->add_option("--max-buffered-bodies", args->options.max_buffered_bodies,
+                  "request bodies held in memory at once, across all connections, e.g. 256MiB (503 above)")
+      ->default_str("256MiB")->transform(CLI::AsSizeValue(false));
   cmd->add_option("--max-lines", args->options.max_lines, "most logs in one POST /v1/classify (413 above)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--api-key", args->options.api_key,
