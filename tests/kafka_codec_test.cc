@@ -21,6 +21,15 @@ Prediction model_answer(std::string label, double confidence) {
   return p;
 }
 
+Prediction rule_answer() {
+  Prediction p;
+  p.label = "Security Alert";
+  p.stage = Stage::rule;
+  p.rule = "failed-login";
+  p.confidence = 1.0;
+  return p;
+}
+
 std::string round_trip(kafka::RecordCodec& codec, std::string_view value, const Prediction& p) {
   Record r;
   const std::string problem = codec.decode(value.data(), value.size(), r);
@@ -53,11 +62,7 @@ TEST(KafkaCodec, ExplainAddsStageRuleAndConfidence) {
   KafkaOptions options;
   options.explain = true;
   kafka::RecordCodec codec(options);
-  Prediction rule;
-  rule.label = "Security Alert";
-  rule.stage = Stage::rule;
-  rule.rule = "failed-login";
-  rule.confidence = 1.0;
+  const Prediction rule = rule_answer();
   const json a = json::parse(round_trip(codec, R"({"log_message":"x"})", rule));
   EXPECT_EQ(a["stage"], "rule");
   EXPECT_EQ(a["rule"], "failed-login");
@@ -73,11 +78,7 @@ TEST(KafkaCodec, KeysTheRecordHasAlreadyGetTheirNewValueWhereTheyStand) {
   KafkaOptions options;
   options.explain = true;
   kafka::RecordCodec codec(options);
-  Prediction rule;
-  rule.label = "Security Alert";
-  rule.stage = Stage::rule;
-  rule.rule = "failed-login";
-  rule.confidence = 1.0;
+  const Prediction rule = rule_answer();
   EXPECT_EQ(round_trip(codec, R"({"predicted_label": "old", "log_message":"x", "stage":null})", rule),
             R"({"predicted_label": "Security Alert", "log_message":"x", "stage":"rule","rule":"failed-login","confidence":1.0000})");
   // Spelled with an escape, the key is the same key.
