@@ -221,7 +221,24 @@ TEST(ServerService, SingleMessagesThroughTheMicroBatcherMatchTheClassifier) {
       << service.metrics().text();
 }
 
-TEST(ServerService, NdjsonReadInOneBytePiecesNamesTheBadLine) {
+// The text a streamed response writes.
+std::string streamed(const Response& res) {
+  std::string text;
+  EXPECT_TRUE(res.stream);
+  if (res.stream) {
+    EXPECT_TRUE(res.stream([&](std::string_view piece) { return text.append(piece), true; }));
+  }
+  return text;
+}
+
+// Line `i` (from 0) of a streamed NDJSON answer, parsed.
+json answer_line(const std::string& text, std::size_t i) {
+  std::size_t start = 0;
+  for (; i > 0; --i) start = text.find('\n', start) + 1;
+  return json::parse(text.substr(start, text.find('\n', start) - start));
+}
+
+TEST(ServerService, NdjsonReadInOneBytePiecesAnswersABadLineInItsPlace) {
   Service service(Classifier::load_default(), ServeOptions{});
   const std::string body = "{\"log_message\": \"a\"}\n\n{\"message\": \"b\"}\r\n{\"log_message\": \"c\" \n{}\n";
   Request request = post("/v1/classify/ndjson", "");
@@ -231,10 +248,16 @@ TEST(ServerService, NdjsonReadInOneBytePiecesNamesTheBadLine) {
     return BodyRead::complete;
   };
   const Response res = service.handle(request);
-  EXPECT_EQ(res.status, 400);
-  EXPECT_FALSE(res.stream);
-  const std::string error = json::parse(res.body)["error"];
-  EXPECT_TRUE(error.starts_with("line 4, column ")) << error;
+  EXPECT_EQ(res.status, 200);
+  const std::string text = streamed(res);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);  // the blank line 2 has no answer
+  EXPECT_EQ(answer_line(text, 0)["log_message"], "a");
+  EXPECT_EQ(answer_line(text, 1)["message"], "b");
+  const json broken = answer_line(text, 2);
+  EXPECT_EQ(broken["raw"], "{\"log_message\": \"c\"");
+  EXPECT_EQ(broken["predicted_label"], "");
+  EXPECT_TRUE(broken["error"].get<std::string>().starts_with("line 4, column ")) << broken;
+  EXPECT_EQ(answer_line(text, 3), json::parse(R"j({"predicted_label": "", "error": "line 5: the object needs a string field 'log_message' (or 'message')"})j"));
 }
 
 TEST(ServerService, NdjsonStreamsInChunksInOrder) {
@@ -260,11 +283,16 @@ TEST(ServerService, NdjsonStreamsInChunksInOrder) {
   ASSERT_EQ(res.status, 200) << res.body;
   ASSERT_TRUE(res.stream);
   std::vector<std::string> pieces;
+  std::size_t read_at_first_answer = 0;
   ASSERT_TRUE(res.stream([&](std::string_view piece) {
+    if (pieces.empty()) read_at_first_answer = offset;
     pieces.emplace_back(piece);
     return true;
   }));
-  EXPECT_EQ(pieces.size(), 3u);  // 700 lines in chunks of 256
+  // Each piece of the body read is answered before the next is read: the first answer is written while the
+  // first 1000 bytes are being taken (the reader's offset has not moved on yet).
+  EXPECT_EQ(read_at_first_answer, 0u);
+  EXPECT_GT(pieces.size(), 30u);
   std::string all;
   for (const auto& p : pieces) all += p;
   std::size_t line = 0;
@@ -314,12 +342,12 @@ TEST(ServerService, JsonFieldsNotUsedAreIgnoredAndNestingIsBounded) {
   EXPECT_EQ(json::parse(message_object.body)["error"], "logs[0]: field 'log_message' must be a string");
 
   const Response ndjson = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\"}\n{\"x\": " + deep + "}\n"));
-  EXPECT_EQ(ndjson.status, 400);
-  EXPECT_EQ(json::parse(ndjson.body)["error"], "line 2: JSON nested deeper than 32 levels");
+  EXPECT_EQ(ndjson.status, 200);
+  EXPECT_EQ(answer_line(streamed(ndjson), 1)["error"], "line 2: JSON nested deeper than 32 levels");
   const Response ndjson_array = service.handle(post("/v1/classify/ndjson", "[1]\n"));
-  EXPECT_EQ(json::parse(ndjson_array.body)["error"], "line 1: expected a JSON object");
+  EXPECT_EQ(answer_line(streamed(ndjson_array), 0), json::parse(R"({"raw": "[1]", "predicted_label": "", "error": "line 1: expected a JSON object"})"));
   const Response ndjson_source = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\", \"source\": [1]}\n"));
-  EXPECT_EQ(json::parse(ndjson_source.body)["error"], "line 1: field 'source' must be a string");
+  EXPECT_EQ(answer_line(streamed(ndjson_source), 0)["error"], "line 1: field 'source' must be a string");
 }
 
 TEST(ServerService, ErrorsQuotingInvalidUtf8StayValidJson) {
@@ -333,8 +361,7 @@ TEST(ServerService, ANulByteIsNotTheEndOfTheJson) {
   // nlohmann's parser would stop at the NUL and accept the line, whose text then is not JSON.
   Service service(Classifier::load_default(), ServeOptions{});
   const Response ndjson = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\"}\t\0{\"x\": 1}\n"s));
-  EXPECT_EQ(ndjson.status, 400);
-  EXPECT_EQ(json::parse(ndjson.body)["error"], "line 1, column 22: invalid JSON: NUL byte");
+  EXPECT_EQ(answer_line(streamed(ndjson), 0)["error"], "line 1, column 22: invalid JSON: NUL byte");
   const Response classify = service.handle(post("/v1/classify", "{\"logs\": []}\n\0 trailing"s));
   EXPECT_EQ(classify.status, 400);
   EXPECT_EQ(json::parse(classify.body)["error"], "invalid JSON in the request body at line 2, column 1: NUL byte");
@@ -346,8 +373,7 @@ TEST(ServerService, NumbersTooLargeAre400) {
   EXPECT_EQ(classify.status, 400);
   EXPECT_EQ(json::parse(classify.body)["error"], "invalid JSON in the request body: number overflow parsing '9E999'");
   const Response ndjson = service.handle(post("/v1/classify/ndjson", "{\"log_message\": \"a\", \"n\": 1e400}\n"));
-  EXPECT_EQ(ndjson.status, 400);
-  EXPECT_EQ(json::parse(ndjson.body)["error"], "line 1: invalid JSON: number overflow parsing '1e400'");
+  EXPECT_EQ(answer_line(streamed(ndjson), 0)["error"], "line 1: invalid JSON: number overflow parsing '1e400'");
 }
 
 TEST(ServerService, BodiesOverTheLimitAre413) {

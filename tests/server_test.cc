@@ -449,10 +449,13 @@ TEST(Server, MalformedInputIs400NamingTheLine) {
   EXPECT_EQ(bad_csv->status, 400);
   EXPECT_EQ(error_of(bad_csv), "body:3: unterminated quoted field");
 
+  // A streamed NDJSON answer has begun before a bad line is read: the line is answered in its place.
   const auto bad_ndjson = c.Post("/v1/classify/ndjson", "{\"log_message\": \"a\"}\n{\"log_message\": 3}\n", "application/x-ndjson");
   ASSERT_TRUE(bad_ndjson);
-  EXPECT_EQ(bad_ndjson->status, 400);
-  EXPECT_EQ(error_of(bad_ndjson), "line 2: the object needs a string field 'log_message' (or 'message')");
+  EXPECT_EQ(bad_ndjson->status, 200);
+  EXPECT_EQ(bad_ndjson->body.substr(bad_ndjson->body.find('\n') + 1),
+            "{\"log_message\": 3,\"predicted_label\":\"\",\"error\":\"line 2: the object needs a string field 'log_message' (or "
+            "'message')\"}\n");
 
   const auto bad_flag = c.Post("/v1/classify/csv?explain=maybe", "log_message\nx\n", "text/csv");
   ASSERT_TRUE(bad_flag);
@@ -510,8 +513,18 @@ TEST(Server, LimitsAre413) {
         return true;
       },
       "application/x-ndjson");
+  // A streamed NDJSON body has no total limit, only one per line.
   ASSERT_TRUE(chunked_ndjson);
-  EXPECT_EQ(chunked_ndjson->status, 413);
+  EXPECT_EQ(chunked_ndjson->status, 200);
+  EXPECT_EQ(std::count(chunked_ndjson->body.begin(), chunked_ndjson->body.end(), '\n'), 40);
+  const auto long_line = c.Post("/v1/classify/ndjson",
+                                "{\"log_message\": \"" + std::string(1200, 'z') + "\"}\n{\"log_message\": \"short\"}\n",
+                                "application/x-ndjson");
+  ASSERT_TRUE(long_line);
+  EXPECT_EQ(long_line->status, 200);
+  EXPECT_EQ(long_line->body.substr(0, long_line->body.find('\n')),
+            "{\"raw\":\"\",\"predicted_label\":\"\",\"error\":\"line 1: longer than 1000 bytes\"}");
+  EXPECT_NE(long_line->body.find("\"log_message\": \"short\""), std::string::npos);
   const auto upload = c.Post("/upload_csv/", httplib::MultipartFormDataItems{{"file", "log_message\n" + std::string(1200, 'y'), "a.csv", ""}});
   ASSERT_TRUE(upload);
   EXPECT_EQ(upload->status, 413);
@@ -787,6 +800,12 @@ class RawConnection {
     reply.status = status;
     return reply;
   }
+  // Reads until what arrived contains `text` (kept for read_response); false when the connection ended first.
+  bool wait_for_text(std::string_view text) {
+    while (buffer_.find(text) == std::string::npos)
+      if (!fill()) return false;
+    return true;
+  }
   // Whether the server closes the connection (without sending anything more) within the read timeout.
   bool closed_by_server() {
     while (fill()) {
@@ -988,6 +1007,31 @@ TEST(Server, RequestBodiesInMemoryAreBoundedAcrossConnections) {
   RawConnection again(server.port());
   ASSERT_TRUE(again.send(post("/v1/classify", big)));
   EXPECT_EQ(again.read_response().status, 200);
+}
+
+// POST /v1/classify/ndjson answers each line as it is read: the first answers come back while the client is
+// still sending its body, which has no total size limit.
+TEST(Server, NdjsonIsAnsweredWhileTheBodyIsStillArriving) {
+  RawConnection connection(shared_server().port());
+  ASSERT_TRUE(connection.send("POST /v1/classify/ndjson HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  auto send_lines = [&](int from, int to) {
+    std::string lines;
+    for (int i = from; i < to; ++i) lines += json{{"n", i}, {"log_message", "User User" + std::to_string(i) + " logged in."}}.dump() + "\n";
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", lines.size());
+    return connection.send(std::string(size) + "\r\n" + lines + "\r\n");
+  };
+  ASSERT_TRUE(send_lines(0, 3));
+  // The body is not finished, yet its first lines are answered.
+  ASSERT_TRUE(connection.wait_for_text("\"n\":2,"));
+  ASSERT_TRUE(send_lines(3, 2000));
+  ASSERT_TRUE(connection.wait_for_text("\"n\":1999,"));
+  ASSERT_TRUE(connection.send("0\r\n\r\n"));
+  const auto reply = connection.read_response();
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(std::count(reply.body.begin(), reply.body.end(), '\n'), 2000);
+  EXPECT_EQ(json::parse(reply.body.substr(0, reply.body.find('\n')))["predicted_label"],
+            classifier().classify("User User0 logged in.").label);
 }
 
 TEST(Server, AmbiguousRequestFramingIsRefusedWith400AndTheConnectionClosed) {

@@ -638,13 +638,14 @@ void Transport::headers_complete(Connection& c) {
     c.draining = !expects;
     return;
   }
-  if (length > options_.max_body) {
+  const std::size_t route = server::Service::route_of(r.path);
+  c.streams = route < server::Service::routes().size() && server::Service::routes()[route].streams_body;
+  // A streamed body (NDJSON) is read piece by piece while it is answered: its size has no limit.
+  if (length > options_.max_body && !c.streams) {
     refuse(c, 413, transport_error(413, options_.max_body));
     c.draining = !expects;
     return;
   }
-  const std::size_t route = server::Service::route_of(r.path);
-  c.streams = route < server::Service::routes().size() && server::Service::routes()[route].streams_body;
   // A body read whole into memory counts against the server's budget for all of them (a streamed one is
   // read piece by piece and does not).
   if (!c.streams && !reserve_body(c, length)) {
@@ -1217,19 +1218,21 @@ bool Transport::serve_request(Connection& c) {
     stream_response(c, std::move(response));
   } else if (ok && !c.answered) {
     if (c.streams) {
+      // The service reads the body while it answers (NDJSON) or before (uploads): read_body stays valid
+      // until the answer is written.
       c.request.read_body = [this, &c](const server::ChunkSink& sink) { return read_body(c, sink); };
       server::Response response = handle(c);
+      if (response.stream) {
+        stream_response(c, std::move(response));
+      } else {
+        respond(c, std::move(response), false);
+      }
       c.request.read_body = nullptr;
       if (!c.message_done && !c.parse_failed) {
         // Answered without reading all of the body: the rest is drained after the answer.
         c.closing = true;
         c.body = Body::drain;
         c.draining = true;
-      }
-      if (response.stream) {
-        stream_response(c, std::move(response));
-      } else {
-        respond(c, std::move(response), false);
       }
     } else {
       while (!c.message_done && advance(c)) {

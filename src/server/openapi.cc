@@ -115,7 +115,7 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["classify"],
         "operationId": "classifyNdjson",
         "summary": "Classify JSON lines, streamed",
-        "description": "One JSON object per line with `log_message` (or `message`) and an optional `source`. Each object comes back with `predicted_label` added (and `stage`, `rule`, `confidence` with `explain=true`), other fields kept, in order; the answer is streamed (chunked) while lines are classified. Every line is checked before the answer starts: a bad one is refused with 400 naming it.",
+        "description": "One JSON object per line with `log_message` (or `message`) and an optional `source`. Each object comes back with `predicted_label` added (and `stage`, `rule`, `confidence` with `explain=true`), other fields kept, in order; the answer is streamed (chunked): the lines of each piece of the body are answered as soon as it arrives, while the rest is still being sent, and the body has no total size limit (a line has at most 16 MiB, or --max-body when smaller). The answer starts at once, so a bad line (not a JSON object, no string message) is answered in its place, as `logclf classify --on-error pass` writes it: the object (or `{\"raw\": LINE}`) with an empty `predicted_label` and an `error` naming the line. Blank lines get no answer. A gzip or deflate body (Content-Encoding) is decompressed as it arrives.",
         "parameters": [{"$ref": "#/components/parameters/Explain"}],
         "requestBody": {
           "required": true,
@@ -137,8 +137,7 @@ constexpr std::string_view kDocument = R"json({
             }
           },
           "400": {"$ref": "#/components/responses/BadRequest"},
-          "401": {"$ref": "#/components/responses/Unauthorized"},
-          "413": {"$ref": "#/components/responses/TooLarge"}
+          "401": {"$ref": "#/components/responses/Unauthorized"}
         }
       }
     },

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/reader_util.h"
 #include "io/utf8.h"
 #include "logclf/io.h"
 #include "server/assets.h"
@@ -40,6 +41,8 @@ enum RouteId : std::size_t {
 
 // Lines classified per classify_batch() call for CSV and NDJSON bodies (as `logclf classify` does).
 constexpr std::size_t kChunkLines = 256;
+// The longest NDJSON line (as the CLI's record limit); the streamed body itself has no limit.
+constexpr std::size_t kMaxNdjsonLine = std::size_t{16} << 20;
 // Rows of the original /upload_csv/ answer.
 constexpr std::size_t kPreviewRows = 5;
 // nlohmann's parser has no nesting limit and keeps every value it reads, so 64 MiB of "[[[[" or of one
@@ -154,13 +157,15 @@ CsvInput csv_input(const Request& request) {
   return {file->content, file->filename.empty() ? "file" : file->filename, stem};
 }
 
-// One NDJSON line's message and source. Throws HttpError naming the line.
+// One NDJSON line's message and source. Throws HttpError naming the line; `object` tells whether the line
+// was a JSON object all the same (a field missing or of the wrong type), so that it can be passed through.
 struct NdjsonLine {
   std::string message;
   std::string source;
 };
 
-NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line) {
+NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line, bool& object) {
+  object = false;
   const std::string where = "line " + std::to_string(line);
   std::string key;  // the current top-level key
   const json::parser_callback_t keep_used = [&](int depth, Event event, json& parsed) {
@@ -187,6 +192,7 @@ NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line) {
     throw HttpError{400, where + ": invalid JSON: " + std::string(without_prefix(e))};
   }
   if (!doc.is_object()) throw HttpError{400, where + ": expected a JSON object"};
+  object = true;
   auto message = doc.find("log_message");
   if (message == doc.end()) message = doc.find("message");
   if (message == doc.end() || !message->is_string())
@@ -197,23 +203,6 @@ NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line) {
     out.source = source->get<std::string>();
   }
   return out;
-}
-
-// Calls `f(text, line)` for each non-blank line of an NDJSON text, trimmed of blanks and CR.
-template <typename F>
-void for_each_ndjson_line(std::string_view text, std::uint64_t first_line, F&& f) {
-  std::uint64_t line = first_line;
-  for (std::size_t start = 0; start < text.size(); ++line) {
-    std::size_t end = text.find('\n', start);
-    if (end == text.npos) end = text.size();
-    std::string_view row = text.substr(start, end - start);
-    const auto first = row.find_first_not_of(" \t\r");
-    if (first != row.npos) {
-      row = row.substr(first, row.find_last_not_of(" \t\r") - first + 1);
-      f(row, line);
-    }
-    start = end + 1;
-  }
 }
 
 }  // namespace
@@ -518,95 +507,130 @@ struct Service::Impl {
   }
 
   // ---- POST /v1/classify/ndjson -------------------------------------------------------------------
-  // The body is checked line by line as it arrives, so a bad line is answered with 400 before anything is
-  // sent; the answer is then classified and written in chunks while it is sent, holding no more than the
-  // body and one chunk.
+  // Streamed both ways for log shippers: the answer (200) starts at once, and the lines of each piece of
+  // the body that arrives are classified and sent before the next piece is read, so a client writing a
+  // long body gets its answers as it goes, and a client that stops reading stops the reading too. There is
+  // no total size limit, only one per line. A bad line is answered in its place, as `logclf classify
+  // --on-error pass` writes it (the object, or {"raw": ...}, with an empty predicted_label and "error").
   Response classify_ndjson(const Request& request) {
-    const bool explain = query_flag(request, "explain");
-    auto body = std::make_shared<std::string>();
-    std::size_t checked = 0;   // bytes of *body whose lines have been checked
-    std::uint64_t line = 1;    // the line starting at `checked`
-    // Checks the complete lines of body[checked, end).
-    auto check_lines = [&](std::size_t end) {
-      if (end <= checked) return;
-      const std::string_view text = std::string_view(*body).substr(checked, end - checked);
-      for_each_ndjson_line(text, line, [&](std::string_view row, std::uint64_t n) { parse_ndjson_line(row, n); });
-      line += static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
-      checked = end;
-    };
-    bool too_large = false;
-    std::optional<HttpError> problem;
-    const ChunkSink receive = [&](std::string_view piece) {
-      if (body->size() + piece.size() > options.max_body) {
-        too_large = true;
-        return false;
-      }
-      body->append(piece);
-      // Only the new piece is searched for the end of the last complete line, so a long line costs no
-      // repeated scans.
-      if (const std::size_t newline = piece.rfind('\n'); newline != piece.npos) {
-        try {
-          check_lines(body->size() - piece.size() + newline + 1);
-        } catch (HttpError& e) {
-          problem = std::move(e);
-          return false;
-        }
-      }
-      return true;
-    };
-    if (request.read_body) {
-      switch (request.read_body(receive)) {
-        case BodyRead::complete: case BodyRead::stopped: break;
-        case BodyRead::too_large: too_large = true; break;
-        case BodyRead::failed: throw HttpError{400, "the request body could not be read completely"};
-      }
-    } else {
-      receive(request.body);
-    }
-    if (too_large) throw HttpError{413, "request body larger than " + std::to_string(options.max_body) + " bytes"};
-    if (problem) throw std::move(*problem);
-    check_lines(body->size());
-    if (body->starts_with("\xEF\xBB\xBF")) body->erase(0, 3);
-
     Response res;
     res.content_type = "application/x-ndjson";
-    res.stream = [this, body, explain](const ChunkSink& write) {
-      // The CLI's JSON-lines writer adds the keys to each object's own text.
-      ReadOptions ro;
-      ro.format = Format::jsonl;
-      const auto shape = RecordReader::from_string({}, "ndjson", ro);
-      WriteOptions wo;
-      wo.format = Format::jsonl;
-      wo.explain = explain;
-      std::vector<Record> records;
-      std::vector<NdjsonLine> parsed;
-      auto flush = [&] {
-        std::vector<LogLine> lines;
-        for (const NdjsonLine& l : parsed) lines.push_back({l.message, l.source});
-        const std::vector<Prediction> predictions = classify_many(lines, false);
-        auto writer = RecordWriter::to_string(*shape, wo);
-        for (std::size_t i = 0; i < records.size(); ++i) writer->write(records[i], predictions[i]);
-        writer->commit();
-        records.clear();
-        parsed.clear();
-        return write(writer->str());
-      };
-      bool ok = true;
-      for_each_ndjson_line(*body, 1, [&](std::string_view row, std::uint64_t n) {
-        if (!ok) return;
-        parsed.push_back(parse_ndjson_line(row, n));
-        Record r;
-        r.line = n;
-        r.message = parsed.back().message;
-        r.source = parsed.back().source;
-        r.fields.emplace_back(row);
-        records.push_back(std::move(r));
-        if (records.size() == kChunkLines) ok = flush();
-      });
-      return ok && (records.empty() || flush());
+    const bool explain = query_flag(request, "explain");
+    const std::size_t max_line = std::min<std::size_t>(options.max_body, kMaxNdjsonLine);
+    res.stream = [this, explain, max_line, read = request.read_body,
+                  body = request.read_body ? std::string() : request.body](const ChunkSink& write) {
+      NdjsonStream stream(*this, explain, max_line, write);
+      if (!read) return stream.feed(body) && stream.finish();
+      switch (read([&](std::string_view piece) { return stream.feed(piece); })) {
+        case BodyRead::complete: return stream.finish();
+        case BodyRead::too_large: case BodyRead::stopped: case BodyRead::failed: break;
+      }
+      return false;  // the client went away (or stopped reading, or its body broke off)
     };
     return res;
   }
+
+  // The state of one streamed NDJSON request: the line being read and the lines ready to be classified.
+  class NdjsonStream {
+   public:
+    NdjsonStream(Impl& service, bool explain, std::size_t max_line, const ChunkSink& write)
+        : service_(service), max_line_(max_line), write_(write) {
+      ReadOptions ro;
+      ro.format = Format::jsonl;
+      shape_ = RecordReader::from_string({}, "ndjson", ro);
+      wo_.format = Format::jsonl;
+      wo_.explain = explain;
+    }
+
+    // Takes a piece of the body; answers its complete lines. False once the client stops reading.
+    bool feed(std::string_view piece) {
+      while (!piece.empty()) {
+        const std::size_t newline = piece.find('\n');
+        const std::string_view part = piece.substr(0, newline);
+        if (!too_long_) {
+          if (pending_.size() + part.size() > max_line_) {
+            too_long_ = true;  // the rest of this line is dropped as it comes
+            pending_.clear();
+            pending_.shrink_to_fit();
+          } else {
+            pending_.append(part);
+          }
+        }
+        if (newline == piece.npos) break;
+        end_line();
+        piece.remove_prefix(newline + 1);
+        if (records_.size() >= kChunkLines && !flush()) return false;
+      }
+      return flush();
+    }
+    // The body has ended: its last line (without a line break) is answered too.
+    bool finish() {
+      if (!pending_.empty() || too_long_) end_line();
+      return flush();
+    }
+
+   private:
+    void end_line() {
+      const std::uint64_t n = line_++;
+      Record r;
+      r.line = n;
+      if (too_long_) {
+        too_long_ = false;
+        r.error = "line " + std::to_string(n) + ": longer than " + std::to_string(max_line_) + " bytes";
+        records_.push_back(std::move(r));
+        return;
+      }
+      std::string_view text = pending_;
+      if (n == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+      const std::size_t first = text.find_first_not_of(" \t\r");
+      if (first == text.npos) {  // a blank line: nothing to answer
+        pending_.clear();
+        return;
+      }
+      text = text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+      bool object = false;
+      try {
+        NdjsonLine parsed = parse_ndjson_line(text, n, object);
+        r.message = std::move(parsed.message);
+        r.source = std::move(parsed.source);
+        r.fields.emplace_back(text);
+      } catch (const HttpError& e) {
+        r.error = e.message;
+        r.raw.assign(text);
+        io::repair_utf8(r.error, false, "the error");
+        io::repair_utf8(r.raw, false, "the line");
+        if (object) r.fields.emplace_back(text);
+      }
+      records_.push_back(std::move(r));
+      pending_.clear();
+      if (pending_.capacity() > (std::size_t{1} << 20)) pending_.shrink_to_fit();
+    }
+
+    // Classifies the good lines in hand and sends every line's answer, in order.
+    bool flush() {
+      if (records_.empty()) return true;
+      std::vector<LogLine> lines;
+      for (const Record& r : records_)
+        if (r.error.empty()) lines.push_back({r.message, r.source});
+      const std::vector<Prediction> predictions = service_.classify_many(lines, false);
+      auto writer = RecordWriter::to_string(*shape_, wo_);
+      std::size_t k = 0;
+      for (const Record& r : records_) writer->write(r, r.error.empty() ? predictions[k++] : Prediction{});
+      writer->commit();
+      records_.clear();
+      return write_(writer->str());
+    }
+
+    Impl& service_;
+    const std::size_t max_line_;
+    const ChunkSink& write_;
+    std::unique_ptr<RecordReader> shape_;
+    WriteOptions wo_;
+    std::string pending_;   // the line being read
+    bool too_long_ = false;  // the line being read is over max_line_ and is being skipped
+    std::uint64_t line_ = 1;
+    std::vector<Record> records_;
+  };
 
   static Response json_response(const ordered_json& doc) {
     Response res;
