@@ -695,7 +695,8 @@ TEST(Server, StopFinishesTheRequestInFlight) {
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(std::count(r->body.begin(), r->body.end(), '\n'), 2) << r->body;
     EXPECT_NE(r->body.find("\"predicted_label\":\"User Action\""), std::string::npos) << r->body;
-    EXPECT_EQ(r->get_header_value("Connection"), "close");  // no further requests on this connection
+    // The streamed answer's head went out before the stop, so it cannot say "Connection: close"; the
+    // connection is closed once the answer is complete (the late request below finds no server).
   });
   half_sent.get_future().wait();
   server->server().stop();
