@@ -204,6 +204,7 @@ struct Connection final : server::MultipartParser::Handler {
   bool away = false;         // served by a worker thread: the loop leaves it alone
   bool lingering = false;    // answered and shut for writing: what still arrives is dropped, then it closes
   bool read_paused = false;  // not read while `in` holds kMaxBufferedInput
+  bool evicted = false;      // closed to make room at the connection cap, once the current events are handled
   std::optional<server::Response> pending;  // a streamed response for the worker to write
 };
 
@@ -216,6 +217,7 @@ struct Loop {
   int wake = -1;  // eventfd: stop(), or connections handed back by workers
   bool listening = false;
   Clock::time_point accept_paused_until{};
+  std::size_t evicted = 0;  // connections marked evicted, closed after the events of one epoll_wait
   Clock::time_point now;
   std::vector<std::unique_ptr<Connection>> connections;
   std::mutex returned_mutex;
@@ -483,7 +485,7 @@ class Transport {
   // Event loop side.
   void run_loop(Loop& loop);
   void accept_all(Loop& loop);
-  bool close_oldest_idle(Loop& loop);
+  bool evict_oldest_idle(Loop& loop);
   void adopt(Loop& loop, int fd, const server::ClientAddress& client);
   // A connection's socket is closed: it no longer counts, for the server or for its client.
   void forget(const server::ClientAddress& client) {
@@ -855,6 +857,12 @@ void Transport::run_loop(Loop& loop) {
         on_event(loop, *static_cast<Connection*>(tag), events[i].events);
       }
     }
+    // Not closed when marked: a later event of the same batch may still name the connection.
+    if (loop.evicted > 0) {
+      for (std::size_t i = loop.connections.size(); i-- > 0;)
+        if (loop.connections[i]->evicted) close_connection(loop, *loop.connections[i]);
+      loop.evicted = 0;
+    }
     if (loop.now >= next_sweep) {
       sweep(loop);
       next_sweep = loop.now + 1s;
@@ -893,7 +901,7 @@ void Transport::accept_all(Loop& loop) {
       continue;
     }
     // At the global cap a new client still gets in: the longest idle connection makes room for it.
-    if (open_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections && !close_oldest_idle(loop)) {
+    if (open_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections && !evict_oldest_idle(loop)) {
       ::close(fd);
       forget(client);
       continue;
@@ -915,17 +923,19 @@ void Transport::accept_all(Loop& loop) {
   }
 }
 
-// Closes this loop's connection that has waited longest between requests (nothing being read, written or
-// served), if there is one.
-bool Transport::close_oldest_idle(Loop& loop) {
+// Marks this loop's connection that has waited longest between requests (nothing being read, written or
+// served), if there is one, to be closed after the current events.
+bool Transport::evict_oldest_idle(Loop& loop) {
   Connection* oldest = nullptr;
   for (const auto& c : loop.connections) {
-    if (c->away || c->lingering || c->in_request || c->draining || c->out_pos < c->out.size() || c->in_pos < c->in.size())
+    if (c->evicted || c->away || c->lingering || c->in_request || c->draining || c->out_pos < c->out.size() ||
+        c->in_pos < c->in.size())
       continue;
     if (oldest == nullptr || c->last_active < oldest->last_active) oldest = c.get();
   }
   if (oldest == nullptr) return false;
-  close_connection(loop, *oldest);
+  oldest->evicted = true;
+  ++loop.evicted;
   return true;
 }
 
@@ -948,6 +958,7 @@ void Transport::adopt(Loop& loop, int fd, const server::ClientAddress& client) {
 // A connection is readable or writable (edge-triggered: read until the socket is empty) or was handed
 // back by a worker (`events` 0).
 void Transport::on_event(Loop& loop, Connection& c, std::uint32_t events) {
+  if (c.evicted) return;  // closed after this batch of events
   if ((events & EPOLLERR) != 0) {
     close_connection(loop, c);
     return;
