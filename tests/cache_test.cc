@@ -243,7 +243,9 @@ TEST(CachedClassify, AClassifierWhereAFreedOneWasDoesNotTakeItsAnswers) {
     expect_same(classifier.classify_batch(lines, cache), plain);
   }
   // The allocator reused the parts' memory: the case the test is about did happen.
+#ifndef LOGCLF_SANITIZE  // AddressSanitizer quarantines freed memory, so addresses are not reused there
   EXPECT_LT(addresses.size(), static_cast<std::size_t>(kRounds));
+#endif
 }
 
 TEST(CachedClassify, SharedByManyThreads) {
@@ -323,7 +325,9 @@ TEST(CachedEvaluate, AClassifierWhereAFreedOneWasDoesNotTakeItsAnswers) {
       EXPECT_EQ(cached.rules[r].correct, plain.rules[r].correct) << plain.rules[r].name;
     }
   }
+#ifndef LOGCLF_SANITIZE  // AddressSanitizer quarantines freed memory, so addresses are not reused there
   EXPECT_LT(addresses.size(), static_cast<std::size_t>(kRounds));
+#endif
 }
 
 }  // namespace
