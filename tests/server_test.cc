@@ -1071,6 +1071,26 @@ TEST(Server, AmbiguousRequestFramingIsRefusedWith400AndTheConnectionClosed) {
   EXPECT_EQ(connection.read_response().status, 200);
 }
 
+TEST(Server, AMalformedRequestPipelinedAfterAnotherIsAnswered400) {
+  // What follows an answered request is parsed as a new request, whose parse error gets its own answer (it
+  // once closed the connection without one): after a request answered on the loop, and after a streamed
+  // one answered on a worker thread.
+  const std::string line = json{{"log_message", "User User1 logged in."}}.dump() + "\n";
+  const std::vector<std::string> firsts = {
+      "GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
+      "POST /v1/classify/ndjson HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(line.size()) +
+          "\r\n\r\n" + line};
+  for (const std::string& first : firsts) {
+    RawConnection connection(shared_server().port());
+    ASSERT_TRUE(connection.send(first + "\x01\x02 not a request\r\n\r\n"));
+    EXPECT_EQ(connection.read_response().status, 200) << first;
+    const auto malformed = connection.read_response();
+    EXPECT_EQ(malformed.status, 400) << first;
+    EXPECT_EQ(malformed.header("connection"), "close") << first;
+    EXPECT_TRUE(connection.closed_by_server()) << first;
+  }
+}
+
 TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
   RawConnection connection(shared_server().port());
   ASSERT_TRUE(connection.connected());
