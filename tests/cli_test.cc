@@ -188,7 +188,7 @@ TEST(Cli, OnErrorPassWithJsonLinesAndLines) {
   EXPECT_EQ(docs[0]["predicted_label"], "User Action");
   EXPECT_FALSE(docs[0].contains("error"));
   EXPECT_EQ(docs[1]["host"], "b");
-  EXPECT_EQ(docs[1]["predicted_label"], "");
+  EXPECT_TRUE(docs[1]["predicted_label"].is_null());
   EXPECT_EQ(docs[1]["error"], (dir / "in.jsonl") + ":2: no field 'log_message', 'message', 'log' or 'msg'");
   EXPECT_EQ(docs[2]["raw"], "{\"log_message\": oops");
   EXPECT_EQ(docs[2]["error"].get<std::string>().rfind((dir / "in.jsonl") + ":3: invalid JSON: ", 0), 0u);

@@ -248,16 +248,16 @@ TEST(JsonlWriter, BadRecordsKeepTheirObjectOrAreWrappedAsRaw) {
   EXPECT_EQ(output,
             "{\"log_message\":\"a\",\"predicted_label\":\"Security Alert\",\"stage\":\"rule\",\"rule\":\"blocked_ip\","
             "\"confidence\":1.0000}\n"
-            "{\"log_message\":1,\"n\":2,\"predicted_label\":\"\",\"stage\":null,\"rule\":null,\"confidence\":null,"
+            "{\"log_message\":1,\"n\":2,\"predicted_label\":null,\"stage\":null,\"rule\":null,\"confidence\":null,"
             "\"error\":\"in:2: field 'log_message' is not a string\"}\n"
-            "{\"raw\":\"[\\\"x\\\"]\",\"predicted_label\":\"\",\"stage\":null,\"rule\":null,\"confidence\":null,"
+            "{\"raw\":\"[\\\"x\\\"]\",\"predicted_label\":null,\"stage\":null,\"rule\":null,\"confidence\":null,"
             "\"error\":\"in:3: not a JSON object\"}\n");
   std::istringstream lines(output);
   for (std::string line; std::getline(lines, line);) EXPECT_TRUE(nlohmann::json::parse(line).is_object()) << line;
   // Objects of columns (csv input) get the error too; good records get no "error" key.
   EXPECT_EQ(pass_through(Format::csv, "log_message\nok\n\"x\"y\n", Format::jsonl),
             "{\"log_message\":\"ok\",\"predicted_label\":\"Security Alert\"}\n"
-            "{\"log_message\":\"\\\"x\\\"y\",\"predicted_label\":\"\",\"error\":\"in:3: unexpected text after a closing quote\"}\n");
+            "{\"log_message\":\"\\\"x\\\"y\",\"predicted_label\":null,\"error\":\"in:3: unexpected text after a closing quote\"}\n");
 }
 
 TEST(LinesWriter, ErrorColumnBeforeTheMessage) {
@@ -565,7 +565,7 @@ TEST(JsonlWriter, KeysAlreadyInTheObjectGetTheirNewValueWhereTheyStand) {
             "\"stage\":\"rule\"}\n");
   // A bad record's object gets its error in place too.
   EXPECT_EQ(pass_through(Format::jsonl, "{\"error\":\"old\",\"log_message\":1}\n", Format::jsonl),
-            "{\"error\":\"in:1: field 'log_message' is not a string\",\"log_message\":1,\"predicted_label\":\"\"}\n");
+            "{\"error\":\"in:1: field 'log_message' is not a string\",\"log_message\":1,\"predicted_label\":null}\n");
 }
 
 // json output: one array of the objects jsonl output writes, also when the rows are formatted apart from

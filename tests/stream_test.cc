@@ -399,7 +399,7 @@ TEST(StreamCli, KeepsStreamingAfterABadJsonLine) {
   ASSERT_FALSE(bad.empty());
   const auto doc = nlohmann::json::parse(bad);
   EXPECT_EQ(doc["raw"], "{\"log_message\": cut off");
-  EXPECT_EQ(doc["predicted_label"], "");
+  EXPECT_TRUE(doc["predicted_label"].is_null());
   EXPECT_EQ(doc["error"].get<std::string>().rfind("<stdin>:2: invalid JSON: ", 0), 0u) << bad;
   put(to_child, "{\"message\":\"Backup completed successfully.\"}\n");  // Vector's name for the message
   EXPECT_EQ(take_lines(from_child, 1, 20),

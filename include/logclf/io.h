@@ -116,9 +116,9 @@ struct WriteOptions {
 // "label<TAB>stage<TAB>rule<TAB>confidence<TAB>message", with "error<TAB>" before the message when
 // error_column; backslash, TAB, LF and CR written as \\, \t, \n and \r in every field.
 // A bad record (Record::error) is written in its place with an empty label (and empty stage, rule,
-// confidence), its `raw` text as the message (csv input: its fields), and its error: in the error
-// column, and in jsonl output as key "error" (bad records only). jsonl output of a bad record that is no
-// JSON object: {"raw": TEXT, "predicted_label": "", "error": ...}.
+// confidence; in jsonl and json output null), its `raw` text as the message (csv input: its fields), and
+// its error: in the error column, and in jsonl output as key "error" (bad records only). jsonl output of a
+// bad record that is no JSON object: {"raw": TEXT, "predicted_label": null, "error": ...}.
 class RecordWriter {
  public:
   // `path` "-" writes standard output. A regular file (or a new one) is written to a temporary file beside

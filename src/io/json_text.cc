@@ -90,7 +90,50 @@ std::size_t string_end(std::string_view text, std::size_t p) {
   return text.npos;
 }
 
+// Where the value starting at `p` ends: the first ',' or `close` outside strings and nested containers
+// (npos when there is none).
+std::size_t value_end(std::string_view text, std::size_t p, char close) {
+  for (int depth = 0; p < text.size(); ++p) {
+    const char c = text[p];
+    if (c == '"') {
+      p = string_end(text, p);
+      if (p == text.npos) return p;
+      --p;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    } else if ((c == ',' || c == close) && depth == 0) {
+      return p;
+    }
+  }
+  return text.npos;
+}
+
+std::size_t trim_end(std::string_view text, std::size_t begin, std::size_t end) {
+  while (end > begin && is_space(text[end - 1])) --end;
+  return end;
+}
+
 }  // namespace
+
+bool find_elements(std::string_view array, std::vector<std::pair<std::size_t, std::size_t>>& elements) {
+  elements.clear();
+  std::size_t p = skip_space(array, 0);
+  if (p == array.size() || array[p] != '[') return false;
+  p = skip_space(array, p + 1);
+  if (p < array.size() && array[p] == ']') return true;
+  for (;;) {
+    const std::size_t begin = p;
+    p = value_end(array, p, ']');
+    if (p == array.npos) return false;
+    const std::size_t end = trim_end(array, begin, p);
+    if (end == begin) return false;
+    elements.emplace_back(begin, end);
+    if (array[p] == ']') return true;
+    p = skip_space(array, p + 1);
+  }
+}
 
 bool find_members(std::string_view object, std::vector<JsonMember>& members) {
   members.clear();
@@ -117,24 +160,9 @@ bool find_members(std::string_view object, std::vector<JsonMember>& members) {
     if (p == object.size() || object[p] != ':') return false;
     p = skip_space(object, p + 1);
     member.value_begin = p;
-    // The value ends at the first ',' or '}' outside strings and nested containers.
-    for (int depth = 0; p < object.size(); ++p) {
-      const char c = object[p];
-      if (c == '"') {
-        p = string_end(object, p);
-        if (p == object.npos) return false;
-        --p;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && depth > 0) {
-        --depth;
-      } else if ((c == ',' || c == '}') && depth == 0) {
-        break;
-      }
-    }
-    if (p == object.size()) return false;
-    member.value_end = p;
-    while (member.value_end > member.value_begin && is_space(object[member.value_end - 1])) --member.value_end;
+    p = value_end(object, p, '}');
+    if (p == object.npos) return false;
+    member.value_end = trim_end(object, member.value_begin, p);
     if (member.value_end == member.value_begin) return false;
     members.push_back(std::move(member));
     if (object[p] == '}') return true;

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "logclf/types.h"
@@ -32,6 +33,10 @@ struct JsonMember {
 // JSON), in order, duplicates included, so that a writer can replace a value where it stands. False when
 // the text is no object.
 bool find_members(std::string_view object, std::vector<JsonMember>& members);
+
+// Fills `elements` with the [begin, end) spans of the elements of `array`, a JSON array's text (already
+// known to be valid JSON), in order. False when the text is no array.
+bool find_elements(std::string_view array, std::vector<std::pair<std::size_t, std::size_t>>& elements);
 
 // Appends `object` (a JSON object's text, valid JSON) with the members `keys` (at most 32) set: the value
 // of a key the object has already is replaced where it stands (at each occurrence, should it come twice),

@@ -281,11 +281,11 @@ class Writer final : public RecordWriter {
     out += '\n';
   }
 
-  // Added key `c`'s value for a record: a bad one has an empty label, null stage, rule and confidence.
+  // Added key `c`'s value for a record: a bad one has a null label, stage, rule and confidence.
   static void append_added_json(std::string& out, std::size_t c, const Record& record, const Prediction& prediction) {
     if (c == kError) {
       append_json(out, record.error);
-    } else if (!record.error.empty() && c != kLabel) {
+    } else if (!record.error.empty()) {
       out += "null";
     } else {
       io::append_prediction_value(out, kAddedNames[c], prediction);

@@ -30,7 +30,8 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["classify"],
         "operationId": "classify",
         "summary": "Classify log lines sent as JSON",
-        "description": "Lines are answered in the order given. A request holds at most the server's line limit (10,000 by default); above it the answer is 413.",
+        "description": "Each record is an object with its message under `log_message`, `message`, `log` or `msg` (the first present; or the key `message_key` names) and an optional `source`. Each comes back in order as it was sent, every other field kept, with `predicted_label`, `stage`, `rule` and `confidence` set. A bad record (not an object, no string message) comes back in its place with `predicted_label` null and an `error` naming it (`logs[3]: ...`), and is counted in `errors`; with `on_error=fail` the request fails with 400 instead. A request holds at most the server's line limit (10,000 by default); above it the answer is 413.",
+        "parameters": [{"$ref": "#/components/parameters/MessageKey"}, {"$ref": "#/components/parameters/OnError"}],
         "requestBody": {
           "required": true,
           "content": {
@@ -54,12 +55,47 @@ constexpr std::string_view kDocument = R"json({
                 "schema": {"$ref": "#/components/schemas/ClassifyResponse"},
                 "example": {
                   "results": [
-                    {"log_message": "User User123 logged in.", "source": "ModernHR", "label": "User Action",
-                     "stage": "rule", "rule": "user-login-logout", "confidence": 1},
-                    {"log_message": "Email service experiencing issues with sending", "source": null,
-                     "label": "Critical Error", "stage": "model", "rule": null, "confidence": 0.93}
-                  ]
+                    {"log_message": "User User123 logged in.", "source": "ModernHR", "predicted_label": "User Action",
+                     "stage": "rule", "rule": "user-login-logout", "confidence": 1.0},
+                    {"log_message": "Email service experiencing issues with sending",
+                     "predicted_label": "Critical Error", "stage": "model", "rule": null, "confidence": 0.9312}
+                  ],
+                  "errors": 0
                 }
+              }
+            },
+            "headers": {"Logclf-Errors": {"$ref": "#/components/headers/Errors"}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "413": {"$ref": "#/components/responses/TooLarge"}
+        }
+      }
+    },
+    "/v1/classify/json": {
+      "post": {
+        "tags": ["classify"],
+        "operationId": "classifyJson",
+        "summary": "Classify a JSON array of records (Vector, Fluent Bit), or one record (Logstash)",
+        "description": "The body is a JSON array of records, as the HTTP outputs of Vector (`codec: json`) and Fluent Bit (`format json`) send their batches, or one record. The answer is the same array (or record), each record as it was sent, every other field kept where it stands (Fluent Bit's `date`, Vector's `timestamp`), with `predicted_label` set (and `stage`, `rule`, `confidence` with `explain=true`). The message is read as for /v1/classify. A bad record is answered in its place with `predicted_label` null and an `error` (`[3]: ...`); the header Logclf-Errors counts them; with `on_error=fail` the request fails with 400 instead.",
+        "parameters": [{"$ref": "#/components/parameters/Explain"}, {"$ref": "#/components/parameters/MessageKey"}, {"$ref": "#/components/parameters/OnError"}],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]},
+              "example": [{"date": 1733529600.123, "log": "User User123 logged in.", "host": "web-1"}]
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The records with their labels, in order",
+            "headers": {"Logclf-Errors": {"$ref": "#/components/headers/Errors"}},
+            "content": {
+              "application/json": {
+                "schema": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]},
+                "example": [{"date": 1733529600.123, "log": "User User123 logged in.", "host": "web-1", "predicted_label": "User Action"}]
               }
             }
           },
@@ -115,8 +151,8 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["classify"],
         "operationId": "classifyNdjson",
         "summary": "Classify JSON lines, streamed",
-        "description": "One JSON object per line with `log_message` (or `message`) and an optional `source`. Each object comes back with `predicted_label` added (and `stage`, `rule`, `confidence` with `explain=true`), other fields kept, in order; the answer is streamed (chunked): the lines of each piece of the body are answered as soon as it arrives, while the rest is still being sent, and the body has no total size limit (a line has at most 16 MiB, or --max-body when smaller). The answer starts at once, so a bad line (not a JSON object, no string message) is answered in its place, as `logclf classify --on-error pass` writes it: the object (or `{\"raw\": LINE}`) with an empty `predicted_label` and an `error` naming the line. Blank lines get no answer. A gzip or deflate body (Content-Encoding) is decompressed as it arrives.",
-        "parameters": [{"$ref": "#/components/parameters/Explain"}],
+        "description": "One JSON object per line with its message under `log_message`, `message`, `log` or `msg` (or the key `message_key` names) and an optional `source`. Each object comes back with `predicted_label` added (and `stage`, `rule`, `confidence` with `explain=true`), other fields kept, in order; the answer is streamed (chunked): the lines of each piece of the body are answered as soon as it arrives, while the rest is still being sent, and the body has no total size limit (a line has at most 16 MiB, or --max-body when smaller). The answer starts at once, so a bad line (not a JSON object, no string message) is answered in its place, as `logclf classify --on-error pass` writes it: the object (or `{\"raw\": LINE}`) with `predicted_label` null and an `error` naming the line. Blank lines get no answer. A gzip or deflate body (Content-Encoding) is decompressed as it arrives.",
+        "parameters": [{"$ref": "#/components/parameters/Explain"}, {"$ref": "#/components/parameters/MessageKey"}],
         "requestBody": {
           "required": true,
           "content": {
@@ -321,7 +357,20 @@ constexpr std::string_view kDocument = R"json({
         "name": "explain", "in": "query", "required": false,
         "description": "Add the stage, rule and confidence of each line",
         "schema": {"type": "boolean", "default": false}
+      },
+      "MessageKey": {
+        "name": "message_key", "in": "query", "required": false,
+        "description": "The key holding each record's message (default: the first of log_message, message, log and msg)",
+        "schema": {"type": "string"}
+      },
+      "OnError": {
+        "name": "on_error", "in": "query", "required": false,
+        "description": "pass: a bad record is answered in its place with an error; fail: the request fails with 400 naming it",
+        "schema": {"type": "string", "enum": ["pass", "fail"], "default": "pass"}
       }
+    },
+    "headers": {
+      "Errors": {"description": "The number of bad records answered with an error", "schema": {"type": "integer"}}
     },
     "responses": {
       "BadRequest": {
@@ -364,7 +413,8 @@ constexpr std::string_view kDocument = R"json({
       },
       "LogInput": {
         "type": "object",
-        "required": ["log_message"],
+        "description": "A record: its message under log_message, message, log or msg (or the key message_key names); every other field is kept in the answer",
+        "additionalProperties": true,
         "properties": {
           "log_message": {"type": "string"},
           "source": {"type": "string", "nullable": true, "description": "The system the line comes from; rules may apply to some sources only"}
@@ -380,14 +430,15 @@ constexpr std::string_view kDocument = R"json({
       },
       "ClassifyResult": {
         "type": "object",
-        "required": ["log_message", "source", "label", "stage", "rule", "confidence"],
+        "description": "The record as it was sent, with its prediction; a bad record (`{\"raw\": TEXT}` when it is no object) has null prediction fields and an error",
+        "additionalProperties": true,
+        "required": ["predicted_label", "stage", "rule", "confidence"],
         "properties": {
-          "log_message": {"type": "string"},
-          "source": {"type": "string", "nullable": true},
-          "label": {"$ref": "#/components/schemas/Label"},
-          "stage": {"$ref": "#/components/schemas/Stage"},
+          "predicted_label": {"allOf": [{"$ref": "#/components/schemas/Label"}], "nullable": true},
+          "stage": {"allOf": [{"$ref": "#/components/schemas/Stage"}], "nullable": true},
           "rule": {"type": "string", "nullable": true, "description": "The deciding rule's name when stage is rule"},
-          "confidence": {"type": "number", "minimum": 0, "maximum": 1, "description": "The head's top probability; 1 when a rule decided"},
+          "confidence": {"type": "number", "nullable": true, "minimum": 0, "maximum": 1, "description": "The head's top probability (four decimals); 1 when a rule decided"},
+          "error": {"type": "string", "description": "Why the record could not be classified (bad records only)"},
           "distribution": {
             "type": "object",
             "additionalProperties": {"type": "number"},
@@ -397,8 +448,11 @@ constexpr std::string_view kDocument = R"json({
       },
       "ClassifyResponse": {
         "type": "object",
-        "required": ["results"],
-        "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/ClassifyResult"}}}
+        "required": ["results", "errors"],
+        "properties": {
+          "results": {"type": "array", "items": {"$ref": "#/components/schemas/ClassifyResult"}},
+          "errors": {"type": "integer", "description": "The number of bad records"}
+        }
       },
       "LegacyClassifyResponse": {
         "type": "object",

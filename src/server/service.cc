@@ -7,14 +7,17 @@
 #include <new>
 #include <span>
 #include <stdexcept>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_text.h"
 #include "io/reader_util.h"
 #include "io/utf8.h"
 #include "logclf/io.h"
 #include "server/assets.h"
 #include "server/batcher.h"
+#include "server/json_records.h"
 #include "server/openapi.h"
 
 namespace logclf::server {
@@ -35,7 +38,7 @@ struct HttpError {
 // The order of Service::routes(). The busiest POST route comes first: route_of() tries the routes in this
 // order.
 enum RouteId : std::size_t {
-  kClassify, kClassifyCsv, kClassifyNdjson, kClassifyLog, kUploadCsv,
+  kClassify, kClassifyJson, kClassifyCsv, kClassifyNdjson, kClassifyLog, kUploadCsv,
   kHealth, kMetrics, kModel, kOpenApi, kPage, kDocs, kRedoc, kAssets
 };
 
@@ -50,8 +53,6 @@ constexpr std::size_t kPreviewRows = 5;
 // this and drops, as they are read, the fields it does not use.
 constexpr int kMaxDepth = 32;
 using Event = json::parse_event_t;
-
-bool starts_container(Event e) { return e == Event::object_start || e == Event::array_start; }
 
 // nlohmann's parser takes a NUL byte for the end of its input and ignores what follows; JSON text has no
 // raw NUL, so one is refused before parsing. The line and column (from 1) of the first, if any.
@@ -114,11 +115,6 @@ std::string describe(const json::exception& e, std::string_view what) {
 
 // Float probabilities as the shortest decimal that reads back as the same float, so that 0.97f is
 // written 0.97 and not 0.9700000286102295.
-double tidy(double value) {
-  char buffer[32];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, static_cast<float>(value)).ptr;
-  return std::strtod(std::string(buffer, end).c_str(), nullptr);
-}
 
 bool query_flag(const Request& request, std::string_view name) {
   const std::string* value = request.query_param(name);
@@ -157,53 +153,42 @@ CsvInput csv_input(const Request& request) {
   return {file->content, file->filename.empty() ? "file" : file->filename, stem};
 }
 
-// One NDJSON line's message and source. Throws HttpError naming the line; `object` tells whether the line
-// was a JSON object all the same (a field missing or of the wrong type), so that it can be passed through.
-struct NdjsonLine {
-  std::string message;
-  std::string source;
-};
-
-NdjsonLine parse_ndjson_line(std::string_view text, std::uint64_t line, bool& object) {
-  object = false;
-  const std::string where = "line " + std::to_string(line);
-  std::string key;  // the current top-level key
-  const json::parser_callback_t keep_used = [&](int depth, Event event, json& parsed) {
-    if (depth > kMaxDepth) throw HttpError{400, where + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels"};
-    if (depth == 0 && event == Event::array_start) throw HttpError{400, where + ": expected a JSON object"};
-    if (depth == 1 && event == Event::key) {
-      key = parsed.get<std::string>();
-      return key == "log_message" || key == "message" || key == "source";
-    }
-    if (depth == 1 && starts_container(event) && (key == "log_message" || key == "message" || key == "source"))
-      throw HttpError{400, where + ": field '" + key + "' must be a string"};
-    return depth == 0 || !starts_container(event);
-  };
+// Validates a JSON body without keeping it (every value below the top level is dropped as it is read, and
+// nesting is bounded), so that the records can be read from its text: throws HttpError naming `what`.
+void check_json(std::string_view text, std::string_view what) {
   if (const auto nul = find_nul(text))
-    throw HttpError{400, where + ", column " + std::to_string(nul->column) + ": invalid JSON: NUL byte"};
-  json doc;
+    throw HttpError{400, "invalid JSON in " + std::string(what) + " at line " + std::to_string(nul->line) +
+                             ", column " + std::to_string(nul->column) + ": NUL byte"};
+  const json::parser_callback_t drop = [&](int depth, Event, json&) {
+    if (depth > kMaxDepth)
+      throw HttpError{400, "JSON in " + std::string(what) + " nested deeper than " + std::to_string(kMaxDepth) + " levels"};
+    return depth == 0;
+  };
   try {
-    doc = json::parse(text, keep_used);
-  } catch (const json::parse_error& e) {
-    std::string_view detail = without_prefix(e);
-    if (const auto colon = detail.find(": ", detail.find("column ")); colon != detail.npos) detail.remove_prefix(colon + 2);
-    throw HttpError{400, where + ", column " + std::to_string(e.byte) + ": invalid JSON: " + std::string(detail)};
-  } catch (const json::exception& e) {
-    throw HttpError{400, where + ": invalid JSON: " + std::string(without_prefix(e))};
+    [[maybe_unused]] const json top = json::parse(text, drop);  // the top level only: its values were dropped
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
+    throw HttpError{400, describe(e, what)};
   }
-  if (!doc.is_object()) throw HttpError{400, where + ": expected a JSON object"};
-  object = true;
-  auto message = doc.find("log_message");
-  if (message == doc.end()) message = doc.find("message");
-  if (message == doc.end() || !message->is_string())
-    throw HttpError{400, where + ": the object needs a string field 'log_message' (or 'message')"};
-  NdjsonLine out{message->get<std::string>(), {}};
-  if (const auto source = doc.find("source"); source != doc.end() && !source->is_null()) {
-    if (!source->is_string()) throw HttpError{400, where + ": field 'source' must be a string or null"};
-    out.source = source->get<std::string>();
-  }
-  return out;
 }
+
+// ?message_key=NAME: the one key holding the message (else log_message, message, log or msg).
+std::string message_key(const Request& request) {
+  const std::string* key = request.query_param("message_key");
+  if (key == nullptr) return {};
+  if (key->empty()) throw HttpError{400, "query parameter 'message_key' is empty"};
+  return *key;
+}
+
+// ?on_error=pass (the default: a bad record is answered in its place) or fail (the request fails with 400).
+bool fail_on_error(const Request& request) {
+  const std::string* value = request.query_param("on_error");
+  if (value == nullptr || *value == "pass") return false;
+  if (*value == "fail") return true;
+  throw HttpError{400, "query parameter 'on_error' must be 'pass' or 'fail'"};
+}
+
+// The number of bad records, on every batch endpoint's answer.
+constexpr std::string_view kErrorsHeader = "Logclf-Errors";
 
 }  // namespace
 
@@ -223,6 +208,7 @@ const std::vector<Route>& Service::routes() {
   // In RouteId order.
   static const std::vector<Route> routes = {
       {"/v1/classify", "POST"},
+      {"/v1/classify/json", "POST"},
       {"/v1/classify/csv", "POST"},
       {"/v1/classify/ndjson", "POST", false, false, true},
       {"/classify_log/", "POST"},
@@ -396,88 +382,96 @@ struct Service::Impl {
     return json_response({{"message", "CSV processed successfully"}, {"preview", std::move(rows)}});
   }
 
-  // ---- POST /v1/classify --------------------------------------------------------------------------
+  // ---- POST /v1/classify and /v1/classify/json -----------------------------------------------------
+  // The records of a JSON body, read and answered as JsonRecords does, classified through the micro-batcher
+  // when the request holds one line.
+  JsonRecords records_for(const Request& request, bool explain) {
+    return JsonRecords(message_key(request), explain, [this](std::span<const LogLine> lines, bool distribution) {
+      if (lines.size() == 1) return std::vector<Prediction>{classify_one(lines[0].message, lines[0].source)};
+      return classify_many(lines, distribution);
+    });
+  }
+
+  void add_elements(JsonRecords& records, std::string_view array, std::string_view name) {
+    std::vector<std::pair<std::size_t, std::size_t>> elements;
+    io::find_elements(array, elements);
+    if (elements.size() > options.max_lines)
+      throw HttpError{413, "too many records in one request (the limit is " + std::to_string(options.max_lines) + ")"};
+    for (std::size_t i = 0; i < elements.size(); ++i)
+      records.add(array.substr(elements[i].first, elements[i].second - elements[i].first),
+                  std::string(name) + "[" + std::to_string(i) + "]");
+  }
+
+  // {"logs": [record, ...], "distribution": bool} → {"results": [record + prediction, ...], "errors": N}.
   Response classify(const Request& request) {
-    std::string key;          // the current top-level key
-    std::size_t entries = 0;  // elements of "logs" read so far
-    const json::parser_callback_t keep_used = [&](int depth, Event event, json& parsed) {
-      if (depth > kMaxDepth)
-        throw HttpError{400, "JSON in the request body nested deeper than " + std::to_string(kMaxDepth) + " levels"};
-      if (depth == 0 && event == Event::array_start)
-        throw HttpError{400, "the request body must be a JSON object with a 'logs' array"};
-      if (depth == 1 && event == Event::key) {
-        key = parsed.get<std::string>();
-        return key == "logs" || key == "distribution";
-      }
-      if (key == "distribution" && depth == 1 && starts_container(event))
-        throw HttpError{400, "field 'distribution' must be true or false"};
-      if (key != "logs") return depth == 0 || !starts_container(event);
-      if (depth == 2 && event == Event::array_start) throw HttpError{400, "logs[" + std::to_string(entries) + "] must be an object"};
-      if (depth == 2 && (event == Event::value || event == Event::object_end) && ++entries > options.max_lines)
-        throw HttpError{413, "too many logs in one request (the limit is " + std::to_string(options.max_lines) + ")"};
-      if (depth == 3 && event == Event::key) return parsed == "log_message" || parsed == "source";
-      return depth < 3 || !starts_container(event);
-    };
-    if (const auto nul = find_nul(request.body))
-      throw HttpError{400, "invalid JSON in the request body at line " + std::to_string(nul->line) + ", column " +
-                               std::to_string(nul->column) + ": NUL byte"};
-    json doc;
-    try {
-      doc = json::parse(request.body, keep_used);
-    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
-      throw HttpError{400, describe(e, "the request body")};
-    }
-    if (!doc.is_object()) throw HttpError{400, "the request body must be a JSON object with a 'logs' array"};
-    const auto logs = doc.find("logs");
-    if (logs == doc.end() || !logs->is_array()) throw HttpError{400, "field 'logs' must be an array"};
+    constexpr std::string_view kShape = "the request body must be a JSON object with a 'logs' array";
+    const std::string_view body = request.body;
+    check_json(body, "the request body");
+    std::vector<io::JsonMember> members;
+    if (!io::find_members(body, members)) throw HttpError{400, std::string(kShape)};
+    std::string_view logs;
     bool distribution = false;
-    if (const auto d = doc.find("distribution"); d != doc.end() && !d->is_null()) {
-      if (!d->is_boolean()) throw HttpError{400, "field 'distribution' must be true or false"};
-      distribution = d->get<bool>();
-    }
-    std::vector<LogLine> lines;
-    std::vector<const json*> sources;
-    lines.reserve(logs->size());
-    for (std::size_t i = 0; i < logs->size(); ++i) {
-      const json& item = (*logs)[i];
-      const std::string where = "logs[" + std::to_string(i) + "]";
-      if (!item.is_object()) throw HttpError{400, where + " must be an object"};
-      const auto message = item.find("log_message");
-      if (message == item.end() || !message->is_string())
-        throw HttpError{400, where + ": field 'log_message' must be a string"};
-      const json* source = nullptr;
-      if (const auto s = item.find("source"); s != item.end() && !s->is_null()) {
-        if (!s->is_string()) throw HttpError{400, where + ": field 'source' must be a string or null"};
-        source = &*s;
+    for (const io::JsonMember& m : members) {  // the last of a repeated key counts, as for nlohmann
+      const std::string_view value = body.substr(m.value_begin, m.value_end - m.value_begin);
+      if (m.key == "logs") logs = value;
+      if (m.key == "distribution") {
+        if (value != "true" && value != "false" && value != "null")
+          throw HttpError{400, "field 'distribution' must be true or false"};
+        distribution = value == "true";
       }
-      lines.push_back({message->get_ref<const std::string&>(),
-                       source ? std::string_view(source->get_ref<const std::string&>()) : std::string_view()});
-      sources.push_back(source);
     }
-    std::vector<Prediction> predictions;
-    if (lines.size() == 1) {
-      predictions.push_back(classify_one(lines[0].message, lines[0].source));
+    if (logs.empty() || logs.front() != '[') throw HttpError{400, "field 'logs' must be an array"};
+    JsonRecords records = records_for(request, true);
+    add_elements(records, logs, "logs");
+    if (fail_on_error(request) && records.errors() > 0) throw HttpError{400, records.first_error()};
+    std::string out = "{\"results\":[";
+    bool first = true;
+    records.answer(
+        [&](std::string_view record) {
+          if (!std::exchange(first, false)) out += ',';
+          out += record;
+        },
+        distribution ? &classifier.labels() : nullptr);
+    const std::size_t errors = records.errors();
+    out += "],\"errors\":" + std::to_string(errors) + "}";
+    Response res;
+    res.content_type = kJson;
+    res.body = std::move(out);
+    res.headers.emplace_back(kErrorsHeader, std::to_string(errors));
+    return res;
+  }
+
+  // A JSON array of records (what Vector's and Fluent Bit's HTTP outputs send with their JSON codec) → the
+  // same array, each record with its prediction, in order; one record (an object, as Logstash's http filter
+  // sends) → that record with its prediction.
+  Response classify_json(const Request& request) {
+    const std::string_view body = request.body;
+    check_json(body, "the request body");
+    const std::size_t first_char = body.find_first_not_of(" \t\r\n");
+    const bool array = first_char != body.npos && body[first_char] == '[';
+    if (!array && (first_char == body.npos || body[first_char] != '{'))
+      throw HttpError{400, "the request body must be a JSON array of records, or one record (a JSON object)"};
+    JsonRecords records = records_for(request, query_flag(request, "explain"));
+    const std::string_view value = body.substr(first_char, body.find_last_not_of(" \t\r\n") + 1 - first_char);
+    if (array) {
+      add_elements(records, value, "");
     } else {
-      predictions = classify_many(lines, distribution);
+      records.add(value, "the record");
     }
-    ordered_json results = ordered_json::array();
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const Prediction& p = predictions[i];
-      ordered_json r = {{"log_message", lines[i].message},
-                        {"source", sources[i] ? ordered_json(lines[i].source) : ordered_json()},
-                        {"label", p.label},
-                        {"stage", to_string(p.stage)},
-                        {"rule", p.rule.empty() ? ordered_json() : ordered_json(p.rule)},
-                        {"confidence", tidy(p.confidence)}};
-      // The head's distribution, when it was consulted (not for lines a rule decided).
-      if (distribution && !p.probabilities.empty()) {
-        ordered_json d = ordered_json::object();
-        for (std::size_t k = 0; k < p.probabilities.size(); ++k) d[classifier.labels()[k]] = tidy(p.probabilities[k]);
-        r["distribution"] = std::move(d);
-      }
-      results.push_back(std::move(r));
-    }
-    return json_response({{"results", std::move(results)}});
+    if (fail_on_error(request) && records.errors() > 0) throw HttpError{400, records.first_error()};
+    const std::size_t errors = records.errors();
+    std::string out = array ? "[" : "";
+    bool first = true;
+    records.answer([&](std::string_view record) {
+      if (array && !std::exchange(first, false)) out += ',';
+      out += record;
+    });
+    if (array) out += ']';
+    Response res;
+    res.content_type = kJson;
+    res.body = std::move(out);
+    res.headers.emplace_back(kErrorsHeader, std::to_string(errors));
+    return res;
   }
 
   // ---- POST /v1/classify/csv ----------------------------------------------------------------------
@@ -517,9 +511,9 @@ struct Service::Impl {
     res.content_type = "application/x-ndjson";
     const bool explain = query_flag(request, "explain");
     const std::size_t max_line = std::min<std::size_t>(options.max_body, kMaxNdjsonLine);
-    res.stream = [this, explain, max_line, read = request.read_body,
+    res.stream = [this, explain, max_line, key = message_key(request), read = request.read_body,
                   body = request.read_body ? std::string() : request.body](const ChunkSink& write) {
-      NdjsonStream stream(*this, explain, max_line, write);
+      NdjsonStream stream(*this, key, explain, max_line, write);
       if (!read) return stream.feed(body) && stream.finish();
       switch (read([&](std::string_view piece) { return stream.feed(piece); })) {
         case BodyRead::complete: return stream.finish();
@@ -533,14 +527,11 @@ struct Service::Impl {
   // The state of one streamed NDJSON request: the line being read and the lines ready to be classified.
   class NdjsonStream {
    public:
-    NdjsonStream(Impl& service, bool explain, std::size_t max_line, const ChunkSink& write)
-        : service_(service), max_line_(max_line), write_(write) {
-      ReadOptions ro;
-      ro.format = Format::jsonl;
-      shape_ = RecordReader::from_string({}, "ndjson", ro);
-      wo_.format = Format::jsonl;
-      wo_.explain = explain;
-    }
+    NdjsonStream(Impl& service, std::string_view message_key, bool explain, std::size_t max_line, const ChunkSink& write)
+        : records_(message_key, explain,
+                   [&service](std::span<const LogLine> lines, bool) { return service.classify_many(lines, false); }),
+          max_line_(max_line),
+          write_(write) {}
 
     // Takes a piece of the body; answers its complete lines. False once the client stops reading.
     bool feed(std::string_view piece) {
@@ -572,64 +563,37 @@ struct Service::Impl {
    private:
     void end_line() {
       const std::uint64_t n = line_++;
-      Record r;
-      r.line = n;
+      const std::string where = "line " + std::to_string(n);
       if (too_long_) {
         too_long_ = false;
-        r.error = "line " + std::to_string(n) + ": longer than " + std::to_string(max_line_) + " bytes";
-        records_.push_back(std::move(r));
+        records_.add_error(where + ": longer than " + std::to_string(max_line_) + " bytes");
         return;
       }
       std::string_view text = pending_;
       if (n == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
       const std::size_t first = text.find_first_not_of(" \t\r");
-      if (first == text.npos) {  // a blank line: nothing to answer
-        pending_.clear();
-        return;
+      if (first != text.npos) {  // a blank line has nothing to answer
+        records_.add(text.substr(first, text.find_last_not_of(" \t\r") - first + 1), where);
       }
-      text = text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-      bool object = false;
-      try {
-        NdjsonLine parsed = parse_ndjson_line(text, n, object);
-        r.message = std::move(parsed.message);
-        r.source = std::move(parsed.source);
-        r.fields.emplace_back(text);
-      } catch (const HttpError& e) {
-        r.error = e.message;
-        r.raw.assign(text);
-        io::repair_utf8(r.error, false, "the error");
-        io::repair_utf8(r.raw, false, "the line");
-        if (object) r.fields.emplace_back(text);
-      }
-      records_.push_back(std::move(r));
       pending_.clear();
       if (pending_.capacity() > (std::size_t{1} << 20)) pending_.shrink_to_fit();
     }
 
     // Classifies the good lines in hand and sends every line's answer, in order.
     bool flush() {
-      if (records_.empty()) return true;
-      std::vector<LogLine> lines;
-      for (const Record& r : records_)
-        if (r.error.empty()) lines.push_back({r.message, r.source});
-      const std::vector<Prediction> predictions = service_.classify_many(lines, false);
-      auto writer = RecordWriter::to_string(*shape_, wo_);
-      std::size_t k = 0;
-      for (const Record& r : records_) writer->write(r, r.error.empty() ? predictions[k++] : Prediction{});
-      writer->commit();
-      records_.clear();
-      return write_(writer->str());
+      if (records_.size() == 0) return true;
+      out_.clear();
+      records_.answer([&](std::string_view record) { out_.append(record).append("\n"); });
+      return write_(out_);
     }
 
-    Impl& service_;
+    JsonRecords records_;
     const std::size_t max_line_;
     const ChunkSink& write_;
-    std::unique_ptr<RecordReader> shape_;
-    WriteOptions wo_;
-    std::string pending_;   // the line being read
+    std::string pending_;    // the line being read
     bool too_long_ = false;  // the line being read is over max_line_ and is being skipped
     std::uint64_t line_ = 1;
-    std::vector<Record> records_;
+    std::string out_;
   };
 
   static Response json_response(const ordered_json& doc) {
@@ -738,6 +702,7 @@ Response Service::handle(const Request& request) {
       case kClassifyLog: res = impl_->classify_log(request); break;
       case kUploadCsv: res = impl_->upload_csv(request); break;
       case kClassify: res = impl_->classify(request); break;
+      case kClassifyJson: res = impl_->classify_json(request); break;
       case kClassifyCsv: res = impl_->classify_csv(request); break;
       case kClassifyNdjson: res = impl_->classify_ndjson(request); break;
       default: res = error(404, "not found: " + request.path); break;

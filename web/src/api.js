@@ -58,7 +58,9 @@ export async function classifyOne(message, source) {
     body: JSON.stringify({ logs: [log] }),
   });
   const body = await response.json();
-  return body.results[0];
+  const result = body.results[0];
+  if (result.error) throw new Error(result.error);
+  return result;
 }
 
 // The file name in a Content-Disposition header, or null.

@@ -59,8 +59,8 @@ function setupOneMessage() {
       const label = $('one-label');
       const dot = document.createElement('span');
       dot.className = 'dot';
-      dot.style.background = labelColor(result.label);
-      label.replaceChildren(dot, result.label);
+      dot.style.background = labelColor(result.predicted_label);
+      label.replaceChildren(dot, result.predicted_label);
       const stage = document.createElement('span');
       stage.className = `badge stage-${result.stage}`;
       stage.textContent = result.stage;
