@@ -25,6 +25,7 @@
 #include "server/service.h"
 #include "support/paths.h"
 #include "support/run.h"
+#include "support/running_server.h"
 
 namespace logclf {
 namespace {
@@ -35,37 +36,7 @@ using testing::read_text;
 
 std::string example_path() { return (testing::source_dir() / "examples/example.csv").string(); }
 
-// A server on a free loopback port, serving from a thread until destroyed.
-class Running {
- public:
-  explicit Running(ServeOptions options = {}) : server_(Classifier::load_default(), with_free_port(std::move(options))) {
-    port_ = server_.bind();
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  ~Running() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30);
-    return c;
-  }
-  int port() const { return port_; }
-  HttpServer& server() { return server_; }
-  // Waits for run() to return (after stop()).
-  void join() { thread_.join(); thread_ = std::thread([] {}); }
-
- private:
-  static ServeOptions with_free_port(ServeOptions o) {
-    o.port = 0;
-    o.threads = 8;
-    return o;
-  }
-  HttpServer server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using Running = testing::RunningServer;
 
 Running& shared_server() {
   static Running server;

@@ -538,7 +538,7 @@ int main(int argc, char** argv) {
   classify_cmd->add_option("--on-error", classify_args.on_error,
                            "a bad record (invalid JSON, wrong field count, ...): fail (stop with its file:line), "
                            "skip (leave it out, count it, list the first on stderr) or pass (write it through in "
-                           "its place with an empty label and an error column)")
+                           "its place with an empty label, null in JSON output, and an error column)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fail", "skip", "pass"}));
   classify_cmd->add_option("--threshold", classify_args.threshold, "override the model's threshold")->check(CLI::Range(0.0, 1.0));
