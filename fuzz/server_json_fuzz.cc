@@ -1,7 +1,8 @@
-// Fuzzes the service's JSON endpoints without sockets: POST /v1/classify and POST /v1/classify/ndjson.
-// The first byte picks the endpoint, the flag and how the NDJSON body is cut into pieces; the rest is the
-// body. Besides crashes it checks that the status is 200, 400 or 413, that every error is a JSON object
-// with a message, and that an answer has one result (one line) per input line.
+// Fuzzes the service's JSON endpoints without sockets: POST /v1/classify, /v1/classify/json and
+// /v1/classify/ndjson. The first byte picks the endpoint, the flag and how the NDJSON body is cut into
+// pieces; the rest is the body. Besides crashes it checks that the status is 200, 400 or 413, that every
+// error is a JSON object with a message, that an answer has one labelled record (one line) per input record,
+// and that the records answered with an error are those the Logclf-Errors header counts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -54,11 +55,11 @@ std::size_t records(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const unsigned selector = data[0] % 16;
+  const unsigned endpoint = data[0] % 3;
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const bool ndjson = selector & 1;
-  const bool flag = selector & 2;
-  const std::size_t piece = std::size_t{1} << (selector >> 2) * 3;  // 1, 8, 64 or 512 bytes
+  const bool ndjson = endpoint == 1, array = endpoint == 2;
+  const bool flag = (data[0] / 3) & 1;
+  const std::size_t piece = std::size_t{1} << (data[0] / 6 % 4) * 3;  // 1, 8, 64 or 512 bytes
 
   Request request;
   request.method = "POST";
@@ -71,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       return BodyRead::complete;
     };
   } else {
-    request.path = "/v1/classify";
+    request.path = array ? "/v1/classify/json" : "/v1/classify";
+    if (flag) request.query.emplace_back(array ? "explain" : "on_error", array ? "true" : "fail");
     request.body = body;
   }
   const Response res = service().handle(request);
@@ -101,7 +103,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (lines != records(body)) fail("output lines differ from input records", res);
   } else {
     const json doc = json::parse(res.body);
-    if (doc["results"].size() != json::parse(body)["logs"].size()) fail("results differ from logs", res);
+    const json in = json::parse(body);
+    const json& results = array ? doc : doc["results"];
+    const json& logs = array ? in : in["logs"];
+    std::size_t errors = 0;
+    for (const json& r : results.is_array() ? results : json::array({results})) {
+      if (!r.is_object() || !r.contains("predicted_label")) fail("answer is not a labelled object", res);
+      errors += r.contains("error") && r["predicted_label"].is_null();
+    }
+    if ((logs.is_array() ? logs.size() : 1) != (results.is_array() ? results.size() : 1) || results.is_array() != logs.is_array())
+      fail("answers differ from records", res);
+    std::string counted;
+    for (const auto& [key, value] : res.headers)
+      if (key == "Logclf-Errors") counted = value;
+    if (counted != std::to_string(errors)) fail("Logclf-Errors does not count the bad records", res);
   }
   return 0;
 }

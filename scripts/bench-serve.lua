@@ -3,6 +3,8 @@
 -- and model-decided lines alike).
 -- DELAY_MS (environment): think time per connection between a response and its next request, so that a
 -- closed-loop client offers a lower rate (wrk itself cannot limit its rate). Unset: as fast as possible.
+-- RECORDS (environment): above 1, each request is POST /v1/classify/json with a JSON array of that many
+-- records shaped as Vector's http sink sends them (message, host, timestamp), rotating over the lines.
 
 local lines = {
   {"nginx", '203.0.113.7 - - [02/Nov/2025:08:14:03 +0000] "GET /api/v1/orders?page=2 HTTP/1.1" 200 5123 "-" "curl/8.4.0"'},
@@ -50,6 +52,7 @@ local lines = {
 local requests = {}
 local next_index = 1
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "")
+local records = tonumber(os.getenv("RECORDS") or "1")
 
 local function escape(s)
   return (s:gsub('\\', '\\\\'):gsub('"', '\\"'))
@@ -58,8 +61,18 @@ end
 function init(args)
   local headers = {["Content-Type"] = "application/json"}
   for i, line in ipairs(lines) do
-    local body = '{"logs": [{"log_message": "' .. escape(line[2]) .. '", "source": "' .. escape(line[1]) .. '"}]}'
-    requests[i] = wrk.format("POST", "/v1/classify", headers, body)
+    if records > 1 then
+      local items = {}
+      for k = 0, records - 1 do
+        local l = lines[(i + k - 1) % #lines + 1]
+        items[#items + 1] = '{"host":"web-1","message":"' .. escape(l[2]) .. '","source":"' .. escape(l[1]) ..
+                            '","timestamp":"2026-12-07T04:00:00.123456Z"}'
+      end
+      requests[i] = wrk.format("POST", "/v1/classify/json", headers, "[" .. table.concat(items, ",") .. "]")
+    else
+      local body = '{"logs": [{"log_message": "' .. escape(line[2]) .. '", "source": "' .. escape(line[1]) .. '"}]}'
+      requests[i] = wrk.format("POST", "/v1/classify", headers, body)
+    end
   end
   next_index = math.random(#requests)
 end

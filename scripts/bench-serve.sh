@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of `logclf serve` on loopback with wrk: POST /v1/classify with one log line per request
-# (scripts/bench-serve.lua rotates over 40 realistic lines). Builds nothing: uses build/bin/logclf.
+# (scripts/bench-serve.lua rotates over 40 realistic lines), or with RECORDS=N POST /v1/classify/json with
+# N records per request (a log shipper's batch). Builds nothing: uses build/bin/logclf.
 #
 #   1. saturation: SECONDS (default 60) with CONNECTIONS connections (default 64) from WRK_THREADS wrk
 #      threads (default 1: wrk shares the machine's cores with the server);
@@ -8,7 +9,7 @@
 #      the saturation rate (wrk cannot limit its rate and wrk2 is not packaged in Debian), for the
 #      latency of a server that is not saturated.
 # Prints requests/s, p50 / p99 latency and errors of each run, and the server's RSS before and after.
-# Usage: scripts/bench-serve.sh [SECONDS]   Environment: LOGCLF, CONNECTIONS, WRK_THREADS, SERVER_THREADS,
+# Usage: scripts/bench-serve.sh [SECONDS]   Environment: LOGCLF, CONNECTIONS, WRK_THREADS, SERVER_THREADS, RECORDS,
 # SERVE_ARGS (more options for logclf serve, e.g. "-m my-model").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,8 @@ for _ in $(seq 300); do
 done
 [ -n "$port" ] || { echo "bench-serve: the server did not start" >&2; cat "$log" >&2; exit 1; }
 url="http://127.0.0.1:$port/v1/classify"
+records=${RECORDS:-1}
+export RECORDS=$records
 
 rss() { awk '/^VmRSS/ {print $2 " " $3}' "/proc/$pid/status"; }
 field() { sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -51,9 +54,13 @@ echo "RSS after warm-up: $(rss)"
 status=0
 report() {  # NAME OUTPUT
   local out=$2
-  printf '%-12s %10s req/s   p50 %8s ms   p99 %8s ms   max %8s ms   errors %s (non-2xx %s)\n' "$1" \
+  printf '%-12s %10s req/s   p50 %8s ms   p99 %8s ms   max %8s ms   errors %s (non-2xx %s)' "$1" \
     "$(field rps "$out")" "$(field p50_ms "$out")" "$(field p99_ms "$out")" "$(field max_ms "$out")" \
     "$(field errors "$out")" "$(field non2xx "$out")"
+  if [ "$records" -gt 1 ]; then
+    printf '   %s records/s' "$(awk -v r="$(field rps "$out")" -v n="$records" 'BEGIN { printf "%.0f", r * n }')"
+  fi
+  printf '\n'
   if [ "$(field errors "$out")" != 0 ] || [ "$(field non2xx "$out")" != 0 ]; then status=1; fi
 }
 
