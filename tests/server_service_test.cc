@@ -372,6 +372,24 @@ TEST(ServerService, ErrorsQuotingInvalidUtf8StayValidJson) {
   EXPECT_TRUE(json::parse(res.body)["error"].is_string()) << res.body;
 }
 
+TEST(ServerService, AnErrorQuotingPartOfACharacterStaysValidUtf8) {
+  // The parser's message quotes the last bytes it read, which can end inside the U+FFFD an invalid byte
+  // became; the answer must stay valid JSON (found by the JSON fuzzer).
+  Service service(Classifier::load_default(), ServeOptions{});
+  const std::string line = "{\"log_message\": \"a\", \"n\"\xba [1]}";
+  const Response ndjson = service.handle(post("/v1/classify/ndjson", line + "\n"));
+  ASSERT_EQ(ndjson.status, 200);
+  const std::string text = streamed(ndjson);
+  const json answer = json::parse(text.substr(0, text.find('\n')), nullptr, false);
+  ASSERT_TRUE(answer.is_object()) << text;
+  EXPECT_TRUE(answer["predicted_label"].is_null());
+  EXPECT_TRUE(answer["error"].get<std::string>().starts_with("line 1: invalid JSON")) << answer;
+  // A JSON body with it is no JSON at all: refused whole, in valid JSON too.
+  const Response array = service.handle(post("/v1/classify/json", "[" + line + "]"));
+  EXPECT_EQ(array.status, 400);
+  EXPECT_TRUE(json::parse(array.body, nullptr, false).is_object()) << array.body;
+}
+
 TEST(ServerService, ANulByteIsNotTheEndOfTheJson) {
   // nlohmann's parser would stop at the NUL and accept the line, whose text then is not JSON.
   Service service(Classifier::load_default(), ServeOptions{});

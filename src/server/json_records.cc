@@ -60,6 +60,7 @@ void JsonRecords::add(std::string_view text, std::string_view where) {
   std::string problem = parser_.parse(object, r, is_object);
   if (problem.empty()) return;
   r.error.assign(where).append(": ").append(problem);
+  io::repair_utf8(r.error, false, "the error");  // the parser's message may quote part of a character
   r.message.clear();
   r.source.clear();
   r.raw = object;
