@@ -39,8 +39,10 @@ Service& service() {
   std::abort();
 }
 
-// Non-blank lines of an NDJSON text, as the service counts records.
+// Non-blank lines of an NDJSON text, as the service counts records (a byte order mark before the first line
+// is not part of it).
 std::size_t records(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   std::size_t n = 0;
   for (std::size_t start = 0; start < text.size();) {
     std::size_t end = text.find('\n', start);

@@ -1,5 +1,9 @@
 // The HTTP service without sockets: the micro-batcher, the metrics and the handlers called directly.
+#include <sys/resource.h>
 #include <gtest/gtest.h>
+#include <fstream>
+#include <sstream>
+#include <map>
 
 #include <atomic>
 #include <chrono>
@@ -388,6 +392,61 @@ TEST(ServerService, AnErrorQuotingPartOfACharacterStaysValidUtf8) {
   const Response array = service.handle(post("/v1/classify/json", "[" + line + "]"));
   EXPECT_EQ(array.status, 400);
   EXPECT_TRUE(json::parse(array.body, nullptr, false).is_object()) << array.body;
+}
+
+TEST(ServerService, ReadyUntilTheServerStops) {
+  Service service(Classifier::load_default(), ServeOptions{});
+  Request ready;
+  ready.method = "GET";
+  ready.path = "/ready";
+  EXPECT_EQ(service.handle(ready).status, 200);
+  EXPECT_EQ(json::parse(service.handle(ready).body)["status"], "ready");
+  service.begin_stopping();
+  EXPECT_EQ(service.handle(ready).status, 503);
+  EXPECT_EQ(json::parse(service.handle(ready).body)["status"], "stopping");
+}
+
+// The process_* series agree with what the kernel reports to this process by other means.
+TEST(ServerService, MetricsHaveTheProcessSeriesAndTheBuildInfo) {
+  Service service(Classifier::load_default(), ServeOptions{});
+  Request scrape;
+  scrape.method = "GET";
+  scrape.path = "/metrics";
+  const std::string text = service.handle(scrape).body;
+  std::map<std::string, double> values;
+  std::map<std::string, std::string> types;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("# TYPE ")) {
+      const auto name_end = line.find(' ', 7);
+      types[line.substr(7, name_end - 7)] = line.substr(name_end + 1);
+    } else if (!line.starts_with("#") && line.starts_with("process_")) {
+      values[line.substr(0, line.find(' '))] = std::stod(line.substr(line.find(' ') + 1));
+    }
+  }
+  for (const char* name : {"process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+                           "process_virtual_memory_bytes", "process_resident_memory_bytes", "process_start_time_seconds"})
+    ASSERT_TRUE(values.contains(name)) << name << "\n" << text;
+  EXPECT_EQ(types["process_cpu_seconds_total"], "counter");
+  EXPECT_EQ(types["process_resident_memory_bytes"], "gauge");
+
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+  EXPECT_NEAR(values["process_cpu_seconds_total"], cpu, 0.1);
+  std::ifstream status("/proc/self/status");
+  double rss_kb = 0;
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmRSS:")) rss_kb = std::stod(line.substr(6));
+  EXPECT_NEAR(values["process_resident_memory_bytes"], rss_kb * 1024, rss_kb * 1024 * 0.2);
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  EXPECT_EQ(values["process_max_fds"], static_cast<double>(limit.rlim_cur));
+  EXPECT_GE(values["process_open_fds"], 3);
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(values["process_start_time_seconds"], now + 1);
+  EXPECT_GT(values["process_start_time_seconds"], now - 24 * 3600);
+  EXPECT_NE(text.find("logclf_build_info{version=\"" + std::string(version()) + "\"} 1\n"), std::string::npos);
 }
 
 TEST(ServerService, ANulByteIsNotTheEndOfTheJson) {

@@ -270,6 +270,25 @@ constexpr std::string_view kDocument = R"json({
         }
       }
     },
+    "/ready": {
+      "get": {
+        "tags": ["service"],
+        "operationId": "ready",
+        "summary": "Readiness check (never needs the API key)",
+        "description": "200 while the server takes requests (its model is loaded before it listens); 503 once it is stopping (SIGTERM), while the requests in flight finish, so that a load balancer sends it no more.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "Ready",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ready"]}}}, "example": {"status": "ready"}}}
+          },
+          "503": {
+            "description": "Stopping",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["stopping"]}}}, "example": {"status": "stopping"}}}
+          }
+        }
+      }
+    },
     "/metrics": {
       "get": {
         "tags": ["service"],

@@ -1,6 +1,7 @@
 #include "server/service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "server/batcher.h"
 #include "server/json_records.h"
 #include "server/openapi.h"
+#include "server/process_metrics.h"
 
 namespace logclf::server {
 
@@ -39,7 +41,7 @@ struct HttpError {
 // order.
 enum RouteId : std::size_t {
   kClassify, kClassifyJson, kClassifyCsv, kClassifyNdjson, kClassifyLog, kUploadCsv,
-  kHealth, kMetrics, kModel, kOpenApi, kPage, kDocs, kRedoc, kAssets
+  kHealth, kReady, kMetrics, kModel, kOpenApi, kPage, kDocs, kRedoc, kAssets
 };
 
 // Lines classified per classify_batch() call for CSV and NDJSON bodies (as `logclf classify` does).
@@ -214,6 +216,7 @@ const std::vector<Route>& Service::routes() {
       {"/classify_log/", "POST"},
       {"/upload_csv/", "POST"},
       {"/health", "GET, HEAD", false, true},
+      {"/ready", "GET, HEAD", false, true},
       {"/metrics", "GET, HEAD"},
       {"/v1/model", "GET, HEAD"},
       // The page, the API's description and their assets hold no data and are open, so that a browser can
@@ -319,9 +322,21 @@ struct Service::Impl {
         res.content_type = kJson;
         res.body = R"({"status":"ok"})";
         return res;
+      case kReady:
+        // Ready while it serves: the model is loaded before the server listens, and a stop makes it
+        // answer 503 so that a load balancer sends no new requests while those in flight finish.
+        res.content_type = kJson;
+        if (stopping.load(std::memory_order_relaxed)) {
+          res.status = 503;
+          res.body = R"({"status":"stopping"})";
+        } else {
+          res.body = R"({"status":"ready"})";
+        }
+        return res;
       case kMetrics:
         res.content_type = Metrics::kContentType;
         res.body = metrics.text();
+        append_process_metrics(res.body);
         return res;
       case kModel:
         res.content_type = kJson;
@@ -608,6 +623,7 @@ struct Service::Impl {
   std::vector<std::string> labels;
   Metrics metrics;
   std::unique_ptr<MicroBatcher> batcher;
+  std::atomic<bool> stopping{false};
   std::string model_text;
   std::string openapi_text;
 };
@@ -618,6 +634,7 @@ Service::Service(Classifier classifier, ServeOptions options)
 Service::~Service() = default;
 
 Metrics& Service::metrics() { return impl_->metrics; }
+void Service::begin_stopping() { impl_->stopping = true; }
 const ServeOptions& Service::options() const { return impl_->options; }
 
 Response Service::error(int status, std::string_view message) {

@@ -94,6 +94,9 @@ class Service {
   // The Access-Control-* headers for a response to a request from `origin` (none when not allowed).
   void add_cors_headers(std::string_view origin, Response& response) const;
 
+  // From now on /ready answers 503: the server is stopping.
+  void begin_stopping();
+
   Metrics& metrics();
   const ServeOptions& options() const;
 

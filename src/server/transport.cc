@@ -135,6 +135,7 @@ void Transport::run() {
 
 void Transport::stop() {
   stopping_ = true;
+  service_.begin_stopping();
   {
     std::lock_guard lock(bind_mutex_);
     if (listener_ >= 0 && !shut_down_.exchange(true)) ::shutdown(listener_, SHUT_RDWR);
