@@ -1,5 +1,5 @@
-// Fuzzes the service's JSON endpoints without sockets: POST /v1/classify, /v1/classify/json and
-// /v1/classify/ndjson. The first byte picks the endpoint, the flag and how the NDJSON body is cut into
+// Fuzzes the service's JSON endpoints without sockets: POST /v1/classify, /v1/classify/json,
+// /v1/classify/ndjson and /v1/logs (OTLP JSON). The first byte picks the endpoint, the flag and how the NDJSON body is cut into
 // pieces; the rest is the body. Besides crashes it checks that the status is 200, 400 or 413, that every
 // error is a JSON object with a message, that an answer has one labelled record (one line) per input record,
 // and that the records answered with an error are those the Logclf-Errors header counts.
@@ -57,11 +57,11 @@ std::size_t records(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const unsigned endpoint = data[0] % 3;
+  const unsigned endpoint = data[0] % 4;
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const bool ndjson = endpoint == 1, array = endpoint == 2;
-  const bool flag = (data[0] / 3) & 1;
-  const std::size_t piece = std::size_t{1} << (data[0] / 6 % 4) * 3;  // 1, 8, 64 or 512 bytes
+  const bool ndjson = endpoint == 1, array = endpoint == 2, otlp = endpoint == 3;
+  const bool flag = (data[0] / 4) & 1;
+  const std::size_t piece = std::size_t{1} << (data[0] / 8 % 4) * 3;  // 1, 8, 64 or 512 bytes
 
   Request request;
   request.method = "POST";
@@ -73,6 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         if (!sink(std::string_view(body).substr(at, piece))) return BodyRead::stopped;
       return BodyRead::complete;
     };
+  } else if (otlp) {
+    request.path = "/v1/logs";
+    if (flag) request.query.emplace_back("enrich", "true");
+    request.body = body;
   } else {
     request.path = array ? "/v1/classify/json" : "/v1/classify";
     if (flag) request.query.emplace_back(array ? "explain" : "on_error", array ? "true" : "fail");
@@ -86,7 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       fail("error not in the {\"error\": message} form", res);
     return 0;
   }
-  if (ndjson) {
+  if (otlp) {
+    if (!json::parse(res.body, nullptr, false).is_object()) fail("OTLP answer is not a JSON object", res);
+  } else if (ndjson) {
     if (!res.stream) fail("NDJSON answer not streamed", res);
     std::string out;
     if (!res.stream([&](std::string_view p) {

@@ -20,6 +20,7 @@
 #include "server/batcher.h"
 #include "server/json_records.h"
 #include "server/openapi.h"
+#include "server/otlp.h"
 #include "server/process_metrics.h"
 
 namespace logclf::server {
@@ -40,7 +41,7 @@ struct HttpError {
 // The order of Service::routes(). The busiest POST route comes first: route_of() tries the routes in this
 // order.
 enum RouteId : std::size_t {
-  kClassify, kClassifyJson, kClassifyCsv, kClassifyNdjson, kClassifyLog, kUploadCsv,
+  kClassify, kClassifyJson, kClassifyCsv, kClassifyNdjson, kOtlpLogs, kClassifyLog, kUploadCsv,
   kHealth, kReady, kMetrics, kModel, kOpenApi, kPage, kDocs, kRedoc, kAssets
 };
 
@@ -48,6 +49,8 @@ enum RouteId : std::size_t {
 constexpr std::size_t kChunkLines = 256;
 // The longest NDJSON line (as the CLI's record limit); the streamed body itself has no limit.
 constexpr std::size_t kMaxNdjsonLine = std::size_t{16} << 20;
+// The largest OTLP request, which is parsed into a document (several times its size in memory).
+constexpr std::size_t kMaxOtlpBody = std::size_t{16} << 20;
 // Rows of the original /upload_csv/ answer.
 constexpr std::size_t kPreviewRows = 5;
 // nlohmann's parser has no nesting limit and keeps every value it reads, so 64 MiB of "[[[[" or of one
@@ -213,6 +216,7 @@ const std::vector<Route>& Service::routes() {
       {"/v1/classify/json", "POST"},
       {"/v1/classify/csv", "POST"},
       {"/v1/classify/ndjson", "POST", false, false, true},
+      {"/v1/logs", "POST"},
       {"/classify_log/", "POST"},
       {"/upload_csv/", "POST"},
       {"/health", "GET, HEAD", false, true},
@@ -489,6 +493,31 @@ struct Service::Impl {
     return res;
   }
 
+  // ---- POST /v1/logs (OpenTelemetry, OTLP/HTTP with the JSON encoding) --------------------------------
+  Response otlp_logs(const Request& request) {
+    const std::string_view type = request.header("Content-Type");
+    if (type.find("protobuf") != type.npos)
+      throw HttpError{415, "OTLP/HTTP protobuf is not supported yet: send JSON (the Collector's otlphttp exporter "
+                           "with encoding: json)"};
+    // The request is held as a document while it is classified: at most kMaxOtlpBody of it.
+    if (request.body.size() > kMaxOtlpBody)
+      throw HttpError{413, "OTLP request larger than " + std::to_string(kMaxOtlpBody) + " bytes: send smaller batches"};
+    OtlpOptions o;
+    if (const std::string* attribute = request.query_param("message_attribute")) o.message_attribute = *attribute;
+    o.enrich = query_flag(request, "enrich");
+    OtlpAnswer answer;
+    try {
+      answer = answer_otlp_logs(request.body, o, [this](std::span<const LogLine> lines) { return classify_many(lines, false); });
+    } catch (const std::invalid_argument& e) {
+      throw HttpError{400, e.what()};
+    }
+    Response res;
+    res.content_type = kJson;
+    res.body = std::move(answer.body);
+    res.headers.emplace_back(kErrorsHeader, std::to_string(answer.rejected));
+    return res;
+  }
+
   // ---- POST /v1/classify/csv ----------------------------------------------------------------------
   Response classify_csv(const Request& request) {
     const bool explain = query_flag(request, "explain");
@@ -722,6 +751,7 @@ Response Service::handle(const Request& request) {
       case kClassifyJson: res = impl_->classify_json(request); break;
       case kClassifyCsv: res = impl_->classify_csv(request); break;
       case kClassifyNdjson: res = impl_->classify_ndjson(request); break;
+      case kOtlpLogs: res = impl_->otlp_logs(request); break;
       default: res = error(404, "not found: " + request.path); break;
     }
   } catch (const HttpError& e) {

@@ -1,0 +1,32 @@
+// OpenTelemetry logs over OTLP/HTTP with the JSON encoding (POST /v1/logs): an ExportLogsServiceRequest in,
+// its log records classified, and an ExportLogsServiceResponse out (partialSuccess counting the records
+// that could not be classified), or with enrich the request itself with each record's classification added
+// as attributes, so that a Collector pipeline can forward it.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logclf/types.h"
+
+namespace logclf::server {
+
+struct OtlpOptions {
+  std::string message_attribute;  // take the message from this log attribute instead of the body
+  bool enrich = false;            // answer the request with the classification attributes added
+};
+
+struct OtlpAnswer {
+  std::string body;  // application/json
+  std::size_t classified = 0, rejected = 0;
+};
+
+using ClassifyLines = std::function<std::vector<Prediction>(std::span<const LogLine> lines)>;
+
+// Throws std::invalid_argument naming what is wrong when `body` is no ExportLogsServiceRequest in JSON.
+OtlpAnswer answer_otlp_logs(std::string_view body, const OtlpOptions& options, const ClassifyLines& classify);
+
+}  // namespace logclf::server
