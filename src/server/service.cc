@@ -451,13 +451,8 @@ struct Service::Impl {
           out += record;
         },
         distribution ? &classifier.labels() : nullptr);
-    const std::size_t errors = records.errors();
-    out += "],\"errors\":" + std::to_string(errors) + "}";
-    Response res;
-    res.content_type = kJson;
-    res.body = std::move(out);
-    res.headers.emplace_back(kErrorsHeader, std::to_string(errors));
-    return res;
+    out += "],\"errors\":" + std::to_string(records.errors()) + "}";
+    return batch_response(std::move(out), records.errors());
   }
 
   // A JSON array of records (what Vector's and Fluent Bit's HTTP outputs send with their JSON codec) → the
@@ -486,11 +481,7 @@ struct Service::Impl {
       out += record;
     });
     if (array) out += ']';
-    Response res;
-    res.content_type = kJson;
-    res.body = std::move(out);
-    res.headers.emplace_back(kErrorsHeader, std::to_string(errors));
-    return res;
+    return batch_response(std::move(out), errors);
   }
 
   // ---- POST /v1/logs (OpenTelemetry, OTLP/HTTP with the JSON encoding) --------------------------------
@@ -511,11 +502,7 @@ struct Service::Impl {
     } catch (const std::invalid_argument& e) {
       throw HttpError{400, e.what()};
     }
-    Response res;
-    res.content_type = kJson;
-    res.body = std::move(answer.body);
-    res.headers.emplace_back(kErrorsHeader, std::to_string(answer.rejected));
-    return res;
+    return batch_response(std::move(answer.body), answer.rejected);
   }
 
   // ---- POST /v1/classify/csv ----------------------------------------------------------------------
@@ -639,6 +626,15 @@ struct Service::Impl {
     std::uint64_t line_ = 1;
     std::string out_;
   };
+
+  // A batch endpoint's JSON answer, with the number of bad records in its header.
+  static Response batch_response(std::string body, std::size_t errors) {
+    Response res;
+    res.content_type = kJson;
+    res.body = std::move(body);
+    res.headers.emplace_back(kErrorsHeader, std::to_string(errors));
+    return res;
+  }
 
   static Response json_response(const ordered_json& doc) {
     Response res;
