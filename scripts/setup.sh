@@ -11,7 +11,7 @@ pkgs=(
   librdkafka-dev kcat openjdk-17-jre-headless
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev fonts-dejavu-core
-  chromium
+  chromium python3-prometheus-client
 )
 # npm builds the web pages of `logclf serve`. Debian's npm conflicts with Node.js's own nodejs package
 # (which ships npm), so it is installed only when no npm command exists.
