@@ -76,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   } else if (otlp) {
     request.path = "/v1/logs";
     if (flag) request.query.emplace_back("enrich", "true");
+    request.headers.emplace_back("Content-Type", data[0] & 32 ? "application/x-protobuf" : "application/json");
     request.body = body;
   } else {
     request.path = array ? "/v1/classify/json" : "/v1/classify";
@@ -91,7 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     return 0;
   }
   if (otlp) {
-    if (!json::parse(res.body, nullptr, false).is_object()) fail("OTLP answer is not a JSON object", res);
+    if (res.content_type == "application/json" && !json::parse(res.body, nullptr, false).is_object())
+      fail("OTLP answer is not a JSON object", res);
   } else if (ndjson) {
     if (!res.stream) fail("NDJSON answer not streamed", res);
     std::string out;

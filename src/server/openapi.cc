@@ -109,8 +109,8 @@ constexpr std::string_view kDocument = R"json({
       "post": {
         "tags": ["classify"],
         "operationId": "otlpLogs",
-        "summary": "OpenTelemetry logs (OTLP/HTTP, JSON encoding)",
-        "description": "An ExportLogsServiceRequest in OTLP's JSON encoding, as the OpenTelemetry Collector's otlphttp exporter sends it with `encoding: json`. Each log record's message is its `body.stringValue` (or the string attribute `message_attribute` names); its source is the resource's `service.name`. The answer is an ExportLogsServiceResponse: `{}`, or `partialSuccess` with the number of records that have no string message. With `enrich=true` the answer is the request itself with attributes `log.classification` (the label), `log.classification.stage` and `log.classification.confidence` added to each classified record, so that a Collector pipeline can forward it. At most 16 MiB per request. The protobuf encoding is answered 415.",
+        "summary": "OpenTelemetry logs (OTLP/HTTP, protobuf or JSON encoding)",
+        "description": "An ExportLogsServiceRequest as the OpenTelemetry Collector's otlphttp exporter sends it: protobuf (`application/x-protobuf`, its default) or JSON (`application/json`, `encoding: json`); the answer comes in the same encoding. Each log record's message is its `body.stringValue` (or the string attribute `message_attribute` names); its source is the resource's `service.name`. The answer is an ExportLogsServiceResponse: `{}`, or `partialSuccess` with the number of records that have no string message. With `enrich=true` the answer is the request itself with attributes `log.classification` (the label), `log.classification.stage` and `log.classification.confidence` added to each classified record, so that a Collector pipeline can forward it. At most 16 MiB per request.",
         "parameters": [
           {"name": "enrich", "in": "query", "required": false, "description": "Answer with the request, its records' classification added as attributes", "schema": {"type": "boolean", "default": false}},
           {"name": "message_attribute", "in": "query", "required": false, "description": "Take each record's message from this string attribute instead of its body", "schema": {"type": "string"}}
@@ -123,7 +123,8 @@ constexpr std::string_view kDocument = R"json({
               "example": {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "sshd"}}]},
                 "scopeLogs": [{"logRecords": [{"timeUnixNano": "1733544000000000000", "severityText": "INFO",
                   "body": {"stringValue": "Failed password for invalid user admin from 198.51.100.23 port 52114 ssh2"}}]}]}]}
-            }
+            },
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}
           }
         },
         "responses": {
@@ -134,14 +135,15 @@ constexpr std::string_view kDocument = R"json({
               "application/json": {
                 "schema": {"type": "object"},
                 "example": {"partialSuccess": {"rejectedLogRecords": "1", "errorMessage": "resourceLogs[0].scopeLogs[0].logRecords[2]: body is not a string (body.stringValue)"}}
-              }
+              },
+              "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}
             }
           },
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "413": {"$ref": "#/components/responses/TooLarge"},
           "415": {
-            "description": "The protobuf encoding: send JSON",
+            "description": "Neither application/x-protobuf nor JSON",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
           }
         }

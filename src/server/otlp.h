@@ -1,7 +1,7 @@
-// OpenTelemetry logs over OTLP/HTTP with the JSON encoding (POST /v1/logs): an ExportLogsServiceRequest in,
-// its log records classified, and an ExportLogsServiceResponse out (partialSuccess counting the records
-// that could not be classified), or with enrich the request itself with each record's classification added
-// as attributes, so that a Collector pipeline can forward it.
+// OpenTelemetry logs over OTLP/HTTP (POST /v1/logs), in the JSON or the protobuf encoding: an
+// ExportLogsServiceRequest in, its log records classified, and an ExportLogsServiceResponse out in the same
+// encoding (partialSuccess counting the records that could not be classified), or with enrich the request
+// itself with each record's classification added as attributes, so that a Collector pipeline can forward it.
 #pragma once
 
 #include <functional>
@@ -20,7 +20,7 @@ struct OtlpOptions {
 };
 
 struct OtlpAnswer {
-  std::string body;  // application/json
+  std::string body;  // in the request's encoding
   std::size_t classified = 0, rejected = 0;
 };
 
@@ -28,5 +28,7 @@ using ClassifyLines = std::function<std::vector<Prediction>(std::span<const LogL
 
 // Throws std::invalid_argument naming what is wrong when `body` is no ExportLogsServiceRequest in JSON.
 OtlpAnswer answer_otlp_logs(std::string_view body, const OtlpOptions& options, const ClassifyLines& classify);
+// The same for the protobuf encoding (application/x-protobuf).
+OtlpAnswer answer_otlp_logs_protobuf(std::string_view body, const OtlpOptions& options, const ClassifyLines& classify);
 
 }  // namespace logclf::server

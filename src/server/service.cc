@@ -487,9 +487,10 @@ struct Service::Impl {
   // ---- POST /v1/logs (OpenTelemetry, OTLP/HTTP with the JSON encoding) --------------------------------
   Response otlp_logs(const Request& request) {
     const std::string_view type = request.header("Content-Type");
-    if (type.find("protobuf") != type.npos)
-      throw HttpError{415, "OTLP/HTTP protobuf is not supported yet: send JSON (the Collector's otlphttp exporter "
-                           "with encoding: json)"};
+    const bool protobuf = type.find("application/x-protobuf") != type.npos;
+    if (!protobuf && type.find("json") == type.npos)
+      throw HttpError{415, "OTLP/HTTP requests are application/x-protobuf or application/json, not '" +
+                               std::string(type) + "'"};
     // The request is held as a document while it is classified: at most kMaxOtlpBody of it.
     if (request.body.size() > kMaxOtlpBody)
       throw HttpError{413, "OTLP request larger than " + std::to_string(kMaxOtlpBody) + " bytes: send smaller batches"};
@@ -498,11 +499,14 @@ struct Service::Impl {
     o.enrich = query_flag(request, "enrich");
     OtlpAnswer answer;
     try {
-      answer = answer_otlp_logs(request.body, o, [this](std::span<const LogLine> lines) { return classify_many(lines, false); });
+      const ClassifyLines classify = [this](std::span<const LogLine> lines) { return classify_many(lines, false); };
+      answer = protobuf ? answer_otlp_logs_protobuf(request.body, o, classify) : answer_otlp_logs(request.body, o, classify);
     } catch (const std::invalid_argument& e) {
       throw HttpError{400, e.what()};
     }
-    return batch_response(std::move(answer.body), answer.rejected);
+    Response res = batch_response(std::move(answer.body), answer.rejected);
+    if (protobuf) res.content_type = "application/x-protobuf";
+    return res;
   }
 
   // ---- POST /v1/classify/csv ----------------------------------------------------------------------
