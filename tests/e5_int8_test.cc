@@ -167,14 +167,34 @@ void expect_gemm_equals_portable(Int8Isa isa) {
   }
 }
 
+// The path's row quantization against quantize_row: the same bytes and scales, ties (x / s = n + 0.5)
+// included, on rows of every length up to three blocks.
+void expect_quantize_equals_portable(Int8Isa isa) {
+  const detail::Int8Quantize quantize = detail::int8_quantize(isa);
+  for (int k = 1; k <= 3 * kInt8Block; ++k) {
+    std::vector<float> x = random_values(static_cast<std::size_t>(k), 100 + k, 2.0f);
+    x[0] = 127.0f;  // scale 1 in the first block: the values below are exact ties
+    for (int i = 1; i < std::min(k, 8); ++i) x[static_cast<std::size_t>(i)] = static_cast<float>(i) - 3.5f;
+    const int blocks = (k + kInt8Block - 1) / kInt8Block, padded = (k + 3) / 4 * 4;
+    std::vector<std::uint8_t> want(static_cast<std::size_t>(padded)), got(want.size(), 7);
+    std::vector<float> want_scales(static_cast<std::size_t>(blocks)), got_scales(want_scales.size(), -1.0f);
+    quantize_row(x.data(), k, want.data(), padded, want_scales.data());
+    quantize(x.data(), k, got.data(), padded, got_scales.data());
+    EXPECT_EQ(got, want) << to_string(isa) << ", k = " << k;
+    EXPECT_EQ(got_scales, want_scales) << to_string(isa) << ", k = " << k;
+  }
+}
+
 TEST(E5Int8, Avx2PathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx2);
+  expect_quantize_equals_portable(Int8Isa::avx2);
   expect_tiles_equal_portable(Int8Isa::avx2);
   expect_gemm_equals_portable(Int8Isa::avx2);
 }
 
 TEST(E5Int8, Avx512VnniPathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx512vnni);
+  expect_quantize_equals_portable(Int8Isa::avx512vnni);
   expect_tiles_equal_portable(Int8Isa::avx512vnni);
   expect_gemm_equals_portable(Int8Isa::avx512vnni);
 }

@@ -184,6 +184,12 @@ Int8Tile int8_tile(Int8Isa isa) {
 Int8Accumulate int8_accumulate(Int8Isa isa) {
   return isa == Int8Isa::portable ? int8_accumulate_portable : int8_accumulate_avx2();
 }
+
+Int8TileAccumulate int8_tile_accumulate(Int8Isa isa) {
+  return isa == Int8Isa::avx2 ? int8_tile_accumulate_avx2() : nullptr;
+}
+
+Int8Quantize int8_quantize(Int8Isa isa) { return isa == Int8Isa::portable ? quantize_row : int8_quantize_avx2(); }
 }  // namespace detail
 
 Isa best_isa() { return isa_supported(Isa::avx2) ? Isa::avx2 : Isa::portable; }
@@ -419,6 +425,8 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Quanti
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
   const detail::Int8Tile tile = detail::int8_tile(compute.int8_isa());
   const detail::Int8Accumulate accumulate = detail::int8_accumulate(compute.int8_isa());
+  const detail::Int8TileAccumulate fused = detail::int8_tile_accumulate(compute.int8_isa());
+  const detail::Int8Quantize quantize = detail::int8_quantize(compute.int8_isa());
   const int n = b.n();
   const int groups = b.groups();
   const int blocks_k = b.blocks();
@@ -439,8 +447,8 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Quanti
     std::uint8_t* qa = scratch.quantized.data();
     float* row_scales = scratch.row_scales.data();  // row r's block k at [r · blocks_k + k]
     for (int r = 0; r < rows; ++r)
-      quantize_row(a + static_cast<std::size_t>(i0 + r) * lda, b.k(), qa + r * stride, padded,
-                   row_scales + static_cast<std::size_t>(r) * blocks_k);
+      quantize(a + static_cast<std::size_t>(i0 + r) * lda, b.k(), qa + r * stride, padded,
+               row_scales + static_cast<std::size_t>(r) * blocks_k);
     std::fill(qa + rows * stride, qa + scratch.quantized.size(), std::uint8_t{128});
     float* cb = c + static_cast<std::size_t>(i0) * ldc;
     const float* residual =
@@ -459,9 +467,17 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Quanti
           const int g0 = blk * kGroupsPerBlock;
           const std::uint8_t* at[kInt8TileRows];
           for (int r = 0; r < kInt8TileRows; ++r) at[r] = qa + (t0 + r) * stride + g0 * kInt8Group;
-          tile(std::min(kGroupsPerBlock, groups - g0), at, b.panel(p) + g0 * kInt8Group * kPanelCols, acc);
-          accumulate(acc, b.offsets(blk) + j0, row_scales + static_cast<std::size_t>(t0) * blocks_k + blk,
-                     static_cast<std::size_t>(blocks_k), b.scales(blk) + j0, &sums[0][0]);
+          const int n_groups = std::min(kGroupsPerBlock, groups - g0);
+          const std::int8_t* panel = b.panel(p) + g0 * kInt8Group * kPanelCols;
+          const float* block_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k + blk;
+          if (fused != nullptr) {
+            fused(n_groups, at, panel, b.offsets(blk) + j0, block_scales, static_cast<std::size_t>(blocks_k),
+                  b.scales(blk) + j0, &sums[0][0]);
+          } else {
+            tile(n_groups, at, panel, acc);
+            accumulate(acc, b.offsets(blk) + j0, block_scales, static_cast<std::size_t>(blocks_k), b.scales(blk) + j0,
+                       &sums[0][0]);
+          }
         }
         for (int r = 0; r < valid; ++r) {
           float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;

@@ -224,12 +224,22 @@ using Int8Tile = void (*)(int groups, const std::uint8_t* const* a, const std::i
 // (kInt8TileRows × kPanelCols, row-major), in this order of float operations on every path: the same floats.
 using Int8Accumulate = void (*)(const std::int32_t* acc, const std::int32_t* offsets, const float* row_scales,
                                 std::size_t row_stride, const float* column_scales, float* sums);
-// Null when the path is not compiled into this build.
+// An Int8Tile then an Int8Accumulate in one (the int32 sums stay in registers), with their results.
+using Int8TileAccumulate = void (*)(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
+                                    const std::int32_t* offsets, const float* row_scales, std::size_t row_stride,
+                                    const float* column_scales, float* sums);
+// As quantize_row, with the same results.
+using Int8Quantize = void (*)(const float* x, int k, std::uint8_t* out, int padded, float* scales);
+// Null when the path is not compiled into this build (or, for int8_tile_accumulate, has no fused kernel).
 Int8Tile int8_tile(Int8Isa isa);
 Int8Accumulate int8_accumulate(Int8Isa isa);
+Int8TileAccumulate int8_tile_accumulate(Int8Isa isa);
+Int8Quantize int8_quantize(Int8Isa isa);
 Int8Tile int8_tile_avx2();
 Int8Tile int8_tile_avx512vnni();
 Int8Accumulate int8_accumulate_avx2();
+Int8TileAccumulate int8_tile_accumulate_avx2();
+Int8Quantize int8_quantize_avx2();
 // Null when this build has no AVX2 code (not an x86-64 compiler).
 const IsaKernels* avx2_kernels();
 }  // namespace detail
