@@ -71,8 +71,9 @@ TEST(E5Pipeline, EmbedCommandPrintsOneVectorPerTextInOrder) {
     std::ofstream out(tmp / "texts.jsonl");
     for (int i = 0; i < 3; ++i) out << nlohmann::json{{"text", golden[i].text}}.dump() << "\n";
   }
-  const auto r = testing::run(testing::cli() + " embed --encoder-dir " + dir.string() + " --format jsonl " +
-                              (tmp / "texts.jsonl") + " 2>/dev/null");
+  // fp32, to compare with the golden vectors (the CLI's default is int8 where the CPU has it).
+  const auto r = testing::run(testing::cli() + " embed --precision fp32 --encoder-dir " + dir.string() +
+                              " --format jsonl " + (tmp / "texts.jsonl") + " 2>/dev/null");
   ASSERT_EQ(r.status, 0) << r.output;
   std::istringstream lines(r.output);
   std::string line;
@@ -91,8 +92,8 @@ TEST(E5Pipeline, EmbedCommandPrintsOneVectorPerTextInOrder) {
     std::ofstream out(tmp / "texts.txt");
     out << first << "\n";
   }
-  const auto p = testing::run(testing::cli() + " embed --encoder-dir " + dir.string() + " --prefix 'passage: ' " +
-                              (tmp / "texts.txt") + " 2>/dev/null");
+  const auto p = testing::run(testing::cli() + " embed --precision fp32 --encoder-dir " + dir.string() +
+                              " --prefix 'passage: ' " + (tmp / "texts.txt") + " 2>/dev/null");
   ASSERT_EQ(p.status, 0) << p.output;
   const auto v = nlohmann::json::parse(p.output).get<std::vector<float>>();
   for (std::size_t k = 0; k < 32; ++k) EXPECT_NEAR(v[k], golden[0].embedding[k], 1e-4);

@@ -85,7 +85,8 @@ std::vector<GoldenText> golden_texts(const fs::path& file) {
 // The encoder on the real weights, loaded once for the tests of this file.
 const SentenceEncoder& real_encoder(const fs::path& model_dir) {
   static const std::unique_ptr<SentenceEncoder> encoder =
-      std::make_unique<SentenceEncoder>(SentenceEncoder::open({.kind = "", .dir = model_dir.string(), .threads = 0}));
+      std::make_unique<SentenceEncoder>(SentenceEncoder::open(
+      {.kind = "", .dir = model_dir.string(), .threads = 0, .precision = Precision::fp32}));
   return *encoder;
 }
 

@@ -271,6 +271,10 @@ async function bench(a) {
   );
 
   const outName = session.outputNames[0];
+  // Exports of the Hugging Face model (e.g. Xenova's model_quantized.onnx) also take token_type_ids: all 0.
+  if (session.inputNames.includes('token_type_ids'))
+    for (const feeds of batches)
+      feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(feeds.input_ids.size), feeds.input_ids.dims);
   await session.run(batches[batches.length - 1]); // warm-up on the longest batch
   const rates = [];
   for (let run = 1; run <= a.runs; run++) {
@@ -278,7 +282,9 @@ async function bench(a) {
     const t0 = performance.now();
     for (const feeds of batches) {
       const out = await session.run(feeds);
-      if (out[outName].dims[1] !== H) throw new Error(`output width ${out[outName].dims[1]} != ${H}`);
+      // [batch, H] sentence vectors, or [batch, seq, H] last_hidden_state (an export's own output).
+      const width = out[outName].dims[out[outName].dims.length - 1];
+      if (width !== H) throw new Error(`output width ${width} != ${H}`);
     }
     const seconds = (performance.now() - t0) / 1e3;
     const cpu = cpuSeconds() - cpu0;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,14 @@ namespace logclf {
 inline constexpr std::string_view kLexicalEncoder = "lexical";   // the project's own, trained with the head
 inline constexpr std::string_view kE5Encoder = "e5-small-v2";    // pretrained BERT sentence encoder
 
+// The arithmetic of the E5 encoder's Linear layers (LayerNorm, softmax, GELU, residuals and attention stay
+// in fp32): fp32, or int8 (weights quantized at load time per output channel, activations per token; the
+// fp32 weights are not kept), or auto: int8 where the CPU has AVX2 or AVX-512 VNNI, else fp32.
+enum class Precision { fp32, int8, auto_ };
+std::string_view to_string(Precision precision);
+// "fp32", "int8" or "auto"; nullopt for anything else.
+std::optional<Precision> parse_precision(std::string_view text);
+
 struct EncoderOptions {
   // Training: the encoder to use (empty = lexical). Loading a model: empty accepts the model's own
   // encoder; a name is checked against it.
@@ -22,6 +31,7 @@ struct EncoderOptions {
   // $LOGCLF_E5_DIR, then the Hugging Face cache (docs/FORMATS.md).
   std::string dir;
   int threads = 0;  // threads of the E5 forward pass; 0 = all cores
+  Precision precision = Precision::fp32;
 };
 
 namespace detail {

@@ -77,7 +77,7 @@ std::shared_ptr<detail::ClassifierParts> load(const FileReader& read, const std:
   } else if (kind == encoder::e5::E5Encoder::kKind) {
     const auto fingerprint = field<std::string>(meta, ptr("/encoder/params/fingerprint"), meta_where);
     const auto prefix = field<std::string>(meta, ptr("/encoder/params/prefix"), meta_where);
-    auto e5 = encoder::e5::E5Encoder::open(options.dir, options.threads, prefix);
+    auto e5 = encoder::e5::E5Encoder::open(options, prefix);
     if (e5->fingerprint() != fingerprint)
       throw Error(where + " was trained on E5 weights with fingerprint " + fingerprint + ", but the weights in " +
                   e5->dir() + " (" + e5->found_by() + ") have fingerprint " + e5->fingerprint() +

@@ -120,7 +120,7 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   std::shared_ptr<encoder::e5::E5Encoder> pretrained;
   std::vector<encoder::Features> embedded;
   if (kind == kE5Encoder) {
-    pretrained = encoder::e5::E5Encoder::open(options.encoder.dir, options.encoder.threads);
+    pretrained = encoder::e5::E5Encoder::open(options.encoder);
     std::vector<std::string_view> texts;
     texts.reserve(usable.size());
     for (std::size_t i : usable) texts.push_back(data[i].message);

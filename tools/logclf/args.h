@@ -13,9 +13,27 @@
 
 namespace logclf::cli {
 
+// The E5 options of a command line before its flags: the precision defaults to auto.
+inline EncoderOptions cli_encoder_options() {
+  EncoderOptions options;
+  options.precision = Precision::auto_;
+  return options;
+}
+
+// --precision of the E5 encoder's Linear layers.
+inline CLI::Option* add_precision_option(CLI::App* app, Precision& precision) {
+  return app
+      ->add_option_function<std::string>(
+          "--precision", [&precision](const std::string& value) { precision = *parse_precision(value); },
+          "arithmetic of the E5 encoder's Linear layers: fp32, int8 (weights quantized at load time) or auto "
+          "(int8 where the CPU has AVX2 or AVX-512 VNNI, else fp32); default: " +
+              std::string(to_string(precision)))
+      ->check(CLI::IsMember({"fp32", "int8", "auto"}));
+}
+
 // --encoder, --encoder-dir and --threads: which encoder and where the E5 weights are.
 struct EncoderArgs {
-  EncoderOptions options;
+  EncoderOptions options = cli_encoder_options();
   void add_to(CLI::App* app, bool training) {
     app->add_option("--encoder", options.kind,
                     training ? "encoder: lexical (default, trained with the head) or e5-small-v2 (pretrained)"
@@ -26,6 +44,7 @@ struct EncoderArgs {
                     "$LOGCLF_E5_DIR, then the Hugging Face cache");
     app->add_option("--threads", options.threads, "threads of the E5 encoder (default: all cores)")
         ->check(CLI::NonNegativeNumber);
+    add_precision_option(app, options.precision);
   }
 };
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "bench_util.h"
 #include "command.h"
 #include "encoder/e5/bert.h"
@@ -45,6 +46,7 @@ struct BenchArgs {
   std::string encoder_dir, tokenizer_dir, data;
   std::size_t batch = 32;
   int threads = 2;
+  Precision precision = Precision::auto_;
   int runs = 1;
   std::uint64_t seed = 0;
 };
@@ -123,6 +125,7 @@ int run_bench_encoder(const BenchArgs& a) {
   }
   e5::BertOptions options;
   options.threads = a.threads;
+  options.precision = a.precision;
   reset_peak_rss();
   const auto load_start = Clock::now();
   const double load_cpu_start = cpu_seconds();
@@ -160,9 +163,13 @@ int run_bench_encoder(const BenchArgs& a) {
              "{} batches of up to {} sorted by length; tokenized in {:.0f} ms\n",
              ids.size(), tokens, static_cast<double>(tokens) / ids.size(), ids.back().size(), batches.size(), a.batch,
              tokenize_seconds * 1e3);
-  fmt::print("compute:   {} kernels, {} threads; {:.3f} TFLOP per pass (linear {:.3f}, attention {:.3f})\n",
-             e5::to_string(e5::best_isa()), model->threads(), total_flops / 1e12, flops.linear / 1e12,
-             flops.attention / 1e12);
+  const std::string kernels =
+      model->precision() == Precision::int8
+          ? fmt::format("int8 Linear layers ({} kernel), {} kernels for the rest", e5::to_string(model->int8_isa()),
+                        e5::to_string(e5::best_isa()))
+          : fmt::format("fp32, {} kernels", e5::to_string(e5::best_isa()));
+  fmt::print("compute:   {}, {} threads; {:.3f} TFLOP per pass (linear {:.3f}, attention {:.3f})\n", kernels,
+             model->threads(), total_flops / 1e12, flops.linear / 1e12, flops.attention / 1e12);
   fmt::print("model:     loaded in {:.0f} ms ({:.0f} ms of CPU); RSS {:.0f} MB after loading\n", load_seconds * 1e3,
              load_cpu * 1e3, rss_loaded);
 
@@ -210,6 +217,7 @@ void add_bench_encoder_command(CLI::App& bench_cmd, Commands& commands) {
                   "generated stand-in)");
   cmd->add_option("--batch", args->batch, "messages per forward pass")->capture_default_str();
   cmd->add_option("--threads", args->threads, "threads (0: every core)")->capture_default_str();
+  add_precision_option(cmd, args->precision);
   cmd->add_option("--runs", args->runs, "times to run the whole workload")->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed of the random weights")->capture_default_str();
   commands.push_back({cmd, [args] { return run_bench_encoder(*args); }});

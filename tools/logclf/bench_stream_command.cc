@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
 #include "bench_util.h"
 #include "command.h"
 #include "io/csv_field.h"
@@ -31,7 +32,7 @@ struct StreamBenchArgs {
   std::uint64_t lines = 1000000;
   std::vector<std::string> caches = {"exact", "off", "template"};
   std::string model_dir;
-  EncoderOptions encoder;
+  EncoderOptions encoder = cli_encoder_options();
   int workers = 0;
   std::size_t cache_size = CacheOptions{}.capacity;
   std::uint64_t seed = 1;
@@ -166,6 +167,7 @@ void add_bench_stream_command(CLI::App& bench_cmd, Commands& commands) {
   cmd->add_option("--encoder", args->encoder.kind, "without -m: the built-in model of this encoder")
       ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
   cmd->add_option("--encoder-dir", args->encoder.dir, "directory of the E5 weights of an E5 model");
+  add_precision_option(cmd, args->encoder.precision);
   cmd->add_option("--workers", args->workers, "classifying threads (default: one per core; one for E5)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->seed, "seed of the shuffle")->capture_default_str();

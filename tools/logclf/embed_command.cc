@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "args.h"
 #include "command.h"
 #include "logclf/encoder.h"
 #include "logclf/types.h"
@@ -17,7 +18,7 @@ namespace {
 
 struct EmbedArgs {
   std::string input = "-", format = "lines", prefix;
-  EncoderOptions encoder;
+  EncoderOptions encoder = cli_encoder_options();
 };
 
 // Reads texts in order: one per line, or the `text` field of each JSON line (texts may then hold newlines).
@@ -107,6 +108,7 @@ void add_embed_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--encoder-dir", args->encoder.dir,
                   "directory of the E5 weights (default: $LOGCLF_E5_DIR, then the Hugging Face cache)");
   cmd->add_option("--threads", args->encoder.threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  add_precision_option(cmd, args->encoder.precision);
   commands.push_back({cmd, [args] { return run_embed(*args); }});
 }
 

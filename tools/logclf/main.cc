@@ -443,17 +443,29 @@ int run_corpus(std::size_t count, std::uint64_t seed, const std::string& output)
 }
 
 // ---- model info ----------------------------------------------------------------------------------
+// The metadata as the bundle has it, but for the precision of an E5 model's vectors, which bundles written
+// before int8 do not record: theirs were fp32.
+std::string describe_metadata(nlohmann::json meta) {
+  const auto kind = nlohmann::json::json_pointer("/encoder/kind");
+  const auto precision = nlohmann::json::json_pointer("/encoder/params/precision");
+  if (meta.contains(kind) && meta.at(kind) == kE5Encoder && meta.contains(precision.parent_pointer()) &&
+      !meta.contains(precision))
+    meta[precision] = to_string(Precision::fp32);
+  return meta.dump(2);
+}
+
 // Reads the metadata file only, so that a model on the E5 encoder is described without its weights.
 int run_model_info(const std::string& model_dir, const std::string& encoder_kind) {
   if (model_dir.empty()) {
-    fmt::print("{}\n", Classifier::builtin_metadata_json(encoder_kind.empty() ? kLexicalEncoder : encoder_kind));
+    fmt::print("{}\n", describe_metadata(nlohmann::json::parse(
+                           Classifier::builtin_metadata_json(encoder_kind.empty() ? kLexicalEncoder : encoder_kind))));
     return 0;
   }
   const std::string path = (std::filesystem::path(model_dir) / "logclf-model.json").string();
   std::ifstream in(path);
   if (!in) throw Error("'" + model_dir + "' holds no logclf model (" + path + " cannot be read)");
   try {
-    fmt::print("{}\n", nlohmann::json::parse(in).dump(2));
+    fmt::print("{}\n", describe_metadata(nlohmann::json::parse(in)));
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path + ": invalid JSON: " + e.what());
   }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <thread>
 
+#include "args.h"
 #include "command.h"
 #include "logclf/classifier.h"
 #include "logclf/server.h"
@@ -24,6 +25,7 @@ struct ServeArgs {
   std::string model_dir;
   std::string encoder_dir;
   std::string encoder_kind;
+  Precision precision = Precision::auto_;
   std::string batching = "auto";
   double batch_wait_ms = 2.0;
   double header_timeout_s = 10.0;
@@ -44,6 +46,7 @@ int run_serve(const ServeArgs& a) {
   EncoderOptions encoder;
   encoder.dir = a.encoder_dir;
   encoder.kind = a.encoder_kind;
+  encoder.precision = a.precision;
   const Classifier classifier =
       a.model_dir.empty() ? Classifier::load_default(encoder) : Classifier::load(a.model_dir, encoder);
   ServeOptions options = a.options;
@@ -100,6 +103,7 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "Hugging Face cache)");
   cmd->add_option("--encoder", args->encoder_kind, "require the model's encoder to be this one")
       ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
+  add_precision_option(cmd, args->precision);
   cmd->add_option("--host", args->options.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", args->options.port, "port to listen on; 0 picks a free one")
       ->capture_default_str()->check(CLI::Range(0, 65535));

@@ -118,8 +118,27 @@ const float* values_of(const TensorView& t, std::vector<float>& storage) {
   return storage.data();
 }
 
+// A Linear layer's weight, packed for the fp32 GEMM or quantized for the int8 one (only the one in use).
+struct Linear {
+  PackedMatrix f32;
+  QuantizedMatrix int8;
+
+  void pack(bool quantize, const float* w, std::size_t ldw, int n, int k) {
+    if (quantize)
+      int8.quantize_transposed(w, ldw, n, k);
+    else
+      f32.pack_transposed(w, ldw, n, k);
+  }
+  void pack(bool quantize, std::span<const float* const> rows, int k) {
+    if (quantize)
+      int8.quantize_transposed(rows, k);
+    else
+      f32.pack_transposed(rows, k);
+  }
+};
+
 struct Layer {
-  PackedMatrix qkv, output, intermediate, ffn_output;
+  Linear qkv, output, intermediate, ffn_output;
   std::vector<float> qkv_bias, output_bias, attention_ln_gamma, attention_ln_beta;
   std::vector<float> intermediate_bias, ffn_output_bias, output_ln_gamma, output_ln_beta;
 };
@@ -135,7 +154,11 @@ int available_cores() {
 struct BertModel::Impl {
   BertConfig config;
   std::string fingerprint;
-  std::vector<float> word_embeddings, position_embeddings, token_type_embedding, embedding_ln_gamma,
+  // The word embeddings: in place in `mapped` when read there, else in `word_copy`.
+  const float* word_embeddings = nullptr;
+  std::unique_ptr<SafeTensors> mapped;
+  std::vector<float> word_copy;
+  std::vector<float> position_embeddings, token_type_embedding, embedding_ln_gamma,
       embedding_ln_beta;
   std::vector<Layer> layers;
 
@@ -146,7 +169,17 @@ struct BertModel::Impl {
   std::vector<int> offsets;
   std::vector<double> pooled;
 
-  Impl(const BertConfig& c, int threads, Isa isa) : config(c), compute(threads, isa) {}
+  bool int8;
+
+  Impl(const BertConfig& c, int threads, Isa isa, bool int8) : config(c), compute(threads, isa), int8(int8) {}
+
+  void linear(const float* a, std::size_t lda, int m, const Linear& w, float* c, std::size_t ldc,
+              const Epilogue& epilogue) {
+    if (int8)
+      gemm(compute, a, lda, m, w.int8, c, ldc, epilogue);
+    else
+      gemm(compute, a, lda, m, w.f32, c, ldc, epilogue);
+  }
 
   void forward(std::span<const std::span<const std::int32_t>> sequences, float* out, bool normalize);
 };
@@ -157,16 +190,28 @@ BertModel::~BertModel() = default;
 const BertConfig& BertModel::config() const { return impl_->config; }
 const std::string& BertModel::fingerprint() const { return impl_->fingerprint; }
 int BertModel::threads() const { return impl_->compute.threads(); }
+Precision BertModel::precision() const { return impl_->int8 ? Precision::int8 : Precision::fp32; }
+Int8Isa BertModel::int8_isa() const { return impl_->compute.int8_isa(); }
+
+Precision resolve_precision(Precision precision) {
+  if (precision != Precision::auto_) return precision;
+  return best_int8_isa() != Int8Isa::portable ? Precision::int8 : Precision::fp32;
+}
 
 std::unique_ptr<BertModel> BertModel::load(const std::string& dir, const BertOptions& options) {
   const BertConfig config = BertConfig::load(dir + "/config.json");
-  // The mapping is released once the weights are copied into the model's layout.
-  const SafeTensors weights = SafeTensors::open(dir + "/model.safetensors");
-  return load(config, weights, options);
+  auto weights = std::make_unique<SafeTensors>(SafeTensors::open(dir + "/model.safetensors"));
+  const SafeTensors& view = *weights;
+  return load(config, view, options, std::move(weights));
 }
 
 std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeTensors& weights,
                                            const BertOptions& options) {
+  return load(config, weights, options, nullptr);
+}
+
+std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeTensors& weights,
+                                           const BertOptions& options, std::unique_ptr<SafeTensors> owned) {
   const std::int64_t h = config.hidden_size;
   const std::int64_t inter = config.intermediate_size;
   if (h <= 0 || inter <= 0 || config.num_attention_heads <= 0 || config.num_hidden_layers <= 0 ||
@@ -176,7 +221,8 @@ std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeT
                 std::to_string(config.num_attention_heads) + " attention heads, " +
                 std::to_string(config.num_hidden_layers) + " layers)");
   const int threads = options.threads > 0 ? options.threads : available_cores();
-  auto impl = std::make_unique<Impl>(config, threads, options.portable ? Isa::portable : best_isa());
+  const bool int8 = resolve_precision(options.precision) == Precision::int8;
+  auto impl = std::make_unique<Impl>(config, threads, options.portable ? Isa::portable : best_isa(), int8);
   TensorReader reader(weights);
 
   const TensorView& words = reader.check("embeddings.word_embeddings.weight", {config.vocab_size, h});
@@ -226,7 +272,12 @@ std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeT
       std::vector<float> s1, s2, s3;
       if (static_cast<std::size_t>(task) == matrices.size()) {
         const float* w = values_of(words, s1);
-        impl->word_embeddings.assign(w, w + words.elements());
+        if (owned != nullptr && w == reinterpret_cast<const float*>(words.bytes.data())) {
+          impl->word_embeddings = w;  // 47 MB for E5, of which a pass touches the rows of its tokens
+        } else {
+          impl->word_copy.assign(w, w + words.elements());
+          impl->word_embeddings = impl->word_copy.data();
+        }
         return;
       }
       const Matrices& m = matrices[static_cast<std::size_t>(task)];
@@ -238,18 +289,24 @@ std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeT
       std::vector<const float*> rows;
       for (const float* w : {q, k, v})
         for (std::size_t r = 0; r < hs; ++r) rows.push_back(w + r * hs);
-      layer.qkv.pack_transposed(rows, static_cast<int>(h));
-      layer.output.pack_transposed(values_of(*m.output, s1), hs, static_cast<int>(h), static_cast<int>(h));
-      layer.intermediate.pack_transposed(values_of(*m.intermediate, s1), hs, static_cast<int>(inter),
-                                         static_cast<int>(h));
-      layer.ffn_output.pack_transposed(values_of(*m.ffn_output, s1), static_cast<std::size_t>(inter),
-                                       static_cast<int>(h), static_cast<int>(inter));
+      layer.qkv.pack(int8, rows, static_cast<int>(h));
+      layer.output.pack(int8, values_of(*m.output, s1), hs, static_cast<int>(h), static_cast<int>(h));
+      layer.intermediate.pack(int8, values_of(*m.intermediate, s1), hs, static_cast<int>(inter),
+                              static_cast<int>(h));
+      layer.ffn_output.pack(int8, values_of(*m.ffn_output, s1), static_cast<std::size_t>(inter),
+                            static_cast<int>(h), static_cast<int>(inter));
     } catch (...) {
       failures[static_cast<std::size_t>(task)] = std::current_exception();
     }
   });
   for (const std::exception_ptr& failure : failures)
     if (failure) std::rethrow_exception(failure);
+  // The rest of the file was read into the model's own layout: only the word embeddings' pages that the
+  // tokens touch need to stay.
+  if (impl->word_copy.empty()) {
+    owned->release_pages();
+    impl->mapped = std::move(owned);
+  }
   return std::unique_ptr<BertModel>(new BertModel(std::move(impl)));
 }
 
@@ -309,7 +366,7 @@ void BertModel::Impl::forward(std::span<const std::span<const std::int32_t>> seq
     for (int t = task * kRowsPerTask; t < end; ++t) {
       while (t >= offsets[s + 1]) ++s;
       const int position = t - offsets[s];
-      const float* word = word_embeddings.data() + static_cast<std::size_t>(sequences[s][position]) * hs;
+      const float* word = word_embeddings + static_cast<std::size_t>(sequences[s][position]) * hs;
       const float* pos = position_embeddings.data() + static_cast<std::size_t>(position) * hs;
       float* row = x + static_cast<std::size_t>(t) * hs;
       for (int j = 0; j < h; ++j) row[j] = word[j] + pos[j] + token_type_embedding[j];
@@ -320,15 +377,15 @@ void BertModel::Impl::forward(std::span<const std::span<const std::int32_t>> seq
 
   const auto eps = static_cast<float>(config.layer_norm_eps);
   for (const Layer& layer : layers) {
-    gemm(compute, x, hs, tokens, layer.qkv, qkv, 3 * hs, Epilogue{.bias = layer.qkv_bias.data()});
+    linear(x, hs, tokens, layer.qkv, qkv, 3 * hs, Epilogue{.bias = layer.qkv_bias.data()});
     attention(compute, qkv, 3 * hs, offsets, heads, h / heads, ctx, hs);
-    gemm(compute, ctx, hs, tokens, layer.output, y, hs,
+    linear(ctx, hs, tokens, layer.output, y, hs,
          Epilogue{.bias = layer.output_bias.data(), .residual = x, .residual_stride = hs,
                   .ln_gamma = layer.attention_ln_gamma.data(), .ln_beta = layer.attention_ln_beta.data(),
                   .ln_eps = eps});
-    gemm(compute, y, hs, tokens, layer.intermediate, ffn, static_cast<std::size_t>(inter),
+    linear(y, hs, tokens, layer.intermediate, ffn, static_cast<std::size_t>(inter),
          Epilogue{.bias = layer.intermediate_bias.data(), .gelu = true});
-    gemm(compute, ffn, static_cast<std::size_t>(inter), tokens, layer.ffn_output, x, hs,
+    linear(ffn, static_cast<std::size_t>(inter), tokens, layer.ffn_output, x, hs,
          Epilogue{.bias = layer.ffn_output_bias.data(), .residual = y, .residual_stride = hs,
                   .ln_gamma = layer.output_ln_gamma.data(), .ln_beta = layer.output_ln_beta.data(),
                   .ln_eps = eps});

@@ -11,15 +11,16 @@
 
 namespace logclf::encoder::e5 {
 
-std::shared_ptr<E5Encoder> E5Encoder::open(const std::string& explicit_dir, int threads, std::string prefix) {
-  const ModelLocation location = locate_model(explicit_dir);
+std::shared_ptr<E5Encoder> E5Encoder::open(const EncoderOptions& encoder, std::string prefix) {
+  const ModelLocation location = locate_model(encoder.dir);
   std::shared_ptr<E5Encoder> e(new E5Encoder());
   e->dir_ = location.dir;
   e->found_by_ = location.found_by;
   e->prefix_ = std::move(prefix);
   e->tokenizer_ = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::load(location.dir));
   BertOptions options;
-  options.threads = threads;
+  options.threads = encoder.threads;
+  options.precision = encoder.precision;
   e->model_ = BertModel::load(location.dir, options);
   const BertConfig& config = e->model_->config();
   if (static_cast<std::size_t>(config.vocab_size) < e->tokenizer_->vocab_size())
@@ -91,12 +92,28 @@ nlohmann::json E5Encoder::params() const {
           {"max_length", c.max_position_embeddings},
           {"hidden_size", c.hidden_size},
           {"layers", c.num_hidden_layers},
-          {"fingerprint", fingerprint()}};
+          {"fingerprint", fingerprint()},
+          {"precision", to_string(precision())}};
 }
 
 }  // namespace logclf::encoder::e5
 
 namespace logclf {
+
+std::string_view to_string(Precision precision) {
+  switch (precision) {
+    case Precision::fp32: return "fp32";
+    case Precision::int8: return "int8";
+    case Precision::auto_: return "auto";
+  }
+  return "?";
+}
+
+std::optional<Precision> parse_precision(std::string_view text) {
+  for (Precision p : {Precision::fp32, Precision::int8, Precision::auto_})
+    if (text == to_string(p)) return p;
+  return std::nullopt;
+}
 
 namespace detail {
 class SentenceEncoderImpl {
@@ -111,7 +128,7 @@ SentenceEncoder SentenceEncoder::open(const EncoderOptions& options) {
   if (!options.kind.empty() && options.kind != kE5Encoder)
     throw Error("encoder '" + options.kind + "' gives no sentence vectors on its own; use " + std::string(kE5Encoder));
   auto impl = std::make_shared<detail::SentenceEncoderImpl>();
-  impl->encoder = encoder::e5::E5Encoder::open(options.dir, options.threads, "");
+  impl->encoder = encoder::e5::E5Encoder::open(options, "");
   return SentenceEncoder(std::move(impl));
 }
 

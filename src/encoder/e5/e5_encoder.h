@@ -13,6 +13,7 @@
 #include "encoder/e5/bert.h"
 #include "encoder/e5/wordpiece.h"
 #include "encoder/encoder.h"
+#include "logclf/encoder.h"
 
 namespace logclf::encoder::e5 {
 
@@ -24,9 +25,9 @@ class E5Encoder final : public Encoder {
   // Texts are embedded in batches of this many, grouped by token count so that little work is padding.
   static constexpr std::size_t kBatchSize = 32;
 
-  // Finds the weights (explicit dir, $LOGCLF_E5_DIR, Hugging Face cache), loads tokenizer and model.
-  // `prefix` is put before every text the pipeline encodes.
-  static std::shared_ptr<E5Encoder> open(const std::string& explicit_dir, int threads,
+  // Finds the weights (options.dir, $LOGCLF_E5_DIR, Hugging Face cache), loads tokenizer and model with
+  // options.threads and options.precision. `prefix` is put before every text the pipeline encodes.
+  static std::shared_ptr<E5Encoder> open(const EncoderOptions& options,
                                          std::string prefix = std::string(kPassagePrefix));
 
   std::string_view kind() const override { return kKind; }
@@ -38,10 +39,13 @@ class E5Encoder final : public Encoder {
   void embed(std::span<const std::string_view> texts, std::span<float> out, bool with_prefix) const;
 
   const std::string& fingerprint() const { return model_->fingerprint(); }
+  // fp32 or int8 (auto resolved).
+  Precision precision() const { return model_->precision(); }
   const std::string& dir() const { return dir_; }
   const std::string& found_by() const { return found_by_; }
   const std::string& prefix() const { return prefix_; }
-  // What a model bundle records about the encoder (kind-specific parameters and the fingerprint).
+  // What a model bundle records about the encoder (kind-specific parameters, the fingerprint and the
+  // precision).
   nlohmann::json params() const;
 
  private:

@@ -145,10 +145,51 @@ void multiply(const detail::IsaKernels& kernels, const float* a, std::size_t lda
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
+// Plain integer arithmetic: the reference the vector paths must equal exactly.
+void int8_tile_portable(int groups, const std::uint8_t* const* a, const std::int8_t* panel, std::int32_t* c) {
+  std::int32_t acc[kInt8TileRows][kPanelCols] = {};
+  for (int g = 0; g < groups; ++g, panel += kInt8Group * kPanelCols)
+    for (int r = 0; r < kInt8TileRows; ++r) {
+      const std::uint8_t* ar = a[r] + g * kInt8Group;
+      for (int j = 0; j < kPanelCols; ++j)
+        for (int t = 0; t < kInt8Group; ++t) acc[r][j] += ar[t] * panel[j * kInt8Group + t];
+    }
+  std::memcpy(c, acc, sizeof acc);
+}
+
+void int8_accumulate_portable(const std::int32_t* acc, const std::int32_t* offsets, const float* row_scales,
+                              std::size_t row_stride, const float* column_scales, float* sums) {
+  for (int r = 0; r < kInt8TileRows; ++r) {
+    const float row_scale = row_scales[static_cast<std::size_t>(r) * row_stride];
+    for (int j = 0; j < kPanelCols; ++j)
+      sums[r * kPanelCols + j] +=
+          static_cast<float>(acc[r * kPanelCols + j] - offsets[j]) * (row_scale * column_scales[j]);
+  }
+}
+
 }  // namespace
 
 namespace detail {
 const IsaKernels& portable_kernels() { return kPortable; }
+
+Int8Tile int8_tile(Int8Isa isa) {
+  switch (isa) {
+    case Int8Isa::portable: return int8_tile_portable;
+    case Int8Isa::avx2: return int8_tile_avx2();
+    case Int8Isa::avx512vnni: return int8_tile_avx512vnni();
+  }
+  return nullptr;
+}
+
+Int8Accumulate int8_accumulate(Int8Isa isa) {
+  return isa == Int8Isa::portable ? int8_accumulate_portable : int8_accumulate_avx2();
+}
+
+Int8TileAccumulate int8_tile_accumulate(Int8Isa isa) {
+  return isa == Int8Isa::avx2 ? int8_tile_accumulate_avx2() : nullptr;
+}
+
+Int8Quantize int8_quantize(Int8Isa isa) { return isa == Int8Isa::portable ? quantize_row : int8_quantize_avx2(); }
 }  // namespace detail
 
 Isa best_isa() { return isa_supported(Isa::avx2) ? Isa::avx2 : Isa::portable; }
@@ -163,6 +204,37 @@ bool isa_supported(Isa isa) {
 }
 
 std::string_view to_string(Isa isa) { return isa == Isa::avx2 ? "avx2+fma" : "portable"; }
+
+Int8Isa best_int8_isa() {
+  for (Int8Isa isa : {Int8Isa::avx512vnni, Int8Isa::avx2})
+    if (int8_isa_supported(isa)) return isa;
+  return Int8Isa::portable;
+}
+
+bool int8_isa_supported(Int8Isa isa) {
+  if (detail::int8_tile(isa) == nullptr) return false;
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case Int8Isa::portable: return true;
+    case Int8Isa::avx2: return __builtin_cpu_supports("avx2");
+    case Int8Isa::avx512vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+#else
+  return isa == Int8Isa::portable;
+#endif
+}
+
+std::string_view to_string(Int8Isa isa) {
+  switch (isa) {
+    case Int8Isa::portable: return "int8 portable";
+    case Int8Isa::avx2: return "int8 avx2";
+    case Int8Isa::avx512vnni: return "int8 avx512-vnni";
+  }
+  return "?";
+}
 
 void FloatBuffer::Free::operator()(float* p) const { std::free(p); }
 
@@ -225,24 +297,105 @@ void PackedMatrix::pack(const float* b, std::size_t ldb, int k, int n) {
   }
 }
 
+namespace {
+// Quantizes B = Wᵀ where row(j) gives row j of W (k values), j < n, into QuantizedMatrix's layout.
+template <class Row>
+void quantize_transposed_into(std::vector<std::int8_t>& data, std::vector<float>& scales,
+                              std::vector<std::int32_t>& offsets, int n, int k, Row row) {
+  const int panels = (n + kPanelCols - 1) / kPanelCols;
+  const int groups = (k + kInt8Group - 1) / kInt8Group;
+  const int blocks = (k + kInt8Block - 1) / kInt8Block;
+  const std::size_t panel_bytes = static_cast<std::size_t>(groups) * kInt8Group * kPanelCols;
+  const std::size_t columns = static_cast<std::size_t>(panels) * kPanelCols;
+  data.assign(static_cast<std::size_t>(panels) * panel_bytes, 0);
+  scales.assign(columns * static_cast<std::size_t>(blocks), 0.0f);
+  offsets.assign(scales.size(), 0);
+  for (int col = 0; col < n; ++col) {
+    std::int8_t* out = data.data() + static_cast<std::size_t>(col / kPanelCols) * panel_bytes +
+                       static_cast<std::size_t>(col % kPanelCols) * kInt8Group;
+    for (int b0 = 0; b0 < k; b0 += kInt8Block) {
+      const float* w = row(col) + b0;
+      const int kb = std::min(kInt8Block, k - b0);
+      const std::size_t at = static_cast<std::size_t>(b0 / kInt8Block) * columns + static_cast<std::size_t>(col);
+      float top = 0.0f;
+      for (int i = 0; i < kb; ++i) top = std::max(top, std::fabs(w[i]));
+      const float inverse = top > 0.0f ? kInt8WeightMax / top : 0.0f;
+      for (int i = b0; i < b0 + kb; ++i) {
+        const int q =
+            std::clamp(static_cast<int>(std::nearbyint(w[i - b0] * inverse)), -kInt8WeightMax, kInt8WeightMax);
+        out[static_cast<std::size_t>(i / kInt8Group) * kInt8Group * kPanelCols + i % kInt8Group] =
+            static_cast<std::int8_t>(q);
+        offsets[at] += 128 * q;
+      }
+      scales[at] = top / kInt8WeightMax;
+    }
+  }
+}
+}  // namespace
+
+void QuantizedMatrix::quantize_transposed(const float* w, std::size_t ldw, int n, int k) {
+  n_ = n;
+  k_ = k;
+  quantize_transposed_into(data_, scales_, offsets_, n, k, [&](int j) { return w + static_cast<std::size_t>(j) * ldw; });
+}
+
+void QuantizedMatrix::quantize_transposed(std::span<const float* const> rows, int k) {
+  n_ = static_cast<int>(rows.size());
+  k_ = k;
+  quantize_transposed_into(data_, scales_, offsets_, n_, k, [&](int j) { return rows[static_cast<std::size_t>(j)]; });
+}
+
+void quantize_row(const float* x, int k, std::uint8_t* out, int padded, float* scales) {
+  std::fill(out + k, out + padded, std::uint8_t{128});
+  for (int b0 = 0; b0 < k; b0 += kInt8Block) {
+    const int n = std::min(kInt8Block, k - b0);
+    const float* xb = x + b0;
+    std::uint8_t* ob = out + b0;
+    float top = 0.0f;
+    for (int i = 0; i < n; ++i) top = std::max(top, std::fabs(xb[i]));
+    *scales++ = top / 127.0f;
+    if (top == 0.0f) {
+      std::fill(ob, ob + n, std::uint8_t{128});
+      continue;
+    }
+    const float inverse = 127.0f / top;
+    // Adding 1.5 · 2^23 rounds to the nearest integer (ties to even) in the float's own arithmetic, which
+    // the compiler vectorises where std::nearbyint would be a call per value; |x · inverse| ≤ 127 (+ rounding).
+    constexpr float kRound = 12582912.0f;
+    for (int i = 0; i < n; ++i) {
+      const float q = std::min(127.0f, std::max(-127.0f, (xb[i] * inverse + kRound) - kRound));
+      ob[i] = static_cast<std::uint8_t>(static_cast<int>(q) + 128);
+    }
+  }
+}
+
 Compute::Compute(int threads, Isa isa)
-    : isa_(isa_supported(isa) ? isa : Isa::portable), pool_(std::max(1, threads)),
+    : Compute(threads, isa, isa_supported(isa) && isa != Isa::portable ? best_int8_isa() : Int8Isa::portable) {}
+
+Compute::Compute(int threads, Isa isa, Int8Isa int8)
+    : isa_(isa_supported(isa) ? isa : Isa::portable),
+      int8_isa_(int8_isa_supported(int8) ? int8 : Int8Isa::portable), pool_(std::max(1, threads)),
       scratch_(static_cast<std::size_t>(pool_.size())) {}
+
+namespace {
+// Rows per block of a GEMM over m rows: at most kGemmRowBlock, as many blocks as a multiple of the threads
+// and at least two per thread, all of the same size but the last: with 96-row blocks a batch of short
+// messages (640 rows: 7 blocks) would leave one thread idle for a seventh of the time.
+int gemm_block_rows(int m, int threads) {
+  int blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
+  if (threads > 1) blocks = static_cast<int>(round_up(static_cast<std::size_t>(std::max(blocks, 2 * threads)),
+                                                      static_cast<std::size_t>(threads)));
+  return static_cast<int>(round_up(static_cast<std::size_t>((m + blocks - 1) / blocks), kTileRows));
+}
+}  // namespace
 
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const PackedMatrix& b, float* c,
           std::size_t ldc, const Epilogue& epilogue) {
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
   const int k = b.k();
   const int n = b.n();
-  // Row blocks of at most kGemmRowBlock rows, as many as a multiple of the threads and at least two per
-  // thread, all of the same size but the last: with 96-row blocks a batch of short messages (640 rows: 7
-  // blocks) would leave one thread idle for a seventh of the time.
-  const int threads = compute.threads();
-  int blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
-  if (threads > 1) blocks = static_cast<int>(round_up(static_cast<std::size_t>(std::max(blocks, 2 * threads)),
-                                                      static_cast<std::size_t>(threads)));
-  const int block_rows = static_cast<int>(round_up(static_cast<std::size_t>((m + blocks - 1) / blocks), kTileRows));
-  blocks = (m + block_rows - 1) / block_rows;
+  const int block_rows = gemm_block_rows(m, compute.threads());
+  const int blocks = (m + block_rows - 1) / block_rows;
   compute.pool().parallel_for(blocks, [&](int block, int thread) {
     Compute::Scratch& scratch = compute.scratch(thread);
     const int i0 = block * block_rows;
@@ -260,6 +413,80 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
       const bool last = k0 + kc >= k;
       multiply(kernels, a + static_cast<std::size_t>(i0) * lda, lda, rows, k0, kc, b, cb, ldc, k0 > 0,
                last && row_epilogue.any() ? &row_epilogue : nullptr, tiles);
+    }
+    if (epilogue.ln_gamma != nullptr)
+      for (int r = 0; r < rows; ++r)
+        kernels.layer_norm(cb + r * ldc, cb + r * ldc, n, epilogue.ln_gamma, epilogue.ln_beta, epilogue.ln_eps);
+  });
+}
+
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
+          std::size_t ldc, const Epilogue& epilogue) {
+  const detail::IsaKernels& kernels = kernels_for(compute.isa());
+  const detail::Int8Tile tile = detail::int8_tile(compute.int8_isa());
+  const detail::Int8Accumulate accumulate = detail::int8_accumulate(compute.int8_isa());
+  const detail::Int8TileAccumulate fused = detail::int8_tile_accumulate(compute.int8_isa());
+  const detail::Int8Quantize quantize = detail::int8_quantize(compute.int8_isa());
+  const int n = b.n();
+  const int groups = b.groups();
+  const int blocks_k = b.blocks();
+  const int padded = groups * kInt8Group;
+  constexpr int kGroupsPerBlock = kInt8Block / kInt8Group;
+  const int block_rows = gemm_block_rows(m, compute.threads());
+  const int blocks = (m + block_rows - 1) / block_rows;
+  compute.pool().parallel_for(blocks, [&](int block, int thread) {
+    Compute::Scratch& scratch = compute.scratch(thread);
+    const int i0 = block * block_rows;
+    const int rows = std::min(block_rows, m - i0);
+    // The block's rows quantized, then as many rows of zeros (bytes of 128, scales 0) as complete the last
+    // tile: whole tiles are computed, what lies past the last row is not stored.
+    const auto stride = static_cast<std::size_t>(padded);
+    const std::size_t height = round_up(static_cast<std::size_t>(rows), kInt8TileRows);
+    scratch.quantized.resize(height * stride);
+    scratch.row_scales.assign(height * blocks_k, 0.0f);
+    std::uint8_t* qa = scratch.quantized.data();
+    float* row_scales = scratch.row_scales.data();  // row r's block k at [r · blocks_k + k]
+    for (int r = 0; r < rows; ++r)
+      quantize(a + static_cast<std::size_t>(i0 + r) * lda, b.k(), qa + r * stride, padded,
+               row_scales + static_cast<std::size_t>(r) * blocks_k);
+    std::fill(qa + rows * stride, qa + scratch.quantized.size(), std::uint8_t{128});
+    float* cb = c + static_cast<std::size_t>(i0) * ldc;
+    const float* residual =
+        epilogue.residual == nullptr ? nullptr : epilogue.residual + i0 * epilogue.residual_stride;
+    const bool any = epilogue.bias != nullptr || epilogue.gelu || residual != nullptr;
+    alignas(64) std::int32_t acc[kInt8TileRows * kPanelCols];
+    alignas(64) float sums[kInt8TileRows][kPanelCols];
+    for (int p = 0; p < b.panels(); ++p) {
+      const int j0 = p * kPanelCols;
+      const int cols = std::min(kPanelCols, n - j0);
+      for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
+        const int valid = std::min(kInt8TileRows, rows - t0);
+        // The exact integer sum of each block, scaled by the rows' scales of that block, summed in float.
+        std::fill(&sums[0][0], &sums[0][0] + kInt8TileRows * kPanelCols, 0.0f);
+        for (int blk = 0; blk < blocks_k; ++blk) {
+          const int g0 = blk * kGroupsPerBlock;
+          const std::uint8_t* at[kInt8TileRows];
+          for (int r = 0; r < kInt8TileRows; ++r) at[r] = qa + (t0 + r) * stride + g0 * kInt8Group;
+          const int n_groups = std::min(kGroupsPerBlock, groups - g0);
+          const std::int8_t* panel = b.panel(p) + g0 * kInt8Group * kPanelCols;
+          const float* block_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k + blk;
+          if (fused != nullptr) {
+            fused(n_groups, at, panel, b.offsets(blk) + j0, block_scales, static_cast<std::size_t>(blocks_k),
+                  b.scales(blk) + j0, &sums[0][0]);
+          } else {
+            tile(n_groups, at, panel, acc);
+            accumulate(acc, b.offsets(blk) + j0, block_scales, static_cast<std::size_t>(blocks_k), b.scales(blk) + j0,
+                       &sums[0][0]);
+          }
+        }
+        for (int r = 0; r < valid; ++r) {
+          float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;
+          std::copy_n(sums[r], cols, cr);
+          if (any)
+            kernels.epilogue_row(cr, cols, epilogue.bias == nullptr ? nullptr : epilogue.bias + j0, epilogue.gelu,
+                                 residual == nullptr ? nullptr : residual + (t0 + r) * epilogue.residual_stride + j0);
+        }
+      }
     }
     if (epilogue.ln_gamma != nullptr)
       for (int r = 0; r < rows; ++r)

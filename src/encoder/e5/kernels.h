@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -24,6 +25,13 @@ enum class Isa { portable, avx2 };
 Isa best_isa();
 bool isa_supported(Isa isa);
 std::string_view to_string(Isa isa);
+
+// Int8 GEMM implementations, chosen separately from Isa: their integer results are identical on every path
+// (see QuantizedMatrix), so only speed differs.
+enum class Int8Isa { portable, avx2, avx512vnni };
+Int8Isa best_int8_isa();
+bool int8_isa_supported(Int8Isa isa);
+std::string_view to_string(Int8Isa isa);
 
 // The micro-kernel computes a tile of kTileRows rows of A times one panel of kPanelCols columns of B.
 inline constexpr int kTileRows = 6;
@@ -69,6 +77,60 @@ class PackedMatrix {
   FloatBuffer data_;
 };
 
+// The right-hand operand B = Wᵀ of an int8 GEMM, quantized once from float. Both operands are quantized
+// symmetrically per block of kInt8Block consecutive k: the weights per output channel (row of W) and block,
+// the activations (A) per row (token) and block at each call. BERT's hidden states have a few channels far
+// larger than the rest, which with one scale per row would leave the others a few levels only; the exact
+// integer sum of each block is scaled by its two scales and the blocks summed in float. Weights use 7 bits
+// and activations are stored as unsigned bytes (q + 128), so that AVX2's vpmaddubsw never saturates its
+// 16-bit pair sums (2 · 255 · 63 < 32767) and every path, VNNI's vpdpbusd included, gives the same exact
+// int32 sums; the +128 is taken back with offset(block, j) = 128 · Σ_{k in block} q_jk.
+//
+// Layout: ceil(n / kPanelCols) panels; panel p holds, for each group of kInt8Group consecutive k, the
+// kPanelCols columns' kInt8Group bytes (one 32-bit lane per column), zero past n and past k.
+inline constexpr int kInt8WeightMax = 63;
+inline constexpr int kInt8Group = 4;
+inline constexpr int kInt8Block = 64;
+inline constexpr int kInt8TileRows = 4;
+static_assert(kInt8Block % kInt8Group == 0);
+
+class QuantizedMatrix {
+ public:
+  // As PackedMatrix::pack_transposed.
+  void quantize_transposed(const float* w, std::size_t ldw, int n, int k);
+  void quantize_transposed(std::span<const float* const> rows, int k);
+
+  int k() const { return k_; }
+  int n() const { return n_; }
+  int groups() const { return (k_ + kInt8Group - 1) / kInt8Group; }
+  int blocks() const { return (k_ + kInt8Block - 1) / kInt8Block; }
+  int panels() const { return (n_ + kPanelCols - 1) / kPanelCols; }
+  const std::int8_t* panel(int p) const {
+    return data_.data() + static_cast<std::size_t>(p) * groups() * kInt8Group * kPanelCols;
+  }
+  // Per column of block `block` of k (panels() · kPanelCols values, 0 past n): the scale and 128 · Σ q.
+  const float* scales(int block) const {
+    return scales_.data() + static_cast<std::size_t>(block) * panels() * kPanelCols;
+  }
+  const std::int32_t* offsets(int block) const {
+    return offsets_.data() + static_cast<std::size_t>(block) * panels() * kPanelCols;
+  }
+  std::size_t bytes() const {
+    return data_.size() + scales_.size() * sizeof(float) + offsets_.size() * sizeof(std::int32_t);
+  }
+
+ private:
+  int k_ = 0, n_ = 0;
+  std::vector<std::int8_t> data_;
+  std::vector<float> scales_;
+  std::vector<std::int32_t> offsets_;
+};
+
+// Quantizes k values, each block of kInt8Block (the last one possibly shorter) to q = round(x / s) with
+// s = max |x| / 127 over the block, into `out` of `padded` ≥ k bytes as q + 128 (128, a zero, past k), and
+// the blocks' scales into `scales`.
+void quantize_row(const float* x, int k, std::uint8_t* out, int padded, float* scales);
+
 // What gemm applies to each output value, in this order.
 struct Epilogue {
   const float* bias = nullptr;      // n values added to every row
@@ -83,19 +145,25 @@ struct Epilogue {
 // The threads and per-thread scratch memory the parallel kernels use.
 class Compute {
  public:
+  // `int8`: the int8 GEMM's path (the best this CPU has unless isa is portable, when not given).
   Compute(int threads, Isa isa);
+  Compute(int threads, Isa isa, Int8Isa int8);
   Isa isa() const { return isa_; }
+  Int8Isa int8_isa() const { return int8_isa_; }
   int threads() const { return pool_.size(); }
   ThreadPool& pool() { return pool_; }
 
   struct Scratch {
     FloatBuffer zeros, scores, tile, context;
     PackedMatrix keys, values;
+    std::vector<std::uint8_t> quantized;  // the int8 GEMM's rows of A
+    std::vector<float> row_scales;
   };
   Scratch& scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)]; }
 
  private:
   Isa isa_;
+  Int8Isa int8_isa_;
   ThreadPool pool_;
   std::vector<Scratch> scratch_;
 };
@@ -103,6 +171,10 @@ class Compute {
 // C (m × n, row stride ldc) = epilogue(A · B) where A is m × k with row stride lda and B = b (k × n). Row
 // blocks are spread over the threads. C must not overlap A or the residual.
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const PackedMatrix& b, float* c,
+          std::size_t ldc, const Epilogue& epilogue = {});
+
+// As gemm, with A quantized per row on the fly and B quantized: C = epilogue(dequantized A_q · B_q).
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
           std::size_t ldc, const Epilogue& epilogue = {});
 
 // Multi-head self-attention over sequences packed without padding: sequence s is rows [offsets[s],
@@ -144,6 +216,30 @@ struct IsaKernels {
   void (*softmax)(float* x, int n, float scale);
 };
 const IsaKernels& portable_kernels();
+
+// c (kInt8TileRows × kPanelCols int32, row-major) = Σ over `groups` groups of kInt8Group k of a[r][k] ·
+// panel[k][j], a holding unsigned bytes, the panel signed ones in QuantizedMatrix's layout.
+using Int8Tile = void (*)(int groups, const std::uint8_t* const* a, const std::int8_t* panel, std::int32_t* c);
+// sums[r][j] += (acc[r][j] - offsets[j]) · (row_scales[r · row_stride] · column_scales[j]) over a tile
+// (kInt8TileRows × kPanelCols, row-major), in this order of float operations on every path: the same floats.
+using Int8Accumulate = void (*)(const std::int32_t* acc, const std::int32_t* offsets, const float* row_scales,
+                                std::size_t row_stride, const float* column_scales, float* sums);
+// An Int8Tile then an Int8Accumulate in one (the int32 sums stay in registers), with their results.
+using Int8TileAccumulate = void (*)(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
+                                    const std::int32_t* offsets, const float* row_scales, std::size_t row_stride,
+                                    const float* column_scales, float* sums);
+// As quantize_row, with the same results.
+using Int8Quantize = void (*)(const float* x, int k, std::uint8_t* out, int padded, float* scales);
+// Null when the path is not compiled into this build (or, for int8_tile_accumulate, has no fused kernel).
+Int8Tile int8_tile(Int8Isa isa);
+Int8Accumulate int8_accumulate(Int8Isa isa);
+Int8TileAccumulate int8_tile_accumulate(Int8Isa isa);
+Int8Quantize int8_quantize(Int8Isa isa);
+Int8Tile int8_tile_avx2();
+Int8Tile int8_tile_avx512vnni();
+Int8Accumulate int8_accumulate_avx2();
+Int8TileAccumulate int8_tile_accumulate_avx2();
+Int8Quantize int8_quantize_avx2();
 // Null when this build has no AVX2 code (not an x86-64 compiler).
 const IsaKernels* avx2_kernels();
 }  // namespace detail

@@ -209,6 +209,10 @@ bool SafeTensors::contains(std::string_view name) const { return impl_->contents
 const std::map<std::string, TensorView, std::less<>>& SafeTensors::tensors() const { return impl_->contents.tensors; }
 const std::map<std::string, std::string, std::less<>>& SafeTensors::metadata() const { return impl_->contents.metadata; }
 
+void SafeTensors::release_pages() const {
+  if (impl_->mapping.address != nullptr) ::madvise(impl_->mapping.address, impl_->mapping.size, MADV_DONTNEED);
+}
+
 const TensorView& SafeTensors::tensor(std::string_view name) const {
   const auto it = impl_->contents.tensors.find(name);
   if (it == impl_->contents.tensors.end()) throw Error(impl_->path + ": tensor '" + std::string(name) + "' is missing");

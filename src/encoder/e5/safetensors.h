@@ -44,6 +44,9 @@ class SafeTensors {
   const TensorView& tensor(std::string_view name) const;
   const std::map<std::string, TensorView, std::less<>>& tensors() const;
   const std::map<std::string, std::string, std::less<>>& metadata() const;  // "__metadata__"
+  // Drops the mapping's pages from the process (they are read again from the file where touched later): for
+  // a file of which only a few parts stay in use after loading.
+  void release_pages() const;
 
   SafeTensors(SafeTensors&&) noexcept;
   SafeTensors& operator=(SafeTensors&&) noexcept;

@@ -1,0 +1,223 @@
+// The int8 GEMM: quantization by hand on a small case, every int8 path this CPU has against the portable
+// one (bit-identical int32 sums, on ragged shapes), and the dequantized product against the float one.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "encoder/e5/kernels.h"
+
+namespace logclf::encoder::e5 {
+namespace {
+
+// Skips the test, loudly, when this CPU (or build) lacks the path.
+#define REQUIRE_PATH(isa)                                                                                 \
+  if (!int8_isa_supported(isa)) {                                                                         \
+    std::cerr << "SKIPPED: the " << to_string(isa) << " path is not available on this CPU (or build): it " \
+              << "is not compared with the portable path here" << std::endl;                              \
+    GTEST_SKIP() << "SKIPPED: " << to_string(isa) << " not available on this CPU";                         \
+  }
+
+std::vector<float> random_values(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+TEST(E5Int8, QuantizeRowByHand) {
+  const float x[] = {1.0f, -0.5f, 0.25f, 0.0f, 1.0f / 127.0f};
+  std::uint8_t q[8];
+  float scale = 0.0f;
+  quantize_row(x, 5, q, 8, &scale);
+  EXPECT_FLOAT_EQ(scale, 1.0f / 127.0f);
+  // 127, -63.5 → -64 (ties to even), 31.75 → 32, 0, 1; each + 128; 128 (zero) past k.
+  const std::vector<std::uint8_t> expected = {255, 64, 160, 128, 129, 128, 128, 128};
+  EXPECT_EQ(std::vector<std::uint8_t>(q, q + 8), expected);
+
+  const float zeros[3] = {};
+  quantize_row(zeros, 3, q, 4, &scale);
+  EXPECT_EQ(scale, 0.0f);
+  EXPECT_EQ(std::vector<std::uint8_t>(q, q + 4), std::vector<std::uint8_t>(4, 128));
+}
+
+TEST(E5Int8, QuantizeRowPerBlock) {
+  // Two blocks: k = kInt8Block + 3, each with its own scale (the first block's 2.0 leaves the second's
+  // small values their 8 bits).
+  std::vector<float> x(kInt8Block + 3, 0.0f);
+  x[0] = 2.0f;
+  x[1] = -1.0f;                 // -63.5 → -64
+  x[kInt8Block] = 0.25f;        // 127
+  x[kInt8Block + 1] = -0.125f;  // -63.5 → -64
+  x[kInt8Block + 2] = 0.0625f;  // 31.75 → 32
+  std::vector<std::uint8_t> q(kInt8Block + 4);
+  float scales[2];
+  quantize_row(x.data(), kInt8Block + 3, q.data(), kInt8Block + 4, scales);
+  EXPECT_FLOAT_EQ(scales[0], 2.0f / 127.0f);
+  EXPECT_FLOAT_EQ(scales[1], 0.25f / 127.0f);
+  EXPECT_EQ(q[0], 255);
+  EXPECT_EQ(q[1], 64);
+  for (int i = 2; i < kInt8Block; ++i) EXPECT_EQ(q[static_cast<std::size_t>(i)], 128) << i;
+  EXPECT_EQ(q[kInt8Block], 255);
+  EXPECT_EQ(q[kInt8Block + 1], 64);
+  EXPECT_EQ(q[kInt8Block + 2], 160);
+  EXPECT_EQ(q[kInt8Block + 3], 128);  // padding
+}
+
+TEST(E5Int8, QuantizeWeightsAndMultiplyByHand) {
+  // W: 2 output channels × 3 inputs. Row 0: scale 2/63; 63, -31.5 → -32, 15.75 → 16. Row 1: all zero.
+  const float w[] = {2.0f, -1.0f, 0.5f, 0.0f, 0.0f, 0.0f};
+  QuantizedMatrix b;
+  b.quantize_transposed(w, 3, 2, 3);
+  ASSERT_EQ(b.n(), 2);
+  ASSERT_EQ(b.k(), 3);
+  ASSERT_EQ(b.groups(), 1);
+  ASSERT_EQ(b.panels(), 1);
+  ASSERT_EQ(b.blocks(), 1);
+  EXPECT_FLOAT_EQ(b.scales(0)[0], 2.0f / 63.0f);
+  EXPECT_EQ(b.scales(0)[1], 0.0f);
+  EXPECT_EQ(b.offsets(0)[0], 128 * (63 - 32 + 16));
+  EXPECT_EQ(b.offsets(0)[1], 0);
+  const std::int8_t* p = b.panel(0);
+  EXPECT_EQ(std::vector<int>(p, p + 8), (std::vector<int>{63, -32, 16, 0, 0, 0, 0, 0}));
+  for (int i = 8; i < kInt8Group * kPanelCols; ++i) EXPECT_EQ(p[i], 0) << "byte " << i << " past n";
+
+  // A = [1, -0.5, 0.25] → 127, -64, 32: the dot product with row 0 is 127·63 + 64·32 + 32·16 = 10561.
+  const float a[] = {1.0f, -0.5f, 0.25f};
+  const float bias[] = {0.5f, -1.0f};
+  for (Int8Isa isa : {Int8Isa::portable, Int8Isa::avx2, Int8Isa::avx512vnni}) {
+    if (!int8_isa_supported(isa)) continue;
+    Compute compute(1, Isa::portable, isa);
+    float c[2] = {};
+    gemm(compute, a, 3, 1, b, c, 2, Epilogue{.bias = bias});
+    EXPECT_FLOAT_EQ(c[0], 10561.0f * ((1.0f / 127.0f) * (2.0f / 63.0f)) + 0.5f) << to_string(isa);
+    EXPECT_EQ(c[1], -1.0f) << to_string(isa);
+  }
+}
+
+// The micro-kernel of `isa` against the portable one: the same int32 sums, at the extremes of the operands
+// (where vpmaddubsw would saturate with 8-bit weights) and on random ones.
+void expect_tiles_equal_portable(Int8Isa isa) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> bytes(0, 255), weights(-kInt8WeightMax, kInt8WeightMax);
+  const detail::Int8Tile reference = detail::int8_tile(Int8Isa::portable);
+  for (int groups : {1, 2, 3, 16, 17, 96, 384}) {
+    for (int round = 0; round < 3; ++round) {
+      std::vector<std::uint8_t> a(static_cast<std::size_t>(kInt8TileRows) * groups * kInt8Group);
+      std::vector<std::int8_t> panel(static_cast<std::size_t>(groups) * kInt8Group * kPanelCols);
+      for (std::size_t i = 0; i < a.size(); ++i)
+        a[i] = static_cast<std::uint8_t>(round == 0 ? 255 : round == 1 ? (i % 2 ? 0 : 255) : bytes(rng));
+      for (std::size_t i = 0; i < panel.size(); ++i)
+        panel[i] = static_cast<std::int8_t>(round == 0 ? kInt8WeightMax : round == 1 ? -kInt8WeightMax : weights(rng));
+      const std::uint8_t* rows[kInt8TileRows];
+      for (int r = 0; r < kInt8TileRows; ++r) rows[r] = a.data() + static_cast<std::size_t>(r) * groups * kInt8Group;
+      std::vector<std::int32_t> want(kInt8TileRows * kPanelCols), got(want.size(), -1);
+      reference(groups, rows, panel.data(), want.data());
+      detail::int8_tile(isa)(groups, rows, panel.data(), got.data());
+      EXPECT_EQ(got, want) << to_string(isa) << ", " << groups << " groups, round " << round;
+    }
+  }
+}
+
+struct Shape {
+  int m, n, k;
+};
+
+// Shapes not multiples of the tile (4 rows), the panel (16 columns), the group (4 k) or the block (64 k), and
+// the encoder's own.
+const std::vector<Shape> kShapes = {{1, 1, 1},     {3, 5, 7},       {5, 17, 13},     {13, 33, 63},
+                                    {97, 50, 385}, {200, 1152, 384}, {130, 384, 1536}};
+
+struct Operands {
+  std::vector<float> a, w;
+  QuantizedMatrix b;
+};
+
+Operands operands(const Shape& s) {
+  Operands o{random_values(static_cast<std::size_t>(s.m) * s.k, 11 + s.m, 3.0f),
+             random_values(static_cast<std::size_t>(s.n) * s.k, 13 + s.n, 0.1f), {}};
+  // A few large channels, as BERT's hidden states have.
+  for (int i = 0; i < s.m; ++i) o.a[static_cast<std::size_t>(i) * s.k + static_cast<std::size_t>(s.k / 2)] *= 20.0f;
+  o.b.quantize_transposed(o.w.data(), static_cast<std::size_t>(s.k), s.n, s.k);
+  return o;
+}
+
+std::vector<float> int8_gemm(const Operands& o, const Shape& s, Int8Isa isa, int threads) {
+  Compute compute(threads, Isa::portable, isa);
+  std::vector<float> c(static_cast<std::size_t>(s.m) * s.n, -1.0f);
+  gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, c.data(), static_cast<std::size_t>(s.n));
+  return c;
+}
+
+// The whole GEMM on `isa` against the portable one: equal integer sums, dequantized by the same float
+// operations, give the same floats bit for bit.
+void expect_gemm_equals_portable(Int8Isa isa) {
+  for (const Shape& s : kShapes) {
+    const Operands o = operands(s);
+    const std::vector<float> want = int8_gemm(o, s, Int8Isa::portable, 1);
+    for (int threads : {1, 2})
+      EXPECT_EQ(int8_gemm(o, s, isa, threads), want) << to_string(isa) << ", " << threads << " threads, " << s.m
+                                                     << "×" << s.n << "×" << s.k;
+  }
+}
+
+// The path's row quantization against quantize_row: the same bytes and scales, ties (x / s = n + 0.5)
+// included, on rows of every length up to three blocks.
+void expect_quantize_equals_portable(Int8Isa isa) {
+  const detail::Int8Quantize quantize = detail::int8_quantize(isa);
+  for (int k = 1; k <= 3 * kInt8Block; ++k) {
+    std::vector<float> x = random_values(static_cast<std::size_t>(k), 100 + k, 2.0f);
+    x[0] = 127.0f;  // scale 1 in the first block: the values below are exact ties
+    for (int i = 1; i < std::min(k, 8); ++i) x[static_cast<std::size_t>(i)] = static_cast<float>(i) - 3.5f;
+    const int blocks = (k + kInt8Block - 1) / kInt8Block, padded = (k + 3) / 4 * 4;
+    std::vector<std::uint8_t> want(static_cast<std::size_t>(padded)), got(want.size(), 7);
+    std::vector<float> want_scales(static_cast<std::size_t>(blocks)), got_scales(want_scales.size(), -1.0f);
+    quantize_row(x.data(), k, want.data(), padded, want_scales.data());
+    quantize(x.data(), k, got.data(), padded, got_scales.data());
+    EXPECT_EQ(got, want) << to_string(isa) << ", k = " << k;
+    EXPECT_EQ(got_scales, want_scales) << to_string(isa) << ", k = " << k;
+  }
+}
+
+TEST(E5Int8, Avx2PathEqualsPortableExactly) {
+  REQUIRE_PATH(Int8Isa::avx2);
+  expect_quantize_equals_portable(Int8Isa::avx2);
+  expect_tiles_equal_portable(Int8Isa::avx2);
+  expect_gemm_equals_portable(Int8Isa::avx2);
+}
+
+TEST(E5Int8, Avx512VnniPathEqualsPortableExactly) {
+  REQUIRE_PATH(Int8Isa::avx512vnni);
+  expect_quantize_equals_portable(Int8Isa::avx512vnni);
+  expect_tiles_equal_portable(Int8Isa::avx512vnni);
+  expect_gemm_equals_portable(Int8Isa::avx512vnni);
+}
+
+// The dequantized product is close to the float one: the error of 7-bit weights and 8-bit activations,
+// each per block of 64 k.
+TEST(E5Int8, GemmIsCloseToFloat) {
+  for (const Shape& s : kShapes) {
+    const Operands o = operands(s);
+    const std::vector<float> got = int8_gemm(o, s, Int8Isa::portable, 2);
+    double error = 0.0, norm = 0.0;
+    for (int i = 0; i < s.m; ++i)
+      for (int j = 0; j < s.n; ++j) {
+        double exact = 0.0;
+        for (int p = 0; p < s.k; ++p)
+          exact += static_cast<double>(o.a[static_cast<std::size_t>(i) * s.k + p]) * o.w[static_cast<std::size_t>(j) * s.k + p];
+        const double d = got[static_cast<std::size_t>(i) * s.n + j] - exact;
+        error += d * d;
+        norm += exact * exact;
+      }
+    EXPECT_LT(std::sqrt(error / std::max(norm, 1e-30)), 0.02) << s.m << "×" << s.n << "×" << s.k;
+  }
+}
+
+}  // namespace
+}  // namespace logclf::encoder::e5
