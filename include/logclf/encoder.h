@@ -16,8 +16,9 @@ inline constexpr std::string_view kLexicalEncoder = "lexical";   // the project'
 inline constexpr std::string_view kE5Encoder = "e5-small-v2";    // pretrained BERT sentence encoder
 
 // The arithmetic of the E5 encoder's Linear layers (LayerNorm, softmax, GELU, residuals and attention stay
-// in fp32): fp32, or int8 (weights quantized at load time per output channel, activations per token; the
-// fp32 weights are not kept), or auto: int8 where the CPU has AVX2 or AVX-512 VNNI, else fp32.
+// in fp32): fp32, or int8 (symmetric scales per block of 64 inputs: the weights' per output channel, taken
+// at load time, whose fp32 copy is not kept; the activations' per token, at each call), or auto: int8 where
+// the CPU has AVX2 or AVX-512 VNNI, else fp32.
 enum class Precision { fp32, int8, auto_ };
 std::string_view to_string(Precision precision);
 // "fp32", "int8" or "auto"; nullopt for anything else.
