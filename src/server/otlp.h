@@ -28,6 +28,13 @@ using ClassifyLines = std::function<std::vector<Prediction>(std::span<const LogL
 
 // Throws std::invalid_argument naming what is wrong when `body` is no ExportLogsServiceRequest in JSON.
 OtlpAnswer answer_otlp_logs(std::string_view body, const OtlpOptions& options, const ClassifyLines& classify);
+namespace detail {
+// Why record k of scope s of resource r has no message, and the partialSuccess errorMessage for `rejected`
+// records the first of which had `first` (shared by both encodings).
+std::string otlp_record_problem(std::size_t r, std::size_t s, std::size_t k, const OtlpOptions& options, bool object);
+std::string otlp_rejected_message(const std::string& first, std::size_t rejected);
+}  // namespace detail
+
 // The same for the protobuf encoding (application/x-protobuf).
 OtlpAnswer answer_otlp_logs_protobuf(std::string_view body, const OtlpOptions& options, const ClassifyLines& classify);
 

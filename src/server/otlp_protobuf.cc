@@ -54,10 +54,8 @@ OtlpAnswer answer_otlp_logs_protobuf(std::string_view body, const OtlpOptions& o
         }
         if (message == nullptr) {
           if (answer.rejected++ == 0)
-            first_problem = "resourceLogs[" + std::to_string(r) + "].scopeLogs[" + std::to_string(s) + "].logRecords[" +
-                            std::to_string(k) + "]: " +
-                            (options.message_attribute.empty() ? std::string("body is not a string (body.stringValue)")
-                                                               : "no string attribute '" + options.message_attribute + "'");
+            first_problem = detail::otlp_record_problem(static_cast<std::size_t>(r), static_cast<std::size_t>(s),
+                                                        static_cast<std::size_t>(k), options, true);
           continue;
         }
         items.push_back(&record);
@@ -82,8 +80,7 @@ OtlpAnswer answer_otlp_logs_protobuf(std::string_view body, const OtlpOptions& o
   collector::ExportLogsServiceResponse response;
   if (answer.rejected > 0) {
     response.mutable_partial_success()->set_rejected_log_records(static_cast<std::int64_t>(answer.rejected));
-    response.mutable_partial_success()->set_error_message(
-        first_problem + (answer.rejected > 1 ? " (and " + std::to_string(answer.rejected - 1) + " more)" : ""));
+    response.mutable_partial_success()->set_error_message(detail::otlp_rejected_message(first_problem, answer.rejected));
   }
   answer.body = response.SerializeAsString();
   return answer;
