@@ -119,7 +119,6 @@ OtlpAnswer answer_otlp_logs(std::string_view body, const OtlpOptions& options, c
     }
   }
   const std::vector<Prediction> predictions = lines.empty() ? std::vector<Prediction>() : classify(lines);
-  answer.classified = predictions.size();
   if (options.enrich) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       const Prediction& p = predictions[i];

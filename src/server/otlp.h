@@ -21,7 +21,7 @@ struct OtlpOptions {
 
 struct OtlpAnswer {
   std::string body;  // in the request's encoding
-  std::size_t classified = 0, rejected = 0;
+  std::size_t rejected = 0;  // records without a string message
 };
 
 using ClassifyLines = std::function<std::vector<Prediction>(std::span<const LogLine> lines)>;

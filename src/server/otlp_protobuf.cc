@@ -64,7 +64,6 @@ OtlpAnswer answer_otlp_logs_protobuf(std::string_view body, const OtlpOptions& o
     }
   }
   const std::vector<Prediction> predictions = lines.empty() ? std::vector<Prediction>() : classify(lines);
-  answer.classified = predictions.size();
   if (options.enrich) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       const Prediction& p = predictions[i];

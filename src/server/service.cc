@@ -118,9 +118,6 @@ std::string describe(const json::exception& e, std::string_view what) {
   return "invalid JSON in " + std::string(what) + ": " + std::string(text);
 }
 
-// Float probabilities as the shortest decimal that reads back as the same float, so that 0.97f is
-// written 0.97 and not 0.9700000286102295.
-
 bool query_flag(const Request& request, std::string_view name) {
   const std::string* value = request.query_param(name);
   if (value == nullptr) return false;
@@ -484,7 +481,7 @@ struct Service::Impl {
     return batch_response(std::move(out), errors);
   }
 
-  // ---- POST /v1/logs (OpenTelemetry, OTLP/HTTP with the JSON encoding) --------------------------------
+  // ---- POST /v1/logs (OpenTelemetry, OTLP/HTTP in the protobuf or the JSON encoding) ------------------
   Response otlp_logs(const Request& request) {
     const std::string_view type = request.header("Content-Type");
     const bool protobuf = type.find("application/x-protobuf") != type.npos;
