@@ -321,6 +321,49 @@ TEST(JsonlReader, MessageFieldIsTheFirstNamePresentInEachObject) {
   EXPECT_EQ(records[1].message, "y");
 }
 
+// A name with a dot is a path into nested objects (ECS's log.original, OpenTelemetry's flattened keys), or a
+// key spelt with the dot; arrays are not walked into. Both parsers agree.
+TEST(JsonlReader, DottedNamesArePathsIntoObjects) {
+  ReadOptions options = jsonl_options();
+  options.message_fields = {"log.original", "event.original"};
+  options.source_field = "service.name";
+  options.keep_bad_records = true;
+  const std::string input =
+      R"({"@timestamp":"2026-12-07T08:00:00Z","log":{"level":"info","original":"disk full"},"service":{"name":"db"}})" "\n"
+      R"({"log.original":"flat key","service.name":"api"})" "\n"
+      R"({"event":{"kind":"x","original":"second name","nested":{"original":"no"}}})" "\n"
+      R"({"log":{"file":{"original":"deeper, not this"}},"event":{"original":"event's"}})" "\n"
+      R"({"log":[{"original":"in an array"}]})" "\n"
+      R"({"log":{"original":{"text":"an object"}}})" "\n"
+      R"({"log":"a string, not an object"})" "\n"
+      R"({"x":{"log":{"original":"not at the top"}}})" "\n"
+      R"({"log":{"a":[{"b":1}],"original":"after an array","z":{}},"service":{"name":null}})" "\n";
+  const std::vector<std::string> expected = {
+      "disk full|db",
+      "flat key|api",
+      "second name|",
+      "event's|",
+      "in.jsonl:5: no field 'log.original' or 'event.original'",
+      "in.jsonl:6: field 'log.original' is not a string",
+      "in.jsonl:7: no field 'log.original' or 'event.original'",
+      "in.jsonl:8: no field 'log.original' or 'event.original'",
+      "after an array|",
+  };
+  for (const bool fast : {true, false}) {
+    auto reader = io::make_jsonl_reader(io::InputSource::from_string(input), "in.jsonl", options, fast);
+    std::vector<std::string> got;
+    Record r;
+    while (reader->next(r)) got.push_back(r.error.empty() ? r.message + "|" + r.source : r.error);
+    EXPECT_EQ(got, expected) << (fast ? "fast path" : "nlohmann");
+  }
+  // A path's first key also wanted on its own: its object is "not a string" for it, the path still found.
+  options.message_fields = {"log", "log.original"};
+  options.keep_bad_records = false;
+  EXPECT_EQ(error_of(R"({"log":{"original":"m"}})", options), "in.jsonl:1: field 'log' is not a string");
+  options.message_fields = {"log.original", "log"};
+  EXPECT_EQ(read_all(R"({"log":{"original":"m"}})", options)[0].message, "m");
+}
+
 TEST(JsonlReader, DeepNestingIsNoProblem) {
   std::string line = "{\"log_message\":\"m\",\"deep\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
   auto records = read_all(line);

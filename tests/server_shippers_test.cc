@@ -4,6 +4,7 @@
 // classifier gives its message.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -161,6 +162,31 @@ TEST(Shippers, ABadRecordInABatchIsAnsweredInItsPlace) {
   const Prediction truth = classifier().classify("Disk usage at 97% on /var");
   EXPECT_EQ(json::parse(keyed->body)[0]["predicted_label"], truth.label);
   EXPECT_EQ(json::parse(keyed->body)[0]["stage"], std::string(to_string(truth.stage)));
+}
+
+// Elastic Common Schema events (Logstash with ecs_compatibility, Filebeat) keep the raw line nested, under
+// `event.original` or `log.original`: ?message_key= and --message-column take the dotted path.
+TEST(Shippers, ADottedMessageKeyIsAPathIntoTheRecord) {
+  const std::string records =
+      R"({"@timestamp":"2026-12-07T08:00:00.000Z","event":{"original":"Disk usage at 97% on /var","dataset":"app"},"host":{"name":"web-1"}})" "\n"
+      R"({"@timestamp":"2026-12-07T08:00:01.000Z","event":{"original":"User User7 logged in."},"host":{"name":"web-2"}})" "\n";
+  auto c = server().client();
+  const auto r = c.Post("/v1/classify/ndjson?message_key=event.original", records, "application/x-ndjson");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto answered = lines(r->body);
+  ASSERT_EQ(answered.size(), 2u) << r->body;
+  for (const std::string_view line : answered) {
+    const json record = json::parse(line);
+    EXPECT_EQ(record["predicted_label"], classifier().classify(record["event"]["original"].get<std::string>()).label);
+    EXPECT_TRUE(record["host"].is_object()) << line;
+  }
+  const testing::TempDir dir;
+  const std::string input = dir / "ecs.jsonl";
+  std::ofstream(input, std::ios::binary) << records;
+  const auto cli = testing::run(testing::cli() + " classify -q --message-column event.original '" + input + "'");
+  ASSERT_EQ(cli.status, 0) << cli.output;
+  EXPECT_EQ(cli.output, r->body);
 }
 
 TEST(Shippers, BodiesThatAreNoRecordsAre400) {

@@ -57,7 +57,8 @@ struct ReadOptions {
   Format format = Format::csv;
   bool strict_utf8 = false;          // invalid UTF-8 is an error instead of being replaced by U+FFFD
   // Names of the message field, tried in order: csv uses the first the header has, jsonl the first each
-  // object has (as a key, whatever its value). Not empty.
+  // object has (as a key, whatever its value). Not empty. For jsonl a name with a dot ("event.original") is
+  // also a path into nested objects; so are source_field and label_field.
   std::vector<std::string> message_fields = {"log_message"};
   std::string source_field = "source";
   std::string label_field = "target_label";

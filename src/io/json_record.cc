@@ -1,6 +1,7 @@
 #include "io/json_record.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -18,20 +19,32 @@ namespace {
 
 using nlohmann::json;
 
-// The top-level keys a reader wants, each with a slot: the message field's names in order, then the
-// source and the label field.
+// The keys a reader wants, each with a slot: the message field's names in order, then the source and the
+// label field. A name with a dot ("log.original") is also wanted as a path into nested objects: the key
+// "log.original" at the top level, or the key "original" of the object under the top-level key "log"
+// (Elastic Common Schema and OpenTelemetry write both ways). Arrays are not walked into.
 class Wanted {
  public:
   explicit Wanted(const ReadOptions& options) : names_(options.message_fields) {
     source_ = names_.size();
     names_.push_back(options.source_field);
     names_.push_back(options.label_field);
+    for (const std::string& name : names_) {
+      if (const std::size_t dot = name.find('.'); dot != name.npos) heads_.push_back(name.substr(0, dot));
+    }
   }
-  // The slot of `key` (the first, should a name be wanted twice), or none().
+  // The slot of `key` (the first, should a name be wanted twice), or none(). `key` is a top-level key, or
+  // a path of keys joined by dots.
   std::size_t slot(std::string_view key) const {
     for (std::size_t i = 0; i < names_.size(); ++i)
       if (names_[i] == key) return i;
     return none();
+  }
+  // Whether some wanted name is a path.
+  bool has_paths() const { return !heads_.empty(); }
+  // Whether the object under the top-level `key` may hold a wanted path.
+  bool path_head(std::string_view key) const {
+    return std::find(heads_.begin(), heads_.end(), key) != heads_.end();
   }
   std::size_t none() const { return names_.size(); }
   std::size_t messages() const { return source_; }  // slots [0, messages()) are the message's names
@@ -41,6 +54,7 @@ class Wanted {
 
  private:
   std::vector<std::string> names_;
+  std::vector<std::string> heads_;  // the first key of each name with a dot
   std::size_t source_;
 };
 
@@ -79,6 +93,8 @@ class FastScanner {
         if (!consume(':')) return false;
         skip_space();
         const std::size_t slot = wanted_.slot(key_);
+        // A wanted path inside this object: left to the SAX extractor, which follows keys into objects.
+        if (p_ < end_ && *p_ == '{' && wanted_.has_paths() && wanted_.path_head(key_)) return false;
         if (slot != wanted_.none() && p_ < end_ && *p_ == '"') {
           ++p_;
           std::string& value = found_.values[slot];
@@ -256,7 +272,8 @@ class FastScanner {
 };
 
 // SAX handler that picks the message, source and label out of one object without building a DOM:
-// no allocation per key or value beyond the parser's token buffer.
+// no allocation per key or value beyond the parser's token buffer (and, for wanted paths, the keys of
+// the objects on the way).
 class FieldExtractor {
  public:
   FieldExtractor(const Wanted& wanted, Found& found) : wanted_(wanted), found_(found) {}
@@ -264,6 +281,7 @@ class FieldExtractor {
   void reset() {
     depth_ = 0;
     slot_ = wanted_.none();
+    slot_depth_ = 0;
     not_object_ = false;
     error_.clear();
   }
@@ -272,7 +290,7 @@ class FieldExtractor {
 
   bool null() {
     if (!top_level_value()) return false;
-    if (depth_ == 1 && slot_ != wanted_.none()) found_.seen[slot_] = Seen::null;
+    if (wanted_here()) found_.seen[slot_] = Seen::null;
     return true;
   }
   bool boolean(bool) { return other_value(); }
@@ -282,15 +300,15 @@ class FieldExtractor {
   bool binary(json::binary_t&) { return other_value(); }
   bool string(std::string& value) {
     if (!top_level_value()) return false;
-    if (depth_ == 1 && slot_ != wanted_.none()) {
+    if (wanted_here()) {
       found_.seen[slot_] = Seen::string;
       found_.values[slot_].assign(value);  // copy, so the value keeps its capacity from record to record
     }
     return true;
   }
   bool start_object(std::size_t) {
-    if (depth_ == 1) mark_other();
-    ++depth_;
+    mark_other();
+    open(false);
     return true;
   }
   bool end_object() {
@@ -299,7 +317,7 @@ class FieldExtractor {
   }
   bool start_array(std::size_t) {
     if (!other_value()) return false;
-    ++depth_;
+    open(true);
     return true;
   }
   bool end_array() {
@@ -307,7 +325,18 @@ class FieldExtractor {
     return true;
   }
   bool key(std::string& name) {
-    if (depth_ == 1) slot_ = wanted_.slot(name);
+    if (depth_ == 1) {
+      slot_ = wanted_.slot(name);
+      slot_depth_ = 1;
+      if (wanted_.has_paths()) path_.assign(name);
+    } else if (wanted_.has_paths() && on_path()) {
+      // path_ holds the keys down to the enclosing object; this key replaces its sibling's.
+      path_.resize(path_ends_[depth_ - 2]);
+      path_ += '.';
+      path_ += name;
+      slot_ = wanted_.slot(path_);
+      slot_depth_ = depth_;
+    }
     return true;
   }
   template <class Exception>
@@ -322,6 +351,21 @@ class FieldExtractor {
   }
 
  private:
+  static constexpr std::size_t kMaxPathDepth = 32;
+
+  // Enters a container. For wanted paths, remembers where the path to it ends, and whether every
+  // container from the top object down to it is an object (arrays are not walked into).
+  void open(bool array) {
+    ++depth_;
+    if (!wanted_.has_paths() || depth_ < 2 || depth_ > kMaxPathDepth) return;
+    const bool parent_on_path = depth_ == 2 ? wanted_.path_head(path_) : on_path_[depth_ - 3];
+    on_path_[depth_ - 2] = !array && parent_on_path;
+    path_ends_[depth_ - 2] = path_.size();
+  }
+  // Whether keys at the current depth continue a path that may be wanted.
+  bool on_path() const { return depth_ >= 2 && depth_ <= kMaxPathDepth && on_path_[depth_ - 2]; }
+  // Whether the value being read is under a wanted key or path.
+  bool wanted_here() const { return depth_ == slot_depth_ && slot_ != wanted_.none(); }
   // A scalar or array as the whole document means the line is not an object: stop parsing there.
   bool top_level_value() {
     if (depth_ == 0) not_object_ = true;
@@ -333,14 +377,18 @@ class FieldExtractor {
     return true;
   }
   void mark_other() {
-    if (depth_ == 1 && slot_ != wanted_.none()) found_.seen[slot_] = Seen::other;
+    if (wanted_here()) found_.seen[slot_] = Seen::other;
   }
   const Wanted& wanted_;
   Found& found_;
   std::size_t depth_ = 0;
   std::size_t slot_ = 0;
+  std::size_t slot_depth_ = 0;  // the depth of the key slot_ belongs to
   bool not_object_ = false;
   std::string error_;
+  std::string path_;  // the keys from the top object down to the current key, joined by dots
+  std::array<std::size_t, kMaxPathDepth> path_ends_{};  // path_'s length at the start of each nested object
+  std::array<bool, kMaxPathDepth> on_path_{};           // each nested object lies on a possible path
 };
 
 }  // namespace

@@ -423,7 +423,7 @@ constexpr std::string_view kDocument = R"json({
       },
       "MessageKey": {
         "name": "message_key", "in": "query", "required": false,
-        "description": "The key holding each record's message (default: the first of log_message, message, log and msg)",
+        "description": "The key holding each record's message (default: the first of log_message, message, log and msg). A name with a dot is also a path into nested objects: event.original finds {\"event\": {\"original\": ...}}",
         "schema": {"type": "string"}
       },
       "OnError": {

@@ -46,7 +46,8 @@ struct InputOptions {
     app->add_flag("--strict", strict, "reject invalid UTF-8 instead of replacing it with U+FFFD");
     app->add_option("--message-column", message_column,
                     "column / field holding the message, or a comma-separated list: the first present is used "
-                    "(default: log_message; for JSON lines log_message,message,log,msg)")
+                    "(default: log_message; for JSON lines log_message,message,log,msg; in JSON a dotted name such as "
+                    "event.original is also a path into nested objects)")
         ->check(CLI::Validator(
             [](std::string& v) {
               return v.empty() || v.front() == ',' || v.back() == ',' || v.find(",,") != v.npos
