@@ -120,7 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       const std::string& text = writer->str();
       const std::size_t start = text.rfind('\n', text.size() - 2);
       const auto written = nlohmann::json::parse(text.substr(start == std::string::npos ? 0 : start + 1));
-      if (written.at("predicted_label") != (bad ? "" : prediction.label) || !written.at("rule").is_null()) __builtin_trap();
+      const auto& label = written.at("predicted_label");
+      if ((bad ? !label.is_null() : label != prediction.label) || !written.at("rule").is_null()) __builtin_trap();
       if (bad && written.at("error") != record.error) __builtin_trap();
     }
   } catch (const logclf::Error&) {

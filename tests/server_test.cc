@@ -206,6 +206,70 @@ TEST(Server, OriginalClassifyLog) {
   EXPECT_EQ(error_of(missing), "query parameter 'log_message' is required");
 }
 
+// The original two endpoints answer errors as the FastAPI service did when asked: per request with
+// ?compat=fastapi, or for every request with ServeOptions::fastapi_errors (serve --fastapi-errors). The
+// shapes are FastAPI's with pydantic 2: 422 {"detail": [{"type": "missing", "loc": [...], "msg": "Field
+// required", "input": null}]} for a missing field, {"detail": message} for an HTTPException.
+TEST(Server, OriginalEndpointsAnswerErrorsAsFastApiWhenAsked) {
+  const json missing_query = json::parse(
+      R"({"detail": [{"type": "missing", "loc": ["query", "log_message"], "msg": "Field required", "input": null}]})");
+  const json missing_file =
+      json::parse(R"({"detail": [{"type": "missing", "loc": ["body", "file"], "msg": "Field required", "input": null}]})");
+  const httplib::MultipartFormDataItems no_file{{"other", "log_message\nx\n", "a.csv", "text/csv"}};
+  const httplib::MultipartFormDataItems no_column{{"file", "message,source\nhello,x\n", "a.csv", "text/csv"}};
+  {
+    auto c = shared_server().client();
+    const auto query = c.Post("/classify_log/?compat=fastapi");
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->status, 422);
+    EXPECT_EQ(json::parse(query->body), missing_query);
+    const auto file = c.Post("/upload_csv/?compat=fastapi", no_file);
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->status, 422);
+    EXPECT_EQ(json::parse(file->body), missing_file);
+    const auto column = c.Post("/upload_csv/?compat=fastapi", no_column);
+    ASSERT_TRUE(column);
+    EXPECT_EQ(column->status, 400);
+    EXPECT_EQ(json::parse(column->body), json::parse(R"({"detail": "CSV must contain a 'log_message' column."})"));
+    const auto method = c.Get("/upload_csv/?compat=fastapi");
+    ASSERT_TRUE(method);
+    EXPECT_EQ(method->status, 405);
+    EXPECT_EQ(json::parse(method->body).at("detail"), "method GET is not allowed on /upload_csv/");
+    // Without it, the same requests get the API's own shape; another compat value is refused.
+    const auto plain = c.Post("/classify_log/");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->status, 400);
+    EXPECT_EQ(error_of(plain), "query parameter 'log_message' is required");
+    const auto other = c.Post("/classify_log/?log_message=x&compat=flask");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 400);
+    EXPECT_EQ(error_of(other), "query parameter 'compat' must be 'fastapi'");
+    // Other endpoints have no FastAPI past: compat changes nothing there.
+    const auto v1 = c.Post("/v1/classify?compat=fastapi", "{}", "application/json");
+    ASSERT_TRUE(v1);
+    EXPECT_EQ(v1->status, 400);
+    EXPECT_TRUE(json::parse(v1->body).contains("error")) << v1->body;
+  }
+  ServeOptions options;
+  options.fastapi_errors = true;
+  options.api_key = "k";
+  Running server(options);
+  auto c = server.client();
+  const auto unauthorized = c.Post("/classify_log/?log_message=x");
+  ASSERT_TRUE(unauthorized);
+  EXPECT_EQ(unauthorized->status, 401);
+  EXPECT_EQ(json::parse(unauthorized->body).at("detail"), "missing or invalid API key: send 'Authorization: Bearer KEY'");
+  c.set_bearer_token_auth("k");
+  const auto query = c.Post("/classify_log/");
+  ASSERT_TRUE(query);
+  EXPECT_EQ(query->status, 422);
+  EXPECT_EQ(json::parse(query->body), missing_query);
+  const auto ok = c.Post("/classify_log/?log_message=User%20User1%20logged%20in.");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(json::parse(ok->body).at("predicted_label"), classifier().classify("User User1 logged in.").label);
+}
+
 TEST(Server, ClassifyJsonMatchesTheClassifier) {
   const auto records = example_records();
   ordered_json logs = ordered_json::array();

@@ -46,6 +46,11 @@ struct ServeOptions {
   // A request's line and headers must arrive within this, however slowly they trickle in; a new
   // connection must begin its first request within it too. Late ones are closed.
   std::chrono::milliseconds header_timeout{10000};
+  // The original API's two endpoints (/classify_log/, /upload_csv/) answer errors as the FastAPI service
+  // they come from did: a missing field is 422 {"detail": [{"type": "missing", "loc": [...], ...}]}, any
+  // other error {"detail": message}. Off: 400 {"error": message}, as every endpoint; a request can still
+  // ask with ?compat=fastapi.
+  bool fastapi_errors = false;
 };
 
 class HttpServer {

@@ -242,7 +242,8 @@ constexpr std::string_view kDocument = R"json({
         "summary": "Classify one message (the original API)",
         "parameters": [
           {"name": "log_message", "in": "query", "required": true, "schema": {"type": "string"},
-           "example": "Backup completed successfully."}
+           "example": "Backup completed successfully."},
+          {"$ref": "#/components/parameters/Compat"}
         ],
         "responses": {
           "200": {
@@ -254,8 +255,9 @@ constexpr std::string_view kDocument = R"json({
               }
             }
           },
-          "400": {"$ref": "#/components/responses/BadRequest"},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "400": {"$ref": "#/components/responses/LegacyBadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "422": {"$ref": "#/components/responses/FastApiValidation"}
         }
       }
     },
@@ -264,6 +266,7 @@ constexpr std::string_view kDocument = R"json({
         "tags": ["original"],
         "operationId": "uploadCsv",
         "summary": "Classify a CSV upload and preview the first rows (the original API)",
+        "parameters": [{"$ref": "#/components/parameters/Compat"}],
         "requestBody": {
           "required": true,
           "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/CsvUpload"}}}
@@ -285,13 +288,14 @@ constexpr std::string_view kDocument = R"json({
             "description": "Not a CSV with a log_message column",
             "content": {
               "application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"},
+                "schema": {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/FastApiError"}]},
                 "example": {"error": "CSV must contain a 'log_message' column."}
               }
             }
           },
           "401": {"$ref": "#/components/responses/Unauthorized"},
-          "413": {"$ref": "#/components/responses/TooLarge"}
+          "413": {"$ref": "#/components/responses/TooLarge"},
+          "422": {"$ref": "#/components/responses/FastApiValidation"}
         }
       }
     },
@@ -421,6 +425,11 @@ constexpr std::string_view kDocument = R"json({
         "description": "Add the stage, rule and confidence of each line",
         "schema": {"type": "boolean", "default": false}
       },
+      "Compat": {
+        "name": "compat", "in": "query", "required": false,
+        "description": "fastapi: answer errors as the original FastAPI service did (422 with a list of problems for a missing field, else {\"detail\": message})",
+        "schema": {"type": "string", "enum": ["fastapi"]}
+      },
       "MessageKey": {
         "name": "message_key", "in": "query", "required": false,
         "description": "The key holding each record's message (default: the first of log_message, message, log and msg). A name with a dot is also a path into nested objects: event.original finds {\"event\": {\"original\": ...}}",
@@ -436,6 +445,24 @@ constexpr std::string_view kDocument = R"json({
       "Errors": {"description": "The number of bad records answered with an error", "schema": {"type": "integer"}}
     },
     "responses": {
+      "LegacyBadRequest": {
+        "description": "Malformed input: {\"error\": message}, or {\"detail\": message} with compat=fastapi (or serve --fastapi-errors)",
+        "content": {
+          "application/json": {
+            "schema": {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/FastApiError"}]},
+            "example": {"error": "query parameter 'log_message' is required"}
+          }
+        }
+      },
+      "FastApiValidation": {
+        "description": "With compat=fastapi (or serve --fastapi-errors) only: a required field is missing, answered as FastAPI does (without it: 400)",
+        "content": {
+          "application/json": {
+            "schema": {"$ref": "#/components/schemas/FastApiValidationError"},
+            "example": {"detail": [{"type": "missing", "loc": ["query", "log_message"], "msg": "Field required", "input": null}]}
+          }
+        }
+      },
       "BadRequest": {
         "description": "Malformed input; the message names the problem and the line",
         "content": {
@@ -467,6 +494,30 @@ constexpr std::string_view kDocument = R"json({
         "type": "object",
         "required": ["error"],
         "properties": {"error": {"type": "string"}}
+      },
+      "FastApiError": {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "string"}}
+      },
+      "FastApiValidationError": {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {
+          "detail": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["type", "loc", "msg"],
+              "properties": {
+                "type": {"type": "string"},
+                "loc": {"type": "array", "items": {"type": "string"}},
+                "msg": {"type": "string"},
+                "input": {}
+              }
+            }
+          }
+        }
       },
       "Label": {"type": "string", "description": "A label of the model, or Uncertain", "enum": []},
       "Stage": {

@@ -36,6 +36,10 @@ constexpr std::string_view kJson = "application/json";
 struct HttpError {
   int status;
   std::string message;
+  // A required field that is absent: where ("query", "body") and its name. FastAPI-style answers make it a
+  // 422 validation error.
+  std::string missing_in = {};
+  std::string missing_field = {};
 };
 
 // The order of Service::routes(). The busiest POST route comes first: route_of() tries the routes in this
@@ -145,7 +149,7 @@ CsvInput csv_input(const Request& request) {
   if (!request.multipart) return {request.body, "body", "logs"};
   const auto file = std::find_if(request.files.begin(), request.files.end(),
                                  [](const FormFile& f) { return f.name == "file"; });
-  if (file == request.files.end()) throw HttpError{400, "multipart/form-data body has no 'file' field"};
+  if (file == request.files.end()) throw HttpError{400, "multipart/form-data body has no 'file' field", "body", "file"};
   // The file name goes into a header: only characters that need no quoting there are kept.
   std::string stem = file->filename.substr(0, file->filename.find_last_of('.'));
   if (const auto slash = stem.find_last_of("/\\"); slash != stem.npos) stem.erase(0, slash + 1);
@@ -187,6 +191,38 @@ bool fail_on_error(const Request& request) {
   if (value == nullptr || *value == "pass") return false;
   if (*value == "fail") return true;
   throw HttpError{400, "query parameter 'on_error' must be 'pass' or 'fail'"};
+}
+
+// Whether an error of the original API's two endpoints is answered as FastAPI (which served them first)
+// answered it: asked by ?compat=fastapi, or for every request by the server's fastapi_errors option.
+// nullopt when ?compat= has another value. Other endpoints have no FastAPI past: always false.
+std::optional<bool> fastapi_errors(const Request& request, std::size_t route, bool by_default) {
+  if (route != kClassifyLog && route != kUploadCsv) return false;
+  const std::string* compat = request.query_param("compat");
+  if (compat == nullptr) return by_default;
+  if (*compat == "fastapi") return true;
+  return std::nullopt;
+}
+
+// An error as FastAPI answers it: a missing field is a 422 validation error in pydantic 2's shape,
+// {"detail": [{"type": "missing", "loc": ["query", "log_message"], "msg": "Field required", "input": null}]};
+// any other is {"detail": message} with its status, as FastAPI's HTTPException.
+Response fastapi_error(const HttpError& e) {
+  Response res;
+  res.content_type = kJson;
+  if (!e.missing_field.empty()) {
+    res.status = 422;
+    ordered_json problem = ordered_json::object();
+    problem["type"] = "missing";
+    problem["loc"] = ordered_json::array({e.missing_in, e.missing_field});
+    problem["msg"] = "Field required";
+    problem["input"] = nullptr;
+    res.body = ordered_json{{"detail", ordered_json::array({std::move(problem)})}}.dump();
+  } else {
+    res.status = e.status;
+    res.body = json{{"detail", valid_utf8(e.message)}}.dump();
+  }
+  return res;
 }
 
 // The number of bad records, on every batch endpoint's answer.
@@ -360,7 +396,7 @@ struct Service::Impl {
   // ---- POST /classify_log/ (the original API) -----------------------------------------------------
   Response classify_log(const Request& request) {
     const std::string* param = request.query_param("log_message");
-    if (param == nullptr) throw HttpError{400, "query parameter 'log_message' is required"};
+    if (param == nullptr) throw HttpError{400, "query parameter 'log_message' is required", "query", "log_message"};
     const std::string message = valid_utf8(*param);
     const Prediction p = classify_one(message, {});
     ordered_json out = {{"log_message", message}, {"predicted_label", p.label}};
@@ -716,10 +752,16 @@ std::optional<Response> Service::answer_before_body(const Request& request) {
         res.headers.emplace_back("Access-Control-Max-Age", "600");
       }
     } else if (!allows(r.methods, method)) {
-      res = error(405, "method " + request.method + " is not allowed on " + std::string(r.path));
+      const std::string message = "method " + request.method + " is not allowed on " + std::string(r.path);
+      res = fastapi_errors(request, route, impl_->options.fastapi_errors).value_or(false)
+                ? fastapi_error(HttpError{405, message})
+                : error(405, message);
       res.headers.emplace_back("Allow", r.methods);
     } else if (!r.open && !impl_->authorized(request)) {
-      res = error(401, "missing or invalid API key: send 'Authorization: Bearer KEY'");
+      const std::string message = "missing or invalid API key: send 'Authorization: Bearer KEY'";
+      res = fastapi_errors(request, route, impl_->options.fastapi_errors).value_or(false)
+                ? fastapi_error(HttpError{401, message})
+                : error(401, message);
       res.headers.emplace_back("WWW-Authenticate", "Bearer");
     } else if (method == "GET") {
       res = impl_->get(route, request);
@@ -736,12 +778,17 @@ std::optional<Response> Service::answer_before_body(const Request& request) {
 Response Service::handle(const Request& request) {
   if (auto early = answer_before_body(request)) return std::move(*early);
   Response res;
+  const std::size_t route = route_of(request.path);
+  bool fastapi = false;
   try {
+    const std::optional<bool> compat = fastapi_errors(request, route, impl_->options.fastapi_errors);
+    if (!compat) throw HttpError{400, "query parameter 'compat' must be 'fastapi'"};
+    fastapi = *compat;
     std::size_t body_bytes = request.body.size();
     for (const FormFile& f : request.files) body_bytes += f.content.size();
     if (body_bytes > impl_->options.max_body)
       throw HttpError{413, "request body larger than " + std::to_string(impl_->options.max_body) + " bytes"};
-    switch (route_of(request.path)) {
+    switch (route) {
       case kClassifyLog: res = impl_->classify_log(request); break;
       case kUploadCsv: res = impl_->upload_csv(request); break;
       case kClassify: res = impl_->classify(request); break;
@@ -752,9 +799,9 @@ Response Service::handle(const Request& request) {
       default: res = error(404, "not found: " + request.path); break;
     }
   } catch (const HttpError& e) {
-    res = error(e.status, e.message);
+    res = fastapi ? fastapi_error(e) : error(e.status, e.message);
   } catch (const Error& e) {
-    res = error(400, e.what());
+    res = fastapi ? fastapi_error(HttpError{400, e.what()}) : error(400, e.what());
   } catch (const std::bad_alloc&) {
     res = error(500, "internal error: out of memory");
   } catch (const std::exception& e) {

@@ -132,6 +132,9 @@ void add_serve_command(CLI::App& app, Commands& commands) {
       ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--cors-origin", args->options.cors_origins,
                   "allow cross-origin requests from this origin (repeatable; * for any); default: CORS off");
+  cmd->add_flag("--fastapi-errors", args->options.fastapi_errors,
+               "answer errors of /classify_log/ and /upload_csv/ as the original FastAPI service did: 422 "
+               "{\"detail\": [...]} for a missing field, {\"detail\": message} otherwise (per request: ?compat=fastapi)");
   cmd->add_option("--batch", args->batching,
                   "share encoder batches between concurrent single-message requests: auto (when the encoder is "
                   "not lexical), on, off")
