@@ -8,11 +8,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "logclf/classifier.h"
 #include "support/run.h"
 
 extern char** environ;
@@ -21,6 +26,7 @@ namespace logclf {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using nlohmann::json;
 
 // `logclf serve --port 0 ARGS...` with its standard error on a pipe.
 class ServeProcess {
@@ -81,6 +87,13 @@ class ServeProcess {
 
   pid_t pid() const { return pid_; }
   const std::string& output() const { return output_; }
+  // Reads standard error until `text` appears in it after `from`; false after `timeout`.
+  bool wait_for_output(const std::string& text, std::size_t from, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (output_.find(text, from) == std::string::npos)
+      if (!read_some(deadline)) return false;
+    return true;
+  }
 
  private:
   bool read_some(Clock::time_point deadline) {
@@ -128,6 +141,91 @@ TEST(ServerCli, AnAddressInUseIsAnError) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("logclf: error: cannot listen on 127.0.0.1 port " + std::to_string(port)), std::string::npos)
       << r.output;
+}
+
+// SIGHUP loads the bundle again and serves it; a bundle that does not load leaves the previous model
+// serving (and says why); the access log is reopened, so logrotate can move it away.
+TEST(ServerCli, SighupReloadsTheModelKeepsTheOldOneWhenTheNewIsBadAndReopensTheAccessLog) {
+  const testing::TempDir dir;
+  const std::string model = dir / "model", log = dir / "access.jsonl";
+  Classifier classifier = Classifier::load_default();
+  classifier.save(model);
+  ServeProcess serve({"-m", model, "--access-log", log});
+  ASSERT_GT(serve.pid(), 0);
+  const int port = serve.wait_for_port(std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << serve.output();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30);
+  const std::string message = "Email service experiencing issues with sending";  // decided by the model
+  const auto label = [&] {
+    const auto r = client.Post("/classify_log/?log_message=" + httplib::detail::encode_query_param(message));
+    return r && r->status == 200 ? json::parse(r->body).at("predicted_label").get<std::string>() : "(failed)";
+  };
+  const auto threshold = [&] {
+    const auto r = client.Get("/v1/model");
+    return r && r->status == 200 ? json::parse(r->body).at("threshold").get<double>() : -1.0;
+  };
+  const Prediction before = classifier.classify(message);
+  ASSERT_EQ(before.stage, Stage::model);
+  EXPECT_EQ(label(), before.label);
+
+  // A new bundle in place: served after SIGHUP.
+  classifier.set_threshold(1.0);
+  classifier.save(model);
+  std::size_t seen = serve.output().size();
+  ASSERT_EQ(::kill(serve.pid(), SIGHUP), 0);
+  ASSERT_TRUE(serve.wait_for_output("logclf: SIGHUP: model reloaded from " + model, seen, std::chrono::seconds(60)))
+      << serve.output();
+  EXPECT_EQ(threshold(), 1.0);
+  EXPECT_EQ(label(), kUncertainLabel);
+
+  // A broken bundle: the model loaded last keeps serving.
+  std::ofstream(dir / "model/head.bin", std::ios::binary | std::ios::trunc) << "garbage";
+  seen = serve.output().size();
+  ASSERT_EQ(::kill(serve.pid(), SIGHUP), 0);
+  ASSERT_TRUE(serve.wait_for_output("logclf: SIGHUP: model not reloaded, still serving the previous one: ", seen,
+                              std::chrono::seconds(60)))
+      << serve.output();
+  EXPECT_NE(serve.output().find("head.bin", seen), std::string::npos) << serve.output();
+  EXPECT_EQ(threshold(), 1.0);
+  EXPECT_EQ(label(), kUncertainLabel);
+
+  // The access log moved away (as logrotate does) and reopened on SIGHUP: new lines go to a new file.
+  const std::string rotated = dir / "access.jsonl.1";
+  ASSERT_EQ(std::rename(log.c_str(), rotated.c_str()), 0);
+  seen = serve.output().size();
+  ASSERT_EQ(::kill(serve.pid(), SIGHUP), 0);
+  ASSERT_TRUE(serve.wait_for_output("logclf: SIGHUP: model not reloaded", seen, std::chrono::seconds(60)))
+      << serve.output();
+  ASSERT_TRUE(client.Get("/health"));
+  ASSERT_EQ(::kill(serve.pid(), SIGTERM), 0);
+  EXPECT_EQ(serve.wait_for_exit(std::chrono::seconds(30)), 0) << serve.output();
+
+  const auto read_lines = [](const std::string& path) {
+    std::vector<json> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  };
+  const std::vector<json> old_lines = read_lines(rotated), new_lines = read_lines(log);
+  // Before the move: classify, then model and classify after each of the two reloads.
+  ASSERT_EQ(old_lines.size(), 5u);
+  const json& first = old_lines.front();
+  EXPECT_EQ(first.at("client"), "127.0.0.1");
+  EXPECT_EQ(first.at("method"), "POST");
+  EXPECT_EQ(first.at("path"), "/classify_log/");  // the query (the log message) is not logged
+  EXPECT_EQ(first.at("status"), 200);
+  EXPECT_EQ(first.at("request_bytes"), 0);
+  EXPECT_GT(first.at("response_bytes").get<int>(), static_cast<int>(message.size()));
+  EXPECT_GE(first.at("duration_ms").get<double>(), 0.0);
+  EXPECT_TRUE(first.at("user_agent").get<std::string>().starts_with("cpp-httplib/")) << first;
+  EXPECT_TRUE(std::regex_match(first.at("time").get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+      << first;
+  EXPECT_EQ(old_lines[1].at("path"), "/v1/model");
+  ASSERT_EQ(new_lines.size(), 1u);
+  EXPECT_EQ(new_lines[0].at("path"), "/health");
+  EXPECT_EQ(new_lines[0].at("response_bytes"), std::string_view(R"({"status":"ok"})").size());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,7 +98,7 @@ TEST(Server, ModelDescribesTheClassifierBeingServed) {
   std::vector<std::string> keys;
   const ordered_json ordered = ordered_json::parse(r->body);
   for (const auto& item : ordered.items()) keys.push_back(item.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"version", "encoder", "labels", "threshold", "rules", "training"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"version", "encoder", "labels", "threshold", "rules", "training", "cache"}));
 }
 
 // Every "$ref" in `node` points into `doc`.
@@ -697,7 +698,13 @@ TEST(Server, MetricsCount) {
   EXPECT_EQ(series(text, R"(logclf_http_errors_total{path="/v1/classify"})"), 1) << text;
   EXPECT_EQ(series(text, R"(logclf_lines_total{label="User Action"})"), 3) << text;
   EXPECT_EQ(series(text, R"(logclf_lines_by_stage_total{stage="rule"})"), 3) << text;
+  // The same line three times: looked up in the (default, exact) message cache, found the second time on.
+  EXPECT_EQ(series(text, R"(logclf_cache_hits_total{mode="exact"})"), 2) << text;
+  EXPECT_EQ(series(text, R"(logclf_cache_misses_total{mode="exact"})"), 1) << text;
+  EXPECT_EQ(series(text, "logclf_cache_entries"), 1) << text;
+  EXPECT_EQ(series(text, "logclf_http_requests_in_flight"), 1) << text;  // this scrape
 }
+
 
 // ---- stopping ---------------------------------------------------------------------------------------
 
@@ -877,6 +884,50 @@ std::string classify_body(const std::string& message) { return json{{"logs", {{{
 std::string error_of_body(const std::string& body) { return json::parse(body).at("error").get<std::string>(); }
 
 std::string label_of(const RawConnection::Reply& reply) { return json::parse(reply.body)["results"][0]["predicted_label"]; }
+
+// reload() serves a new model to new requests, while a request in flight (a streamed NDJSON body) finishes
+// on the model it started with; the in-flight gauge counts it meanwhile.
+TEST(Server, ReloadLeavesTheRequestsInFlightOnTheirModel) {
+  Running server;
+  const std::string message = "Email service experiencing issues with sending";  // decided by the model
+  const Prediction before = classifier().classify(message);
+  ASSERT_EQ(before.stage, Stage::model);
+  const std::string line = json{{"log_message", message}}.dump() + "\n";
+  const auto chunk = [](const std::string& data) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    return size + data + "\r\n";
+  };
+  RawConnection stream(server.port());
+  ASSERT_TRUE(stream.send("POST /v1/classify/ndjson HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                          chunk(line)));
+  // The first line's answer is back: the request is being served.
+  ASSERT_TRUE(stream.wait_for_text("\"predicted_label\":\"" + before.label + "\""));
+  auto c = server.client();
+  EXPECT_EQ(series(c.Get("/metrics")->body, "logclf_http_requests_in_flight"), 2);  // the stream and the scrape
+
+  Classifier strict = Classifier::load_default();
+  strict.set_threshold(1.0);  // every model answer becomes Uncertain
+  server.server().reload(strict);
+  const auto after = c.Post("/classify_log/?log_message=" + httplib::detail::encode_query_param(message));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(json::parse(after->body).at("predicted_label"), kUncertainLabel);
+  EXPECT_EQ(json::parse(c.Get("/v1/model")->body).at("threshold"), 1.0);
+
+  ASSERT_TRUE(stream.send(chunk(line) + "0\r\n\r\n"));
+  const RawConnection::Reply reply = stream.read_response();
+  ASSERT_EQ(reply.status, 200);
+  std::istringstream answers(reply.body);
+  int n = 0;
+  for (std::string answer; std::getline(answers, answer); ++n)
+    EXPECT_EQ(json::parse(answer).at("predicted_label"), before.label) << reply.body;
+  EXPECT_EQ(n, 2) << reply.body;
+  // The stream is counted out once its last chunk is written, which the client may see first.
+  double in_flight = 0;
+  for (int i = 0; i < 500 && (in_flight = series(c.Get("/metrics")->body, "logclf_http_requests_in_flight")) != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(in_flight, 1);
+}
 
 // One address holding many connections (a flood of idle ones, or slowloris) cannot lock others out: its
 // connections beyond max_connections_per_client are answered 429 and closed, and another client is served

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "logclf/cache.h"
 #include "logclf/classifier.h"
 
 namespace logclf {
@@ -51,6 +52,12 @@ struct ServeOptions {
   // other error {"detail": message}. Off: 400 {"error": message}, as every endpoint; a request can still
   // ask with ?compat=fastapi.
   bool fastapi_errors = false;
+  // The message cache of every endpoint: a line seen before takes the remembered result (cache.h). Shared
+  // by all requests; after a reload it starts afresh for the new model.
+  CacheOptions cache;
+  // Access log: one JSON line per answered request (time, client, method, path, status, bytes, duration,
+  // user agent) to this file, appended, or to standard output for "-"; empty: none.
+  std::string access_log;
 };
 
 class HttpServer {
@@ -69,6 +76,12 @@ class HttpServer {
   // Stops accepting connections and lets run() return when the requests in flight are done. Safe from
   // any thread, before or during run(), and more than once.
   void stop();
+  // Serves `classifier` from now on: requests already started finish on the model they started with.
+  // Safe from any thread during run().
+  void reload(Classifier classifier);
+  // Closes and reopens the access log file (after logrotate moved it). Throws Error when it cannot be opened;
+  // the log then goes on to the old file.
+  void reopen_access_log();
 
  private:
   struct Impl;

@@ -170,6 +170,7 @@ void Connection::begin_request() {
   enter(Phase::head);
   answered = false;
   start.reset();
+  in_flight.reset();
   body = Body::buffer;
   body_bytes = drained = 0;
   multipart.reset();

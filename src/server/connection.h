@@ -124,6 +124,7 @@ struct Connection final : MultipartParser::Handler {
   bool header_value = false;  // the last header callback was for a value
   int limit_status = 0;       // 414 or 431 when the callbacks refused the request line or headers
   std::optional<Clock::time_point> start;  // when its headers were read
+  std::optional<Metrics::InFlight> in_flight;  // from its headers to the end of its response
   bool keep_alive = true;
   bool http10 = false;
   bool head_method = false;  // HEAD: answered without a body

@@ -21,4 +21,8 @@ void HttpServer::run() { impl_->transport.run(); }
 
 void HttpServer::stop() { impl_->transport.stop(); }
 
+void HttpServer::reload(Classifier classifier) { impl_->transport.reload(std::move(classifier)); }
+
+void HttpServer::reopen_access_log() { impl_->transport.reopen_access_log(); }
+
 }  // namespace logclf

@@ -32,11 +32,24 @@ std::string escape(std::string_view value) {
 
 }  // namespace
 
-Metrics::Metrics(std::vector<std::string> paths, std::vector<std::string> labels)
+Metrics::Metrics(std::vector<std::string> paths, const std::vector<std::string>& labels)
     : paths_(std::move(paths)),
-      labels_(std::move(labels)),
       series_(std::make_unique<PathSeries[]>(paths_.size())),
-      lines_(std::make_unique<Counter[]>(labels_.size() + 1)) {}
+      labels_(std::make_unique<std::string[]>(kMaxLabels)),
+      lines_(std::make_unique<Counter[]>(kMaxLabels + 1)) {
+  add_labels(labels);
+}
+
+void Metrics::add_labels(const std::vector<std::string>& labels) {
+  std::lock_guard lock(labels_mutex_);
+  std::size_t count = label_count_.load(std::memory_order_relaxed);
+  for (const std::string& label : labels) {
+    if (count == kMaxLabels) break;
+    if (std::find(labels_.get(), labels_.get() + count, label) != labels_.get() + count) continue;
+    labels_[count++] = label;
+    label_count_.store(count, std::memory_order_release);
+  }
+}
 
 std::size_t Metrics::method_index(std::string_view method) {
   const auto it = std::find(kMethods.begin(), kMethods.end() - 1, method);
@@ -59,8 +72,9 @@ void Metrics::observe_request(std::size_t path, std::string_view method, int sta
 }
 
 void Metrics::count_line(std::string_view label, Stage stage) {
-  const auto it = std::find(labels_.begin(), labels_.end(), label);
-  lines_[static_cast<std::size_t>(it - labels_.begin())].fetch_add(1, kRelaxed);
+  const std::size_t count = label_count_.load(std::memory_order_acquire);
+  const std::size_t slot = static_cast<std::size_t>(std::find(labels_.get(), labels_.get() + count, label) - labels_.get());
+  lines_[slot == count ? kMaxLabels : slot].fetch_add(1, kRelaxed);
   stages_[static_cast<std::size_t>(stage)].fetch_add(1, kRelaxed);
 }
 
@@ -108,20 +122,46 @@ std::string Metrics::text() const {
     const std::uint64_t n = series_[p].errors.load(kRelaxed);
     if (n > 0) fmt::format_to(it, "logclf_http_errors_total{{path=\"{}\"}} {}\n", escape(paths_[p]), n);
   }
+  out += "# HELP logclf_http_requests_in_flight Requests whose headers are read and whose response is not complete.\n"
+         "# TYPE logclf_http_requests_in_flight gauge\n";
+  fmt::format_to(it, "logclf_http_requests_in_flight {}\n", in_flight_.load(kRelaxed));
   out += "# HELP logclf_lines_total Log lines classified, by predicted label.\n"
          "# TYPE logclf_lines_total counter\n";
-  for (std::size_t l = 0; l <= labels_.size(); ++l) {
-    const std::uint64_t n = lines_[l].load(kRelaxed);
-    if (l == labels_.size() && n == 0) continue;
-    fmt::format_to(it, "logclf_lines_total{{label=\"{}\"}} {}\n", l < labels_.size() ? escape(labels_[l]) : "other",
-                   n);
-  }
+  // Sorted by label, as a model's labels are, whatever order reloads added them in.
+  const std::size_t count = label_count_.load(std::memory_order_acquire);
+  std::vector<std::size_t> order(count);
+  for (std::size_t l = 0; l < count; ++l) order[l] = l;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
+  for (const std::size_t l : order)
+    fmt::format_to(it, "logclf_lines_total{{label=\"{}\"}} {}\n", escape(labels_[l]), lines_[l].load(kRelaxed));
+  if (const std::uint64_t other = lines_[kMaxLabels].load(kRelaxed); other > 0)
+    fmt::format_to(it, "logclf_lines_total{{label=\"other\"}} {}\n", other);
   out += "# HELP logclf_lines_by_stage_total Log lines classified, by the pipeline stage that decided them.\n"
          "# TYPE logclf_lines_by_stage_total counter\n";
   for (const Stage stage : {Stage::rule, Stage::model, Stage::uncertain})
     fmt::format_to(it, "logclf_lines_by_stage_total{{stage=\"{}\"}} {}\n", to_string(stage),
                    stages_[static_cast<std::size_t>(stage)].load(kRelaxed));
   return out;
+}
+
+void append_cache_metrics(std::string& out, const MessageCache& cache) {
+  const CacheStats stats = cache.stats();
+  auto it = std::back_inserter(out);
+  fmt::format_to(it,
+                 "# HELP logclf_cache_hits_total Lines answered from the message cache.\n"
+                 "# TYPE logclf_cache_hits_total counter\n"
+                 "logclf_cache_hits_total{{mode=\"{0}\"}} {1}\n"
+                 "# HELP logclf_cache_misses_total Lines looked up in the message cache and not found there.\n"
+                 "# TYPE logclf_cache_misses_total counter\n"
+                 "logclf_cache_misses_total{{mode=\"{0}\"}} {2}\n"
+                 "# HELP logclf_cache_entries Results the message cache holds.\n"
+                 "# TYPE logclf_cache_entries gauge\n"
+                 "logclf_cache_entries {3}\n"
+                 "# HELP logclf_cache_capacity Results the message cache can hold.\n"
+                 "# TYPE logclf_cache_capacity gauge\n"
+                 "logclf_cache_capacity {4}\n",
+                 to_string(cache.mode()), stats.hits, stats.lookups > stats.hits ? stats.lookups - stats.hits : 0, stats.entries,
+                 cache.capacity());
 }
 
 }  // namespace logclf::server

@@ -1,7 +1,7 @@
 // Counters of the HTTP service in the Prometheus text format. Every series is a relaxed atomic in a table
-// sized at start-up (routes, methods, statuses and labels are known then), so recording is a few
-// uncontended increments with no lock or allocation on the request path, and the label sets are bounded
-// whatever paths clients ask for.
+// sized at start-up (routes, methods, statuses are known then; labels are added when a model is loaded, up
+// to kMaxLabels), so recording is a few uncontended increments with no lock or allocation on the request
+// path, and the label sets are bounded whatever paths clients ask for.
 #pragma once
 
 #include <array>
@@ -9,10 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "logclf/cache.h"
 #include "logclf/types.h"
 
 namespace logclf::server {
@@ -21,7 +23,25 @@ class Metrics {
  public:
   // `paths`: the route labels (requests to unknown paths are recorded under the last one);
   // `labels`: every label a prediction can carry.
-  Metrics(std::vector<std::string> paths, std::vector<std::string> labels);
+  Metrics(std::vector<std::string> paths, const std::vector<std::string>& labels);
+
+  // Adds the labels not counted yet (a reloaded model's), up to kMaxLabels in all; lines with a label past
+  // that are counted as "other". Safe while other threads record.
+  void add_labels(const std::vector<std::string>& labels);
+  static constexpr std::size_t kMaxLabels = 1024;
+
+  // A request between its headers and the end of its response: counted in
+  // logclf_http_requests_in_flight while the object lives.
+  class InFlight {
+   public:
+    explicit InFlight(Metrics& metrics) : gauge_(metrics.in_flight_) { gauge_.fetch_add(1, std::memory_order_relaxed); }
+    ~InFlight() { gauge_.fetch_sub(1, std::memory_order_relaxed); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    std::atomic<std::int64_t>& gauge_;
+  };
 
   // One answered request. `status` outside the statuses the service can send is recorded as "other".
   // `failed`: the response could not be completed (a stream cut short); statuses >= 400 count as errors too.
@@ -55,10 +75,19 @@ class Metrics {
   static std::size_t status_index(int status);
 
   std::vector<std::string> paths_;
-  std::vector<std::string> labels_;
   std::unique_ptr<PathSeries[]> series_;
-  std::unique_ptr<Counter[]> lines_;  // per label, then one slot for a label not in labels_
+  // labels_[0, label_count_) are set and never change again; add_labels() (under labels_mutex_) writes the
+  // next ones before publishing the new count.
+  std::unique_ptr<std::string[]> labels_;
+  std::atomic<std::size_t> label_count_{0};
+  std::mutex labels_mutex_;
+  std::unique_ptr<Counter[]> lines_;  // per label slot, then one for a label not in labels_ ("other")
   std::array<Counter, 3> stages_{};
+  std::atomic<std::int64_t> in_flight_{0};
 };
+
+// The message cache's series: logclf_cache_hits_total, logclf_cache_misses_total, logclf_cache_entries and
+// logclf_cache_capacity.
+void append_cache_metrics(std::string& out, const MessageCache& cache);
 
 }  // namespace logclf::server

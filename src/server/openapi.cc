@@ -611,14 +611,15 @@ constexpr std::string_view kDocument = R"json({
       },
       "ModelInfo": {
         "type": "object",
-        "required": ["version", "encoder", "labels", "threshold", "rules", "training"],
+        "required": ["version", "encoder", "labels", "threshold", "rules", "training", "cache"],
         "properties": {
           "version": {"type": "string", "description": "logclf's version", "example": "0.1.0"},
           "encoder": {"type": "string", "example": "lexical"},
           "labels": {"type": "array", "items": {"type": "string"}},
           "threshold": {"type": "number", "example": 0.5},
           "rules": {"type": "array", "items": {"$ref": "#/components/schemas/Rule"}},
-          "training": {"type": "object", "nullable": true, "description": "The training record of the bundle's logclf-model.json"}
+          "training": {"type": "object", "nullable": true, "description": "The training record of the bundle's logclf-model.json"},
+          "cache": {"type": "string", "enum": ["off", "exact", "template"], "description": "The server's message cache (serve --cache)"}
         }
       }
     }

@@ -267,19 +267,42 @@ const std::vector<Route>& Service::routes() {
   return routes;
 }
 
+// What a loaded model brings to the service. reload() swaps it whole; a request keeps the one it started
+// with to its end (its shared_ptr), so requests in flight during a reload finish on the old model.
+struct Model {
+  explicit Model(Classifier c) : classifier(std::move(c)) {}
+  Classifier classifier;
+  std::vector<std::string> labels;        // every label a prediction can carry
+  std::unique_ptr<MicroBatcher> batcher;  // when single lines share encoder batches
+  std::string model_text;                 // GET /v1/model
+  std::string openapi_text;               // GET /openapi.json (the labels are in it)
+};
+
 struct Service::Impl {
-  Impl(Classifier c, ServeOptions o)
-      : classifier(std::move(c)), options(std::move(o)), labels(all_labels(classifier)), metrics(metric_paths(), labels) {
-    const bool batch = options.batching == MicroBatching::always ||
-                       (options.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder);
-    if (batch) {
-      batcher = std::make_unique<MicroBatcher>(
-          [this](std::span<const LogLine> lines) { return classifier.classify_batch(lines, true); }, options.batch_wait,
-          options.batch_lines);
-    }
-    model_text = model_document().dump();
-    openapi_text = openapi_document(labels, !options.api_key.empty()).dump();
+  Impl(Classifier c, ServeOptions o) : options(std::move(o)), metrics(metric_paths(), {}) {
+    if (options.cache.mode != CacheMode::off) cache = std::make_unique<MessageCache>(options.cache);
+    model.store(make_model(std::move(c)));
   }
+
+  std::shared_ptr<const Model> make_model(Classifier c) {
+    auto m = std::make_shared<Model>(std::move(c));
+    m->labels = all_labels(m->classifier);
+    metrics.add_labels(m->labels);
+    const bool batch = options.batching == MicroBatching::always ||
+                       (options.batching == MicroBatching::automatic && m->classifier.encoder_kind() != kLexicalEncoder);
+    if (batch) {
+      m->batcher = std::make_unique<MicroBatcher>(
+          [this, &classifier = m->classifier](std::span<const LogLine> lines) {
+            return cache ? classifier.classify_batch(lines, *cache, true) : classifier.classify_batch(lines, true);
+          },
+          options.batch_wait, options.batch_lines);
+    }
+    m->model_text = model_document(m->classifier).dump();
+    m->openapi_text = openapi_document(m->labels, !options.api_key.empty()).dump();
+    return m;
+  }
+
+  std::shared_ptr<const Model> current() const { return model.load(); }
 
   // Every label a prediction can carry: the head's, the rules', and Uncertain.
   static std::vector<std::string> all_labels(const Classifier& classifier) {
@@ -298,7 +321,7 @@ struct Service::Impl {
     return paths;
   }
 
-  ordered_json model_document() const {
+  ordered_json model_document(const Classifier& classifier) const {
     ordered_json rules = ordered_json::array();
     for (const Rule& r : classifier.rules().rules())
       rules.push_back({{"name", r.name}, {"label", r.label}, {"pattern", r.pattern}, {"sources", r.sources}});
@@ -308,7 +331,8 @@ struct Service::Impl {
             {"labels", classifier.labels()},
             {"threshold", classifier.threshold()},
             {"rules", std::move(rules)},
-            {"training", metadata.value("training", json())}};
+            {"training", metadata.value("training", json())},
+            {"cache", cache ? std::string(to_string(cache->mode())) : "off"}};
   }
 
   bool authorized(const Request& request) const {
@@ -333,20 +357,18 @@ struct Service::Impl {
   void count(const Prediction& p) { metrics.count_line(p.label, p.stage); }
 
   // One line: through the micro-batcher when batching pays, else directly.
-  Prediction classify_one(std::string_view message, std::string_view source) {
-    Prediction p;
-    if (batcher) {
-      const LogLine line{message, source};
-      p = std::move(batcher->classify(std::span(&line, 1)).front());
-    } else {
-      p = classifier.classify(message, source);
-    }
-    count(p);
+  Prediction classify_one(const Model& m, std::string_view message, std::string_view source) {
+    const LogLine line{message, source};
+    Prediction p = m.batcher ? std::move(m.batcher->classify(std::span(&line, 1)).front())
+                             : std::move(classify_many(m, std::span(&line, 1), false).front());
+    if (m.batcher) count(p);
     return p;
   }
 
-  std::vector<Prediction> classify_many(std::span<const LogLine> lines, bool with_distribution) {
-    std::vector<Prediction> out = classifier.classify_batch(lines, with_distribution);
+  // Through the message cache when there is one.
+  std::vector<Prediction> classify_many(const Model& m, std::span<const LogLine> lines, bool with_distribution) {
+    std::vector<Prediction> out = cache ? m.classifier.classify_batch(lines, *cache, with_distribution)
+                                        : m.classifier.classify_batch(lines, with_distribution);
     for (const Prediction& p : out) count(p);
     return out;
   }
@@ -373,15 +395,16 @@ struct Service::Impl {
       case kMetrics:
         res.content_type = Metrics::kContentType;
         res.body = metrics.text();
+        if (cache) append_cache_metrics(res.body, *cache);
         append_process_metrics(res.body);
         return res;
       case kModel:
         res.content_type = kJson;
-        res.body = model_text;
+        res.body = current()->model_text;
         return res;
       case kOpenApi:
         res.content_type = kJson;
-        res.body = openapi_text;
+        res.body = current()->openapi_text;
         return res;
       default:
         break;
@@ -398,7 +421,7 @@ struct Service::Impl {
     const std::string* param = request.query_param("log_message");
     if (param == nullptr) throw HttpError{400, "query parameter 'log_message' is required", "query", "log_message"};
     const std::string message = valid_utf8(*param);
-    const Prediction p = classify_one(message, {});
+    const Prediction p = classify_one(*current(), message, {});
     ordered_json out = {{"log_message", message}, {"predicted_label", p.label}};
     return json_response(out);
   }
@@ -422,7 +445,7 @@ struct Service::Impl {
       if (preview.size() < kPreviewRows) preview.push_back(record);
     std::vector<LogLine> lines;
     for (const Record& r : preview) lines.push_back({r.message, r.source});
-    const std::vector<Prediction> predictions = classify_many(lines, false);
+    const std::vector<Prediction> predictions = classify_many(*current(), lines, false);
     ordered_json rows = ordered_json::array();
     const std::vector<std::string>& columns = reader->columns();
     for (std::size_t i = 0; i < preview.size(); ++i) {
@@ -437,11 +460,13 @@ struct Service::Impl {
   // ---- POST /v1/classify and /v1/classify/json -----------------------------------------------------
   // The records of a JSON body, read and answered as JsonRecords does, classified through the micro-batcher
   // when the request holds one line.
-  JsonRecords records_for(const Request& request, bool explain) {
-    return JsonRecords(message_key(request), explain, [this](std::span<const LogLine> lines, bool distribution) {
-      if (lines.size() == 1) return std::vector<Prediction>{classify_one(lines[0].message, lines[0].source)};
-      return classify_many(lines, distribution);
-    });
+  JsonRecords records_for(const Request& request, bool explain, std::shared_ptr<const Model> m) {
+    return JsonRecords(message_key(request), explain,
+                       [this, m = std::move(m)](std::span<const LogLine> lines, bool distribution) {
+                         if (lines.size() == 1)
+                           return std::vector<Prediction>{classify_one(*m, lines[0].message, lines[0].source)};
+                         return classify_many(*m, lines, distribution);
+                       });
   }
 
   void add_elements(JsonRecords& records, std::string_view array, std::string_view name) {
@@ -473,7 +498,8 @@ struct Service::Impl {
       }
     }
     if (logs.empty() || logs.front() != '[') throw HttpError{400, "field 'logs' must be an array"};
-    JsonRecords records = records_for(request, true);
+    const std::shared_ptr<const Model> m = current();
+    JsonRecords records = records_for(request, true, m);
     add_elements(records, logs, "logs");
     if (fail_on_error(request) && records.errors() > 0) throw HttpError{400, records.first_error()};
     std::string out = "{\"results\":[";
@@ -483,7 +509,7 @@ struct Service::Impl {
           if (!std::exchange(first, false)) out += ',';
           out += record;
         },
-        distribution ? &classifier.labels() : nullptr);
+        distribution ? &m->classifier.labels() : nullptr);
     out += "],\"errors\":" + std::to_string(records.errors()) + "}";
     return batch_response(std::move(out), records.errors());
   }
@@ -498,7 +524,7 @@ struct Service::Impl {
     const bool array = first_char != body.npos && body[first_char] == '[';
     if (!array && (first_char == body.npos || body[first_char] != '{'))
       throw HttpError{400, "the request body must be a JSON array of records, or one record (a JSON object)"};
-    JsonRecords records = records_for(request, query_flag(request, "explain"));
+    JsonRecords records = records_for(request, query_flag(request, "explain"), current());
     const std::string_view value = body.substr(first_char, body.find_last_not_of(" \t\r\n") + 1 - first_char);
     if (array) {
       add_elements(records, value, "");
@@ -532,7 +558,9 @@ struct Service::Impl {
     o.enrich = query_flag(request, "enrich");
     OtlpAnswer answer;
     try {
-      const ClassifyLines classify = [this](std::span<const LogLine> lines) { return classify_many(lines, false); };
+      const ClassifyLines classify = [this, m = current()](std::span<const LogLine> lines) {
+        return classify_many(*m, lines, false);
+      };
       answer = protobuf ? answer_otlp_logs_protobuf(request.body, o, classify) : answer_otlp_logs(request.body, o, classify);
     } catch (const std::invalid_argument& e) {
       throw HttpError{400, e.what()};
@@ -552,12 +580,13 @@ struct Service::Impl {
     auto writer = RecordWriter::to_string(*reader, wo);
     std::vector<Record> records(kChunkLines);
     std::vector<LogLine> lines;
+    const std::shared_ptr<const Model> m = current();
     for (bool more = true; more;) {
       std::size_t n = 0;
       while (n < kChunkLines && (more = reader->next(records[n]))) ++n;
       lines.clear();
       for (std::size_t i = 0; i < n; ++i) lines.push_back({records[i].message, records[i].source});
-      const std::vector<Prediction> predictions = classify_many(lines, false);
+      const std::vector<Prediction> predictions = classify_many(*m, lines, false);
       for (std::size_t i = 0; i < n; ++i) writer->write(records[i], predictions[i]);
     }
     writer->commit();
@@ -573,15 +602,15 @@ struct Service::Impl {
   // the body that arrives are classified and sent before the next piece is read, so a client writing a
   // long body gets its answers as it goes, and a client that stops reading stops the reading too. There is
   // no total size limit, only one per line. A bad line is answered in its place, as `logclf classify
-  // --on-error pass` writes it (the object, or {"raw": ...}, with an empty predicted_label and "error").
+  // --on-error pass` writes it (the object, or {"raw": ...}, with a null predicted_label and "error").
   Response classify_ndjson(const Request& request) {
     Response res;
     res.content_type = "application/x-ndjson";
     const bool explain = query_flag(request, "explain");
     const std::size_t max_line = std::min<std::size_t>(options.max_body, kMaxNdjsonLine);
     res.stream = [this, explain, max_line, key = message_key(request), read = request.read_body,
-                  body = request.read_body ? std::string() : request.body](const ChunkSink& write) {
-      NdjsonStream stream(*this, key, explain, max_line, write);
+                  body = request.read_body ? std::string() : request.body, m = current()](const ChunkSink& write) {
+      NdjsonStream stream(*this, *m, key, explain, max_line, write);
       if (!read) return stream.feed(body) && stream.finish();
       switch (read([&](std::string_view piece) { return stream.feed(piece); })) {
         case BodyRead::complete: return stream.finish();
@@ -595,9 +624,12 @@ struct Service::Impl {
   // The state of one streamed NDJSON request: the line being read and the lines ready to be classified.
   class NdjsonStream {
    public:
-    NdjsonStream(Impl& service, std::string_view message_key, bool explain, std::size_t max_line, const ChunkSink& write)
+    NdjsonStream(Impl& service, const Model& model, std::string_view message_key, bool explain, std::size_t max_line,
+                 const ChunkSink& write)
         : records_(message_key, explain,
-                   [&service](std::span<const LogLine> lines, bool) { return service.classify_many(lines, false); }),
+                   [&service, &model](std::span<const LogLine> lines, bool) {
+                     return service.classify_many(model, lines, false);
+                   }),
           max_line_(max_line),
           write_(write) {}
 
@@ -680,14 +712,11 @@ struct Service::Impl {
     return res;
   }
 
-  Classifier classifier;
   ServeOptions options;
-  std::vector<std::string> labels;
   Metrics metrics;
-  std::unique_ptr<MicroBatcher> batcher;
+  std::unique_ptr<MessageCache> cache;  // shared by every model: it starts afresh for a new one (cache.h)
+  std::atomic<std::shared_ptr<const Model>> model;
   std::atomic<bool> stopping{false};
-  std::string model_text;
-  std::string openapi_text;
 };
 
 Service::Service(Classifier classifier, ServeOptions options)
@@ -697,6 +726,7 @@ Service::~Service() = default;
 
 Metrics& Service::metrics() { return impl_->metrics; }
 void Service::begin_stopping() { impl_->stopping = true; }
+void Service::reload(Classifier classifier) { impl_->model.store(impl_->make_model(std::move(classifier))); }
 const ServeOptions& Service::options() const { return impl_->options; }
 
 Response Service::error(int status, std::string_view message) {

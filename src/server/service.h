@@ -96,6 +96,8 @@ class Service {
 
   // From now on /ready answers 503: the server is stopping.
   void begin_stopping();
+  // Serves `classifier` from now on. Requests already started finish on the model they started with.
+  void reload(Classifier classifier);
 
   Metrics& metrics();
   const ServeOptions& options() const;

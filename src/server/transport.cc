@@ -22,6 +22,16 @@ namespace logclf::server {
 
 using namespace http;
 
+namespace {
+
+// Whether the service shares encoder batches between requests for this model (Service does the same).
+bool batches(const ServeOptions& options, const Classifier& classifier) {
+  return options.batching == MicroBatching::always ||
+         (options.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder);
+}
+
+}  // namespace
+
 Loop::Loop() {
   epoll = ::epoll_create1(EPOLL_CLOEXEC);
   wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -48,9 +58,9 @@ void Loop::wake_up() const {
 
 Transport::Transport(Classifier classifier, ServeOptions o)
     : options_(std::move(o)),
-      batching_(options_.batching == MicroBatching::always ||
-                (options_.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder)),
+      batching_(batches(options_, classifier)),
       service_(std::move(classifier), options_),
+      access_log_(options_.access_log.empty() ? nullptr : std::make_unique<AccessLog>(options_.access_log)),
       clients_(std::max(1, options_.max_connections_per_client)),
       workers_(options_.threads > 0 ? static_cast<std::size_t>(options_.threads)
                                     : std::max<std::size_t>(32, 4 * std::max(1u, std::thread::hardware_concurrency()))) {
@@ -226,6 +236,7 @@ bool Transport::take_body(Connection& c, std::string_view piece) {
 // decides who reads the body.
 void Transport::headers_complete(Connection& c) {
   c.start = Clock::now();
+  c.in_flight.emplace(service_.metrics());
   Request& r = c.request;
   r.method = http_method_str(static_cast<http_method>(c.parser.method));
   parse_target(c.target, r);
@@ -291,7 +302,7 @@ void Transport::headers_complete(Connection& c) {
   if (expects) c.out += "HTTP/1.1 100 Continue\r\n\r\n";
   // Batched classification waits for other requests, and large bodies take long to read and classify:
   // neither may hold up a loop. So do compressed bodies, whose size is known only once decompressed.
-  if (c.streams || batching_ || chunked || length > kInlineBodyBytes || c.inflater) c.owner = Owner::leaving;
+  if (c.streams || batching_.load(std::memory_order_relaxed) || chunked || length > kInlineBodyBytes || c.inflater) c.owner = Owner::leaving;
 }
 
 // Reserves `bytes` of the body budget for c's request in all (what it holds already included). Over the
@@ -400,7 +411,7 @@ void Transport::respond(Connection& c, Response&& response, bool close) {
   if (!bodyless && !c.head_method) out += body;
   c.answered = true;
   if (close) c.closing = true;
-  observe(c, response.status, false);
+  observe(c, response.status, false, bodyless || c.head_method ? 0 : body.size());
 }
 
 // Answers with a JSON error and Connection: close; the rest of the body is drained.
@@ -439,9 +450,33 @@ void Transport::parse_error(Connection& c) {
   respond(c, std::move(error), true);
 }
 
-void Transport::observe(const Connection& c, int status, bool failed) {
+void Transport::observe(Connection& c, int status, bool failed, std::uint64_t response_bytes) {
   const double seconds = c.start ? std::chrono::duration<double>(Clock::now() - *c.start).count() : 0;
   service_.metrics().observe_request(Service::route_of(c.request.path), c.request.method, status, seconds, failed);
+  c.in_flight.reset();
+  if (access_log_) {
+    AccessLog::Entry e;
+    e.client = &c.client;
+    e.method = c.request.method;
+    e.path = c.request.path;
+    e.status = status;
+    e.request_bytes = c.body_bytes;
+    e.response_bytes = response_bytes;
+    e.seconds = seconds;
+    e.user_agent = c.request.header("User-Agent");
+    e.failed = failed;
+    access_log_->write(e);
+  }
+}
+
+void Transport::reload(Classifier classifier) {
+  const bool batching = batches(options_, classifier);
+  service_.reload(std::move(classifier));
+  batching_.store(batching, std::memory_order_relaxed);
+}
+
+void Transport::reopen_access_log() {
+  if (access_log_) access_log_->reopen();
 }
 
 void Transport::compact(Connection& c) {

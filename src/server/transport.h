@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "logclf/server.h"
+#include "server/access_log.h"
 #include "server/client_limits.h"
 #include "server/connection.h"
 #include "server/service.h"
@@ -94,6 +95,9 @@ class Transport {
   // Stops accepting (shutting the listening socket down makes new connections fail at once) and wakes
   // the loops, which close idle connections and end once the requests in flight are answered.
   void stop();
+  // Serves `classifier` from now on (HttpServer::reload).
+  void reload(Classifier classifier);
+  void reopen_access_log();
 
   // For the parser callbacks (connection.cc).
   bool body_piece(Connection& c, std::string_view piece);
@@ -112,7 +116,8 @@ class Transport {
   void refuse(Connection& c, int status, std::string_view message);
   void refuse_early(Connection& c, int status, std::string_view message, bool expects);
   void parse_error(Connection& c);
-  void observe(const Connection& c, int status, bool failed);
+  // The request's response is complete (or cut short: `failed`): metrics and the access log.
+  void observe(Connection& c, int status, bool failed, std::uint64_t response_bytes);
   Response handle(Connection& c);
   static void compact(Connection& c);
   static bool should_linger(const Connection& c);
@@ -145,8 +150,10 @@ class Transport {
   void stream_response(Connection& c, Response&& response);
 
   ServeOptions options_;
-  bool batching_;  // the service shares encoder batches between requests: they wait for each other
+  // The service shares encoder batches between requests: they wait for each other. Set by the model.
+  std::atomic<bool> batching_;
   Service service_;
+  std::unique_ptr<AccessLog> access_log_;  // null when there is none
   std::vector<std::unique_ptr<Loop>> loops_;
   ClientLimits clients_;
   Workers workers_;

@@ -148,10 +148,12 @@ void Transport::stream_response(Connection& c, Response&& response) {
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
   bool ok = flush_blocking(c);
+  std::uint64_t sent = 0;  // body bytes
   if (ok && !c.head_method) {
     try {
       ok = response.stream([&](std::string_view piece) {
         if (piece.empty()) return true;
+        sent += piece.size();
         if (c.http10) return write_all(c.fd, piece, kWriteTimeout);
         char size[24];
         const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
@@ -168,7 +170,7 @@ void Transport::stream_response(Connection& c, Response&& response) {
   c.answered = true;
   // A body cut short ends the connection, which tells the client it is incomplete.
   if (close || !ok) c.closing = true;
-  observe(c, response.status, !ok);
+  observe(c, response.status, !ok, sent);
 }
 
 }  // namespace logclf::server

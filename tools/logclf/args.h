@@ -72,12 +72,14 @@ struct CacheArgs {
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
   }
+  CacheOptions options() const {
+    CacheOptions o{*parse_cache_mode(mode), size};
+    o.template_min_confidence = min_confidence;
+    return o;
+  }
   std::unique_ptr<MessageCache> make() const {
-    const CacheMode m = *parse_cache_mode(mode);
-    if (m == CacheMode::off) return nullptr;
-    CacheOptions options{m, size};
-    options.template_min_confidence = min_confidence;
-    return std::make_unique<MessageCache>(options);
+    const CacheOptions o = options();
+    return o.mode == CacheMode::off ? nullptr : std::make_unique<MessageCache>(o);
   }
 };
 

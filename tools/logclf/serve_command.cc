@@ -29,27 +29,52 @@ struct ServeArgs {
   std::string batching = "auto";
   double batch_wait_ms = 2.0;
   double header_timeout_s = 10.0;
+  CacheArgs cache;
   ServeOptions options;
 };
 
-std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
-
-int run_serve(const ServeArgs& a) {
-  // SIGINT and SIGTERM are taken by sigtimedwait() below rather than by main()'s handlers, which end the
-  // process at once. Blocked before any thread starts, so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+// The model as the command line names it: at start-up, and again on SIGHUP.
+Classifier load_model(const ServeArgs& a) {
   EncoderOptions encoder;
   encoder.dir = a.encoder_dir;
   encoder.kind = a.encoder_kind;
   encoder.precision = a.precision;
-  const Classifier classifier =
-      a.model_dir.empty() ? Classifier::load_default(encoder) : Classifier::load(a.model_dir, encoder);
+  return a.model_dir.empty() ? Classifier::load_default(encoder) : Classifier::load(a.model_dir, encoder);
+}
+
+// SIGHUP: the model bundle is loaded again and served from then on (requests in flight finish on the old
+// one); a bundle that does not load leaves the old one serving. The access log is reopened (logrotate).
+void reload(HttpServer& server, const ServeArgs& a) {
+  // The log first: the message below tells that the whole reload is done.
+  try {
+    server.reopen_access_log();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "logclf: SIGHUP: {}; still writing to the previous file\n", e.what());
+  }
+  try {
+    server.reload(load_model(a));
+    fmt::print(stderr, "logclf: SIGHUP: model reloaded from {}\n", a.model_dir.empty() ? "the built-in model" : a.model_dir);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "logclf: SIGHUP: model not reloaded, still serving the previous one: {}\n", e.what());
+  }
+  std::fflush(stderr);
+}
+
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+
+int run_serve(const ServeArgs& a) {
+  // SIGINT, SIGTERM and SIGHUP are taken by sigtimedwait() below rather than by main()'s handlers, which
+  // end the process at once. Blocked before any thread starts, so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const Classifier classifier = load_model(a);
   ServeOptions options = a.options;
+  options.cache = a.cache.options();
   options.batching = a.batching == "on" ? MicroBatching::always : a.batching == "off" ? MicroBatching::never
                                                                                       : MicroBatching::automatic;
   options.batch_wait = std::chrono::microseconds(static_cast<long long>(a.batch_wait_ms * 1000));
@@ -76,6 +101,10 @@ int run_serve(const ServeArgs& a) {
   while (!finished) {
     const int sig = sigtimedwait(&signals, nullptr, &poll);
     if (sig <= 0) continue;  // timeout or EINTR: look at `finished` again
+    if (sig == SIGHUP) {
+      if (!stopping) reload(server, a);
+      continue;
+    }
     if (stopping) {
       fmt::print(stderr, "logclf: second signal, exiting without waiting\n");
       std::fflush(stderr);
@@ -132,6 +161,10 @@ void add_serve_command(CLI::App& app, Commands& commands) {
       ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--cors-origin", args->options.cors_origins,
                   "allow cross-origin requests from this origin (repeatable; * for any); default: CORS off");
+  cmd->add_option("--access-log", args->options.access_log,
+                  "write one JSON line per request (time, client, method, path, status, bytes, duration, user agent) "
+                  "to this file, appended, or - for standard output; SIGHUP reopens it");
+  args->cache.add_to(cmd, "exact");
   cmd->add_flag("--fastapi-errors", args->options.fastapi_errors,
                "answer errors of /classify_log/ and /upload_csv/ as the original FastAPI service did: 422 "
                "{\"detail\": [...]} for a missing field, {\"detail\": message} otherwise (per request: ?compat=fastapi)");
