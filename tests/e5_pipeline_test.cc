@@ -132,6 +132,7 @@ TEST(E5Pipeline, TrainSaveLoadAndRefuseOtherWeights) {
   const TrainResult result = train(rows, options);
   ASSERT_TRUE(result.classifier);
   EXPECT_EQ(result.classifier->encoder_kind(), kE5Encoder);
+  EXPECT_TRUE(result.classifier->encoder_batches());  // the micro-batcher and the stream batch for it
   ASSERT_TRUE(result.held_out);
   // A random 2-layer BERT carries little meaning, but it separates these templated labels far above chance.
   EXPECT_GT(result.held_out->accuracy(), 0.5);

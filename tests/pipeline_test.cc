@@ -62,6 +62,7 @@ TEST(DefaultModel, ShapeAndStages) {
   EXPECT_EQ(c.labels().size(), 9u);
   EXPECT_EQ(c.threshold(), 0.5);
   EXPECT_EQ(c.encoder_kind(), "lexical");
+  EXPECT_FALSE(c.encoder_batches());
   const Prediction by_rule = c.classify("User User12 logged out.");
   EXPECT_EQ(by_rule.stage, Stage::rule);
   EXPECT_EQ(by_rule.rule, "user-login-logout");

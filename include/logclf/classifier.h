@@ -47,6 +47,9 @@ class Classifier {
   double threshold() const;
   void set_threshold(double threshold);  // 0 <= threshold <= 1
   std::string_view encoder_kind() const;
+  // Whether the encoder's cost is mostly per call (E5's forward pass) rather than per line (lexical): callers
+  // should then classify lines in batches, even making a line wait a little for others.
+  bool encoder_batches() const;
   // The bundle's metadata document (logclf-model.json) as JSON text.
   std::string metadata_json() const;
 

@@ -15,7 +15,7 @@ namespace logclf {
 
 // When single-message requests share encoder batches.
 enum class MicroBatching {
-  automatic,  // when the model's encoder is not the lexical one (an E5 forward pass pays for batching)
+  automatic,  // when the model's encoder batches (Classifier::encoder_batches: an E5 forward pass pays for it)
   always,
   never,
 };

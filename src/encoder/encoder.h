@@ -34,6 +34,9 @@ class Encoder {
     out.resize(texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) encode(texts[i], out[i]);
   }
+  // Whether a call's cost is mostly per call rather than per text, so that callers should gather texts into
+  // batches (and may make a line wait for others): true for encoders that override encode_batch.
+  virtual bool batches() const { return false; }
 };
 
 }  // namespace logclf::encoder

@@ -253,6 +253,8 @@ const RuleSet& Classifier::rules() const { return parts_->rules; }
 double Classifier::threshold() const { return parts_->threshold; }
 std::string_view Classifier::encoder_kind() const { return parts_->encoder->kind(); }
 
+bool Classifier::encoder_batches() const { return parts_->encoder->batches(); }
+
 void Classifier::set_threshold(double threshold) {
   if (!(threshold >= 0.0 && threshold <= 1.0)) throw Error("threshold must be between 0 and 1");
   auto copy = std::make_shared<detail::ClassifierParts>(*parts_);

@@ -289,7 +289,7 @@ struct Service::Impl {
     m->labels = all_labels(m->classifier);
     metrics.add_labels(m->labels);
     const bool batch = options.batching == MicroBatching::always ||
-                       (options.batching == MicroBatching::automatic && m->classifier.encoder_kind() != kLexicalEncoder);
+                       (options.batching == MicroBatching::automatic && m->classifier.encoder_batches());
     if (batch) {
       m->batcher = std::make_unique<MicroBatcher>(
           [this, &classifier = m->classifier](std::span<const LogLine> lines) {

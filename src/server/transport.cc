@@ -27,7 +27,7 @@ namespace {
 // Whether the service shares encoder batches between requests for this model (Service does the same).
 bool batches(const ServeOptions& options, const Classifier& classifier) {
   return options.batching == MicroBatching::always ||
-         (options.batching == MicroBatching::automatic && classifier.encoder_kind() != kLexicalEncoder);
+         (options.batching == MicroBatching::automatic && classifier.encoder_batches());
 }
 
 }  // namespace

@@ -65,10 +65,12 @@ class Pipeline {
   Pipeline(const Classifier& classifier, RecordReader& input, RecordWriter& output, MessageCache* cache,
            const StreamOptions& options)
       : classifier_(classifier), input_(input), output_(output), cache_(cache), options_(options) {
-    const bool lexical = classifier.encoder_kind() == kLexicalEncoder;
+    // An encoder that batches (E5) uses every core within one batch; a per-line one (lexical) is run by a
+    // worker per core over larger batches.
+    const bool per_line = !classifier.encoder_batches();
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    workers_ = options.workers > 0 ? static_cast<std::size_t>(options.workers) : (lexical ? cores : 1);
-    batch_lines_ = options.batch_lines > 0 ? options.batch_lines : (lexical ? 1024 : 256);
+    workers_ = options.workers > 0 ? static_cast<std::size_t>(options.workers) : (per_line ? cores : 1);
+    batch_lines_ = options.batch_lines > 0 ? options.batch_lines : (per_line ? 1024 : 256);
     batch_bytes_ = options.batch_bytes > 0 ? options.batch_bytes : kDefaultBatchBytes;
     // Enough batches for every worker to hold one while the reader fills and the writer drains others.
     const std::size_t batches = 2 * workers_ + 2;

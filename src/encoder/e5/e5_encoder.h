@@ -34,6 +34,7 @@ class E5Encoder final : public Encoder {
   std::size_t dim() const override;
   void encode(std::string_view text, Features& out) const override;
   void encode_batch(std::span<const std::string_view> texts, std::vector<Features>& out) const override;
+  bool batches() const override { return true; }
 
   // Dense vectors for `texts` (prefix added when `with_prefix`) into out (texts.size() × dim()).
   void embed(std::span<const std::string_view> texts, std::span<float> out, bool with_prefix) const;
