@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <span>
 
+#include "util/ascii.h"
+
 namespace logclf {
 
 std::optional<CacheMode> parse_cache_mode(std::string_view name) {
@@ -31,9 +33,7 @@ namespace {
 constexpr std::uint64_t kExactSeed = 0x6c6f67636c662d65;     // "logclf-e"
 constexpr std::uint64_t kTemplateSeed = 0x6c6f67636c662d74;  // "logclf-t"
 
-bool is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
-}
+using util::is_word_byte;
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool is_hex(unsigned char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "logclf/types.h"
+#include "util/ascii.h"
 
 namespace logclf::encoder {
 namespace {
@@ -22,9 +23,7 @@ constexpr std::size_t kMaxTextBytes = 8192;
 constexpr std::size_t kMaxCharGramWord = 40;
 constexpr char kVocabularyMagic[8] = {'L', 'C', 'L', 'X', 'V', 'O', 'C', '1'};
 
-bool is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
-}
+using util::is_word_byte;
 
 // Identifiers carry no meaning for the label but would otherwise each become a feature seen once:
 // numbers become <num>, long hex ids (request ids, UUID parts) <hex>, and digit runs inside words are

@@ -1,7 +1,6 @@
 #include "server/http_util.h"
 
 #include <http_parser.h>
-#include <strings.h>
 #include <zlib.h>
 
 #include <charconv>
@@ -21,16 +20,6 @@ int hex_value(char c) {
 }
 
 }  // namespace
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 void append_number(std::string& out, std::uint64_t n) {
   char digits[24];

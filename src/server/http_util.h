@@ -10,12 +10,12 @@
 #include <string_view>
 
 #include "server/service.h"
+#include "util/ascii.h"
 
 namespace logclf::server::http {
 
-bool equal_ignoring_case(std::string_view a, std::string_view b);
-// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-std::string_view trim(std::string_view s);
+using util::equal_ignoring_case;
+using util::trim;
 void append_number(std::string& out, std::uint64_t n);
 
 // The reason phrase of a status code ("Not Found"); "Unknown" for codes the server never sends.

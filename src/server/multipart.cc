@@ -1,5 +1,7 @@
 #include "server/multipart.h"
 
+#include "util/ascii.h"
+
 #include <algorithm>
 
 namespace logclf::server {
@@ -9,17 +11,8 @@ namespace {
 // Spaces and tabs allowed after a delimiter before its line ends (RFC 2046's transport padding).
 constexpr std::size_t kMaxPadding = 64;
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using util::equal_ignoring_case;
+using util::trim;
 
 // Calls f(name, value) for each `; name=value` parameter after the first item of a header value (a media
 // type or a disposition type), values unquoted. Returns the first item, or nullopt when a quoted value is

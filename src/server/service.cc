@@ -22,6 +22,7 @@
 #include "server/openapi.h"
 #include "server/otlp.h"
 #include "server/process_metrics.h"
+#include "util/ascii.h"
 
 namespace logclf::server {
 
@@ -76,13 +77,7 @@ std::optional<Position> find_nul(std::string_view text) {
                   at - line_start + 1};
 }
 
-// ASCII only, as header names and URL schemes are; no locale lookup per character (header lookups are on
-// every request).
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
-}
+using util::equal_ignoring_case;
 
 // Compares in time independent of where the strings differ, so response times do not reveal how much of
 // a guessed key is right (OpenSSL's CRYPTO_memcmp would need equal lengths and a link to libcrypto).
