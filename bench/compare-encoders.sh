@@ -60,7 +60,7 @@ wait_bin
 commit=$(git log -1 --format=%h 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
 bin_start=$(bin_id)
-echo "logclf $("$bin" --version) at commit $commit, working tree: $([ "$dirty" = 0 ] && echo clean || echo "dirty ($dirty tracked files modified)")"
+echo "$("$bin" --version) at commit $commit, working tree: $([ "$dirty" = 0 ] && echo clean || echo "dirty ($dirty tracked files modified)")"
 echo "binary $bin built $(date -d @"${bin_start%% *}" '+%F %T')"
 echo "work directory: $tmp"
 echo

@@ -3,10 +3,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "logclf/io.h"
+#include "logclf/types.h"
 #include "support/paths.h"
 #include "support/run.h"
 
@@ -289,11 +293,86 @@ TEST(Cli, RulesTestAndCheck) {
   EXPECT_NE(r.output.find("rule 'broken'"), std::string::npos) << r.output;
 }
 
-TEST(Cli, UsageErrors) {
-  EXPECT_NE(run(cli()).status, 0);
-  EXPECT_NE(run(cli() + " classify --format nonsense x.csv").status, 0);
-  const auto r = run(cli() + " --version");
-  EXPECT_EQ(r.status, 0);
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A usage error exits 2, whatever CLI11 would have said (105 for a bad value, 106 for a missing one, 109
+// for an unknown option); failures of the work itself exit 1.
+TEST(Cli, UsageErrorsExit2) {
+  for (const std::string args : {"", " classify --format nonsense x.csv", " classify --no-such-option x.csv",
+                                 " train corpus.csv", " classify x.csv --threshold 2", " rules",
+                                 " model info --encoder nonsense", " --no-such-option"}) {
+    const auto r = run(cli() + args);
+    EXPECT_EQ(r.status, 2) << "logclf" << args << "\n" << r.output;
+    EXPECT_FALSE(r.output.empty()) << "logclf" << args;
+  }
+  EXPECT_EQ(run(cli() + " classify /nonexistent/input.csv").status, 1);
+  EXPECT_EQ(run(cli() + " --help").status, 0);
+  EXPECT_EQ(run(cli() + " classify --help").status, 0);
+}
+
+TEST(Cli, MistypedCommandSuggestsTheClosestVerb) {
+  auto r = run(cli() + " clasify x.csv");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "unknown command 'clasify'; did you mean 'classify'?")) << r.output;
+  r = run(cli() + " evalaute x.csv");  // neighbours swapped
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "unknown command 'evalaute'; did you mean 'evaluate'?")) << r.output;
+  r = run(cli() + " rules tset default 'Backup completed successfully.'");  // a verb of a verb
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "unknown command 'rules tset'; did you mean 'rules test'?")) << r.output;
+  r = run(cli() + " -v serv");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "unknown command 'serv'; did you mean 'serve'?")) << r.output;
+  // Nothing near: no guess, the verbs listed.
+  r = run(cli() + " xyzzy");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "unknown command 'xyzzy' (commands: train, classify, evaluate,")) << r.output;
+  EXPECT_FALSE(contains(r.output, "did you mean")) << r.output;
+}
+
+// The CPU features as the kernel reports them in /proc/cpuinfo's flags.
+std::set<std::string> cpu_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("flags")) {
+      std::istringstream words(line.substr(line.find(':') + 1));
+      return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    }
+  return {};
+}
+
+TEST(Cli, VersionAndTheComputeKernels) {
+  auto r = run(cli() + " --version 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "logclf " + std::string(version()) + "\n");
+  EXPECT_TRUE(std::regex_match(r.output, std::regex("logclf [0-9]+\\.[0-9]+\\.[0-9]+\n"))) << r.output;
+
+  for (const std::string args : {" --version -v", " -v --version", " --version --verbose"}) {
+    r = run(cli() + args + " 2>/dev/null");
+    ASSERT_EQ(r.status, 0) << args << "\n" << r.output;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(r.output, m, std::regex(
+        "logclf [0-9.]+\n"
+        "E5 kernels: fp32 (avx2\\+fma|portable), int8 (avx512-vnni|avx2|portable) \\(--precision auto: (int8|fp32)\\)\n"
+        "CPU features: AVX2 (yes|no), FMA (yes|no), AVX-512F (yes|no), AVX512-VNNI (yes|no), AVX512-BF16 (yes|no)\n")))
+        << args << "\n" << r.output;
+    const std::set<std::string> flags = cpu_flags();
+    if (flags.empty()) continue;  // no /proc/cpuinfo flags to check the detection against
+    const auto has = [&](const char* flag) { return flags.contains(flag) ? "yes" : "no"; };
+    EXPECT_EQ(m[4].str(), has("avx2"));
+    EXPECT_EQ(m[5].str(), has("fma"));
+    EXPECT_EQ(m[6].str(), has("avx512f"));
+    EXPECT_EQ(m[7].str(), has("avx512_vnni"));
+    EXPECT_EQ(m[8].str(), has("avx512_bf16"));
+    // The paths the dispatch must choose from those features.
+    const bool avx2 = flags.contains("avx2"), fma = flags.contains("fma");
+    const bool vnni = flags.contains("avx512f") && flags.contains("avx512bw") && flags.contains("avx512vl") &&
+                      flags.contains("avx512_vnni");
+    EXPECT_EQ(m[1].str(), avx2 && fma ? "avx2+fma" : "portable");
+    EXPECT_EQ(m[2].str(), vnni ? "avx512-vnni" : avx2 ? "avx2" : "portable");
+    EXPECT_EQ(m[3].str(), vnni || avx2 ? "int8" : "fp32");
+  }
 }
 
 TEST(Cli, BlankCsvLineIsARowWithAnEmptyMessage) {

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <future>
 #include <map>
 #include <regex>
@@ -149,21 +148,6 @@ TEST(Server, OpenApiDescribesExactlyTheRoutes) {
   for (const std::string& label : classifier().labels())
     EXPECT_NE(std::find(labels.begin(), labels.end(), label), labels.end()) << label;
   EXPECT_NE(std::find(labels.begin(), labels.end(), "Uncertain"), labels.end());
-}
-
-TEST(Server, OpenApiPassesTheReferenceValidator) {
-  // openapi-spec-validator (Python), when installed, is the independent check of the document.
-  if (testing::run("python3 -c 'import openapi_spec_validator' 2>/dev/null").status != 0)
-    GTEST_SKIP() << "SKIPPED: the Python package openapi-spec-validator is not installed";
-  testing::TempDir dir;
-  auto c = shared_server().client();
-  const auto r = c.Get("/openapi.json");
-  ASSERT_TRUE(r);
-  std::ofstream(dir / "openapi.json") << r->body;
-  const auto check = testing::run("python3 -c 'import json,sys; from openapi_spec_validator import validate; "
-                                  "validate(json.load(open(sys.argv[1]))); print(\"valid\")' " + (dir / "openapi.json"));
-  EXPECT_EQ(check.status, 0) << check.output;
-  EXPECT_NE(check.output.find("valid"), std::string::npos) << check.output;
 }
 
 TEST(Server, PagesComeFromTheEmbeddedAssets) {

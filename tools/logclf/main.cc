@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/corpus.h"
+#include "logclf/e5.h"
 #include "logclf/evaluation.h"
 #include "logclf/io.h"
 #include "logclf/stream.h"
@@ -473,12 +475,80 @@ int run_model_info(const std::string& model_dir, const std::string& encoder_kind
   return 0;
 }
 
+// ---- usage errors and --version -------------------------------------------------------------------
+// A usage error (a bad option or value, a missing argument, an unknown command) exits 2, as POSIX
+// utilities do; 1 is left to failures of the work itself.
+constexpr int kUsageError = 2;
+
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost 1.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// The first word of the command line that should name a verb (or a verb of a verb: `rules test`) and names
+// none, as "unknown command 'X'", with the closest verb when one is near enough to be a typo, else the list.
+// Empty when every verb exists. The verbs with verbs of their own take no option with a value, so every
+// word not starting with '-' before the last verb is a verb.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word.starts_with('-')) continue;
+    const auto verbs = current->get_subcommands([](const CLI::App*) { return true; });
+    if (verbs.empty()) return {};
+    const auto named =
+        std::find_if(verbs.begin(), verbs.end(), [&](const CLI::App* v) { return v->get_name() == word; });
+    if (named != verbs.end()) {
+      current = *named;
+      path += std::string(word) + " ";
+      continue;
+    }
+    std::string closest, names;
+    std::size_t closest_distance = std::string::npos;
+    for (const CLI::App* v : verbs) {
+      const std::size_t distance = edit_distance(word, v->get_name());
+      if (distance < closest_distance) closest_distance = distance, closest = v->get_name();
+      names += (names.empty() ? "" : ", ") + v->get_name();
+    }
+    const std::string message = fmt::format("unknown command '{}{}'", path, word);
+    // A typo: at most two edits, or a third of the verb.
+    if (closest_distance <= std::max<std::size_t>(2, closest.size() / 3))
+      return fmt::format("{}; did you mean '{}{}'?", message, path, closest);
+    return fmt::format("{} (commands: {})", message, names);
+  }
+  return {};
+}
+
+// `logclf --version`, and with -v the kernels of the E5 encoder this CPU selects and the features it has.
+void print_version(bool verbose) {
+  fmt::print("logclf {}\n", version());
+  if (!verbose) return;
+  const ComputeKernels k = compute_kernels();
+  fmt::print("E5 kernels: {}, {} (--precision auto: {})\n", k.fp32, k.int8, to_string(k.automatic));
+  std::string features;
+  for (const auto& [name, present] : k.cpu_features)
+    features += fmt::format("{}{} {}", features.empty() ? "" : ", ", name, present ? "yes" : "no");
+  fmt::print("CPU features: {}\n", features);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"logclf: hybrid log classifier (rules, then encoder + logistic regression)"};
-  app.set_version_flag("--version", std::string(logclf::version()));
-  app.require_subcommand(1);
+  bool show_version = false, verbose = false;
+  app.add_flag("--version", show_version, "print the version (with -v, also the compute kernels this CPU selects)");
+  app.add_flag("-v,--verbose", verbose, "with --version: the E5 kernels this CPU selects and the features it has");
+  app.require_subcommand(0, 1);  // one verb, unless --version
 
   TrainArgs train_args;
   auto* train_cmd = app.add_subcommand("train", "fit a model on a labelled file and report held-out metrics");
@@ -624,7 +694,25 @@ int main(int argc, char** argv) {
   logclf::cli::add_bench_encoder_command(*bench_cmd, commands);
   logclf::cli::add_bench_stream_command(*bench_cmd, commands);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+    if (const std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+      fmt::print(stderr, "logclf: error: {}\n", unknown);
+      return kUsageError;
+    }
+    app.exit(e);
+    return kUsageError;
+  }
+  if (show_version) {
+    print_version(verbose);
+    return 0;
+  }
+  if (app.get_subcommands().empty()) {
+    fmt::print(stderr, "logclf: error: a command is required\n{}", app.help());
+    return kUsageError;
+  }
   install_signal_handlers();
   try {
     for (const auto& c : commands)

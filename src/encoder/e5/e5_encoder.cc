@@ -6,6 +6,7 @@
 
 #include "encoder/e5/config.h"
 #include "encoder/e5/model_files.h"
+#include "logclf/e5.h"
 #include "logclf/encoder.h"
 #include "logclf/types.h"
 
@@ -113,6 +114,25 @@ std::optional<Precision> parse_precision(std::string_view text) {
   for (Precision p : {Precision::fp32, Precision::int8, Precision::auto_})
     if (text == to_string(p)) return p;
   return std::nullopt;
+}
+
+ComputeKernels compute_kernels() {
+  using namespace encoder::e5;
+  ComputeKernels k;
+  k.fp32 = "fp32 " + std::string(to_string(best_isa()));
+  k.int8 = std::string(to_string(best_int8_isa()));
+  k.automatic = resolve_precision(Precision::auto_);
+  // __builtin_cpu_supports takes string literals only.
+#if defined(__x86_64__) || defined(__i386__)
+  const bool has[] = {__builtin_cpu_supports("avx2") != 0, __builtin_cpu_supports("fma") != 0,
+                      __builtin_cpu_supports("avx512f") != 0, __builtin_cpu_supports("avx512vnni") != 0,
+                      __builtin_cpu_supports("avx512bf16") != 0};
+#else
+  const bool has[5] = {};
+#endif
+  const char* const names[] = {"AVX2", "FMA", "AVX-512F", "AVX512-VNNI", "AVX512-BF16"};
+  for (std::size_t i = 0; i < std::size(names); ++i) k.cpu_features.emplace_back(names[i], has[i]);
+  return k;
 }
 
 namespace detail {
