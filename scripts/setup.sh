@@ -13,6 +13,7 @@ pkgs=(
   clang libclang-rt-14-dev fonts-dejavu-core
   chromium python3-prometheus-client
   libprotobuf-dev protobuf-compiler
+  groff-base man-db zsh systemd
 )
 # npm builds the web pages of `logclf serve`. Debian's npm conflicts with Node.js's own nodejs package
 # (which ships npm), so it is installed only when no npm command exists.

@@ -27,5 +27,8 @@ void add_model_commands(CLI::App& model_cmd, Commands& commands);
 void add_bench_encoder_command(CLI::App& bench_cmd, Commands& commands);
 // bench_stream_command.cc: `logclf bench stream`.
 void add_bench_stream_command(CLI::App& bench_cmd, Commands& commands);
+// reference_command.cc: `logclf completion bash|zsh` and `logclf manpage`, generated from `app`; added
+// last, so that they see every other verb.
+void add_reference_commands(CLI::App& app, Commands& commands);
 
 }  // namespace logclf::cli

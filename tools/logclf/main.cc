@@ -693,6 +693,7 @@ int main(int argc, char** argv) {
   logclf::cli::add_model_commands(*model_cmd, commands);
   logclf::cli::add_bench_encoder_command(*bench_cmd, commands);
   logclf::cli::add_bench_stream_command(*bench_cmd, commands);
+  logclf::cli::add_reference_commands(app, commands);
 
   try {
     app.parse(argc, argv);

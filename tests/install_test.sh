@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `cmake --install` into a fresh prefix, then what each installed piece must do: the binary runs, the manual
+# page renders without a warning, the bash completion completes verbs, subcommands and options, the zsh one
+# parses, the systemd unit verifies with a low exposure score and names the installed binary, and the
+# public headers are there.
+# Usage: tests/install_test.sh BUILD_DIR
+set -euo pipefail
+build=$1
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+fail() { echo "install_test: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$prefix" >/dev/null
+
+"$prefix/bin/logclf" --version | grep -Eqx 'logclf [0-9]+\.[0-9]+\.[0-9]+' || fail "logclf --version"
+
+page=$prefix/share/man/man1/logclf.1
+warnings=$(groff -man -Tutf8 -ww "$page" 2>&1 >/dev/null)
+[ -z "$warnings" ] || fail "the manual page has roff warnings: $warnings"
+rendered=$(MANWIDTH=100 man -l "$page" 2>/dev/null)
+for section in NAME SYNOPSIS COMMANDS SIGNALS ENVIRONMENT "EXIT STATUS"; do
+  grep -q "^$section" <<<"$rendered" || fail "the manual page has no $section section"
+done
+grep -q -- '--access-log' <<<"$rendered" || fail "the manual page does not list serve --access-log"
+
+# shellcheck disable=SC1091
+source "$prefix/share/bash-completion/completions/logclf"
+complete_words() {  # the completions of the last word of "$@"
+  COMP_WORDS=("$@")
+  COMP_CWORD=$(($# - 1))
+  COMPREPLY=()
+  _logclf
+  echo "${COMPREPLY[*]}"
+}
+[[ " $(complete_words logclf clas) " == *" classify "* ]] || fail "bash: 'clas' does not complete to classify"
+[[ " $(complete_words logclf rules t) " == *" test "* ]] || fail "bash: 'rules t' does not complete to test"
+[ "$(complete_words logclf serve --access)" = "--access-log" ] || fail "bash: 'serve --access' does not complete"
+[ "$(complete_words logclf classify -m model.d --expl)" = "--explain" ] || fail "bash: 'classify ... --expl'"
+[[ " $(complete_words logclf bench "") " == *" encoder "* ]] || fail "bash: 'bench' does not offer encoder"
+
+if command -v zsh >/dev/null; then
+  zsh -n "$prefix/share/zsh/vendor-completions/_logclf" || fail "zsh: the completion does not parse"
+else
+  echo "install_test: SKIPPED the zsh completion check: zsh is not installed" >&2
+fi
+
+unit=$prefix/lib/systemd/system/logclf-serve.service
+grep -qx "ExecStart=$prefix/bin/logclf serve \$LOGCLF_SERVE_ARGS" "$unit" || fail "the unit does not run $prefix/bin/logclf"
+if command -v systemd-analyze >/dev/null; then
+  problems=$(systemd-analyze verify --man=no "$unit" 2>&1) || fail "systemd-analyze verify: $problems"
+  [ -z "$problems" ] || fail "systemd-analyze verify: $problems"
+  systemd-analyze security --offline=true --threshold=20 "$unit" >/dev/null ||
+    fail "the unit's exposure is above 2.0: $(systemd-analyze security --offline=true "$unit" | tail -1)"
+else
+  echo "install_test: SKIPPED the systemd unit checks: systemd-analyze is not installed" >&2
+fi
+
+for header in classifier.h server.h train.h types.h; do
+  [ -f "$prefix/include/logclf/$header" ] || fail "include/logclf/$header is not installed"
+done
+echo "install_test: ok"
