@@ -24,10 +24,10 @@ script=scripts/bench-serve.lua
 command -v wrk >/dev/null || { echo "bench-serve: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 
 log=$(mktemp)
-# The server's event loops (one per core) serve every connection; --threads only sizes the pool for
+# The server's event loops (one per core) serve every connection; --http-threads only sizes the pool for
 # requests that may block (streamed or large bodies, batched classification), 0 being its default.
 # shellcheck disable=SC2086
-"$bin" serve --port 0 --threads "$server_threads" ${SERVE_ARGS:-} 2>"$log" &
+"$bin" serve --port 0 --http-threads "$server_threads" ${SERVE_ARGS:-} 2>"$log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 

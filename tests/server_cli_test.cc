@@ -114,7 +114,8 @@ class ServeProcess {
 };
 
 void serve_and_stop_with(int signal) {
-  ServeProcess serve({});
+  // The HTTP pool and the encoder's threads are named apart (--threads means the encoder's on every verb).
+  ServeProcess serve({"--http-threads", "4", "--threads", "1"});
   ASSERT_GT(serve.pid(), 0);
   const int port = serve.wait_for_port(std::chrono::seconds(60));
   ASSERT_GT(port, 0) << serve.output();

@@ -23,9 +23,7 @@ namespace {
 
 struct ServeArgs {
   std::string model_dir;
-  std::string encoder_dir;
-  std::string encoder_kind;
-  Precision precision = Precision::auto_;
+  EncoderArgs encoder;  // --encoder, --encoder-dir, --threads (of the E5 encoder), --precision
   std::string batching = "auto";
   double batch_wait_ms = 2.0;
   double header_timeout_s = 10.0;
@@ -34,13 +32,7 @@ struct ServeArgs {
 };
 
 // The model as the command line names it: at start-up, and again on SIGHUP.
-Classifier load_model(const ServeArgs& a) {
-  EncoderOptions encoder;
-  encoder.dir = a.encoder_dir;
-  encoder.kind = a.encoder_kind;
-  encoder.precision = a.precision;
-  return a.model_dir.empty() ? Classifier::load_default(encoder) : Classifier::load(a.model_dir, encoder);
-}
+Classifier load_model(const ServeArgs& a) { return cli::load_model(a.model_dir, a.encoder); }
 
 // SIGHUP: the model bundle is loaded again and served from then on (requests in flight finish on the old
 // one); a bundle that does not load leaves the old one serving. The access log is reopened (logrotate).
@@ -127,16 +119,11 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "serve the classifier over HTTP (JSON, CSV and NDJSON API, web page)");
   cmd->add_option("-m,--model", args->model_dir, "model directory (default: the built-in model)");
-  cmd->add_option("--encoder-dir", args->encoder_dir,
-                  "directory of the E5 weights for a model on the E5 encoder (default: $LOGCLF_E5_DIR, then the "
-                  "Hugging Face cache)");
-  cmd->add_option("--encoder", args->encoder_kind, "require the model's encoder to be this one")
-      ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}));
-  add_precision_option(cmd, args->precision);
+  args->encoder.add_to(cmd, false);
   cmd->add_option("--host", args->options.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", args->options.port, "port to listen on; 0 picks a free one")
       ->capture_default_str()->check(CLI::Range(0, 65535));
-  cmd->add_option("--threads", args->options.threads,
+  cmd->add_option("--http-threads", args->options.threads,
                   "threads for requests that may block (streamed or large bodies, batched classification; the "
                   "others are served by one event loop per core); 0: max(32, 4 x cores)")
       ->capture_default_str()->check(CLI::Range(0, 4096));
