@@ -342,6 +342,34 @@ std::set<std::string> cpu_flags() {
   return {};
 }
 
+// -q and -v are the program's, before the verb or after it: -q silences notices on standard error (a
+// verb's own -q keeps working), -v prints the version and kernels there before the verb runs.
+TEST(Cli, QuietAndVerboseWorkBeforeAndAfterTheVerb) {
+  const testing::TempDir dir;
+  const std::string corpus = dir / "corpus.csv", out = dir / "out.csv";
+  // What `logclf ARGS` writes to standard error, its standard output dropped.
+  const auto stderr_of = [](const std::string& args) { return run("{ " + cli() + args + " 2>&1 >/dev/null; }"); };
+  auto r = stderr_of(" corpus -n 3 -o '" + corpus + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "3 labelled lines written to " + corpus + "\n");
+  for (const std::string& args : {" -q corpus -n 3 -o '" + corpus + "'", " corpus -n 3 -o '" + corpus + "' --quiet",
+                                  " -q classify '" + corpus + "' -o '" + out + "'",
+                                  " classify -q '" + corpus + "' -o '" + out + "'"}) {
+    r = stderr_of(args);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.output;
+    EXPECT_EQ(r.output, "") << args;
+  }
+  r = stderr_of(" classify '" + corpus + "' -o '" + out + "'");
+  EXPECT_NE(r.output.find("classified 3 lines"), std::string::npos) << r.output;
+  for (const std::string& args : {" -v classify '" + corpus + "'", " classify --verbose '" + corpus + "'"}) {
+    r = stderr_of(args);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.output;
+    EXPECT_TRUE(r.output.starts_with("logclf " + std::string(version()) + "\nE5 kernels: ")) << args << "\n" << r.output;
+    // Standard output is the verb's alone.
+    EXPECT_EQ(run("{ " + cli() + args + " 2>/dev/null; }").output.find("E5 kernels"), std::string::npos) << args;
+  }
+}
+
 TEST(Cli, VersionAndTheComputeKernels) {
   auto r = run(cli() + " --version 2>/dev/null");
   ASSERT_EQ(r.status, 0) << r.output;

@@ -15,6 +15,10 @@ struct Command {
 };
 using Commands = std::vector<Command>;
 
+// -q/--quiet, before the verb or after it: no progress, summaries or notices on standard error (warnings
+// and errors still go there). Set by main() once the command line is parsed, before a verb runs.
+inline bool quiet = false;
+
 // serve_command.cc: `logclf serve`.
 void add_serve_command(CLI::App& app, Commands& commands);
 // kafka_command.cc: `logclf kafka`.

@@ -129,7 +129,7 @@ int run_kafka(CLI::App& cmd, KafkaArgs& a) {
   // One line, rewritten every 2 s, while standard error is a terminal.
   std::atomic<bool> done{false};
   std::thread progress;
-  if (!a.quiet && isatty(STDERR_FILENO)) {
+  if (!a.quiet && !quiet && isatty(STDERR_FILENO)) {
     progress = std::thread([&] {
       std::uint64_t last = 0;
       while (!done) {

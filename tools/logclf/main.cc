@@ -440,7 +440,7 @@ int run_corpus(std::size_t count, std::uint64_t seed, const std::string& output)
     std::fwrite(csv.data(), 1, csv.size(), stdout);
   } else {
     write_file_atomic(output, csv);
-    fmt::print(stderr, "{} labelled lines written to {}\n", count, output);
+    if (!logclf::cli::quiet) fmt::print(stderr, "{} labelled lines written to {}\n", count, output);
   }
   return 0;
 }
@@ -530,15 +530,15 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
 }
 
 // `logclf --version`, and with -v the kernels of the E5 encoder this CPU selects and the features it has.
-void print_version(bool verbose) {
-  fmt::print("logclf {}\n", version());
+void print_version(bool verbose, std::FILE* out = stdout) {
+  fmt::print(out, "logclf {}\n", version());
   if (!verbose) return;
   const ComputeKernels k = compute_kernels();
-  fmt::print("E5 kernels: {}, {} (--precision auto: {})\n", k.fp32, k.int8, to_string(k.automatic));
+  fmt::print(out, "E5 kernels: {}, {} (--precision auto: {})\n", k.fp32, k.int8, to_string(k.automatic));
   std::string features;
   for (const auto& [name, present] : k.cpu_features)
     features += fmt::format("{}{} {}", features.empty() ? "" : ", ", name, present ? "yes" : "no");
-  fmt::print("CPU features: {}\n", features);
+  fmt::print(out, "CPU features: {}\n", features);
 }
 
 }  // namespace
@@ -547,8 +547,12 @@ int main(int argc, char** argv) {
   CLI::App app{"logclf: hybrid log classifier (rules, then encoder + logistic regression)"};
   bool show_version = false, verbose = false;
   app.add_flag("--version", show_version, "print the version (with -v, also the compute kernels this CPU selects)");
-  app.add_flag("-v,--verbose", verbose, "with --version: the E5 kernels this CPU selects and the features it has");
+  app.add_flag("-v,--verbose", verbose,
+               "print the version, the E5 kernels this CPU selects and the features it has (on standard error "
+               "before a verb runs)");
+  app.add_flag("-q,--quiet", logclf::cli::quiet, "no progress, summaries or notices on standard error");
   app.require_subcommand(0, 1);  // one verb, unless --version
+  app.fallthrough();             // -q and -v after the verb too
 
   TrainArgs train_args;
   auto* train_cmd = app.add_subcommand("train", "fit a model on a labelled file and report held-out metrics");
@@ -714,6 +718,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "logclf: error: a command is required\n{}", app.help());
     return kUsageError;
   }
+  if (verbose) print_version(true, stderr);  // standard output is the verb's
+  classify_args.quiet = classify_args.quiet || logclf::cli::quiet;
   install_signal_handlers();
   try {
     for (const auto& c : commands)

@@ -45,7 +45,8 @@ void reload(HttpServer& server, const ServeArgs& a) {
   }
   try {
     server.reload(load_model(a));
-    fmt::print(stderr, "logclf: SIGHUP: model reloaded from {}\n", a.model_dir.empty() ? "the built-in model" : a.model_dir);
+    if (!quiet)
+      fmt::print(stderr, "logclf: SIGHUP: model reloaded from {}\n", a.model_dir.empty() ? "the built-in model" : a.model_dir);
   } catch (const std::exception& e) {
     fmt::print(stderr, "logclf: SIGHUP: model not reloaded, still serving the previous one: {}\n", e.what());
   }
@@ -85,7 +86,7 @@ int run_serve(const ServeArgs& a) {
     }
     finished = true;
   });
-  fmt::print(stderr, "logclf: serving on http://{}:{}\n", url_host(options.host), port);
+  if (!quiet) fmt::print(stderr, "logclf: serving on http://{}:{}\n", url_host(options.host), port);
   std::fflush(stderr);
 
   const timespec poll{0, 100'000'000};
@@ -102,14 +103,15 @@ int run_serve(const ServeArgs& a) {
       std::fflush(stderr);
       std::_Exit(1);
     }
-    fmt::print(stderr, "logclf: {} received, finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!quiet)
+      fmt::print(stderr, "logclf: {} received, finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stderr);
     stopping = true;
     server.stop();
   }
   serving.join();
   if (failure) std::rethrow_exception(failure);
-  if (stopping) fmt::print(stderr, "logclf: stopped\n");
+  if (stopping && !quiet) fmt::print(stderr, "logclf: stopped\n");
   return 0;
 }
 
