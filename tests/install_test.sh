@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `cmake --install` into a fresh prefix, then what each installed piece must do: the binary runs, the manual
 # page renders without a warning, the bash completion completes verbs, subcommands and options, the zsh one
-# parses, the systemd unit verifies with a low exposure score and names the installed binary, and the
-# public headers are there.
+# parses, the systemd unit verifies with a low exposure score and names the installed binary, the public
+# headers are there, and find_package(logclf) builds a program that classifies.
 # Usage: tests/install_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
@@ -58,4 +58,37 @@ fi
 for header in classifier.h server.h train.h types.h; do
   [ -f "$prefix/include/logclf/$header" ] || fail "include/logclf/$header is not installed"
 done
+
+# find_package(logclf) from another project: a ten-line program against the installed tree.
+consumer=$prefix/consumer
+mkdir "$consumer"
+cat >"$consumer/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.20)
+project(consumer CXX)
+set(CMAKE_CXX_STANDARD 20)
+find_package(logclf 0.1 REQUIRED)
+add_executable(consumer main.cc)
+target_link_libraries(consumer PRIVATE logclf::logclf)
+CMAKE
+cat >"$consumer/main.cc" <<'CXX'
+#include <cstdio>
+#include <string>
+
+#include <logclf/classifier.h>
+
+int main(int argc, char** argv) {
+  const logclf::Classifier classifier = logclf::Classifier::load_default();
+  for (int i = 1; i < argc; ++i) {
+    const logclf::Prediction p = classifier.classify(argv[i]);
+    std::printf("%s|%s\n", p.label.c_str(), std::string(logclf::to_string(p.stage)).c_str());
+  }
+}
+CXX
+flags=""  # a sanitized build's library needs the sanitizers' runtime in the program too
+grep -q '^LOGCLF_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && flags="-fsanitize=address,undefined"
+cmake -S "$consumer" -B "$consumer/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="$flags" \
+  >"$consumer/log" 2>&1 || fail "find_package(logclf) failed: $(cat "$consumer/log")"
+cmake --build "$consumer/build" >>"$consumer/log" 2>&1 || fail "the program does not build: $(cat "$consumer/log")"
+answers=$("$consumer/build/consumer" "User User1 logged in." "Disk usage at 97% on /var")
+[ "$answers" = $'User Action|rule\nResource Usage|model' ] || fail "the program answers: $answers"
 echo "install_test: ok"
