@@ -32,6 +32,9 @@ Format output_format_from_path(std::string_view path, Format fallback);
 // The names tried for the message field when none is given: {"log_message"}, and for JSON lines also the
 // names log shippers use: {"log_message", "message" (Vector, Logstash), "log" (Fluent Bit, Docker), "msg"}.
 std::vector<std::string> default_message_fields(Format format);
+// Appends `field` as one CSV field (RFC 4180): quoted, its quotes doubled, only when it holds a comma, a
+// quote, a line break or leading or trailing blanks.
+void append_csv_field(std::string& out, std::string_view field);
 
 struct Record {
   uint64_t line = 0;                 // 1-based line of the input on which the record starts

@@ -2,6 +2,8 @@
 
 #include "logclf/io.h"
 
+#include "io/csv_field.h"
+
 namespace logclf {
 
 std::optional<Format> parse_format(std::string_view name) {
@@ -62,5 +64,7 @@ std::vector<std::string> default_message_fields(Format format) {
   if (format == Format::jsonl || format == Format::json) return {"log_message", "message", "log", "msg"};
   return {"log_message"};
 }
+
+void append_csv_field(std::string& out, std::string_view field) { io::append_csv(out, field); }
 
 }  // namespace logclf

@@ -16,7 +16,6 @@
 #include "args.h"
 #include "bench_util.h"
 #include "command.h"
-#include "io/csv_field.h"
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/corpus.h"
@@ -91,9 +90,9 @@ void write_input(const std::vector<Row>& rows, std::uint64_t lines, std::uint64_
   std::string line;
   for (std::uint32_t i : order) {
     line = "2025-01-01 00:00:00,";
-    io::append_csv(line, rows[i].source);  // quoted only where needed, as CSV files usually are
+    append_csv_field(line, rows[i].source);  // quoted only where needed, as CSV files usually are
     line += ',';
-    io::append_csv(line, rows[i].message);
+    append_csv_field(line, rows[i].message);
     line += '\n';
     out << line;
   }

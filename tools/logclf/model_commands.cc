@@ -9,17 +9,13 @@
 #include <memory>
 
 #include "command.h"
-#include "encoder/e5/config.h"
-#include "encoder/e5/download.h"
-#include "encoder/e5/model_files.h"
-#include "encoder/e5/random_weights.h"
+#include "logclf/e5.h"
 #include "logclf/types.h"
 
 namespace logclf::cli {
 namespace {
 
 namespace fs = std::filesystem;
-namespace e5 = encoder::e5;
 using Clock = std::chrono::steady_clock;
 
 struct DownloadArgs {
@@ -34,7 +30,7 @@ std::string megabytes(std::uint64_t bytes) { return fmt::format("{:.1f} MB", byt
 // One progress line on stderr, redrawn at most five times a second.
 class ProgressLine {
  public:
-  void update(const e5::DownloadProgress& p) {
+  void update(const ModelDownloadProgress& p) {
     const auto now = Clock::now();
     if (p.file != file_) {
       file_ = p.file;
@@ -66,16 +62,16 @@ class ProgressLine {
 };
 
 int run_download(const DownloadArgs& a) {
-  e5::DownloadOptions options;
-  options.repo_id = e5::resolve_repo_id(a.model);
+  ModelDownloadOptions options;
+  options.repo_id = hf_repo_id(a.model);
   options.revision = a.revision;
   options.base_url = a.base_url;
-  options.cache_dir = a.cache_dir.empty() ? e5::default_hf_cache_dir() : a.cache_dir;
+  options.cache_dir = a.cache_dir.empty() ? hf_cache_dir() : a.cache_dir;
   auto line = std::make_shared<ProgressLine>();
-  if (isatty(STDERR_FILENO)) options.progress = [line](const e5::DownloadProgress& p) { line->update(p); };
-  e5::DownloadResult result;
+  if (isatty(STDERR_FILENO)) options.progress = [line](const ModelDownloadProgress& p) { line->update(p); };
+  ModelDownloadResult result;
   try {
-    result = e5::download_model(options);
+    result = download_hf_model(options);
   } catch (...) {
     line->clear();
     throw;
@@ -85,7 +81,7 @@ int run_download(const DownloadArgs& a) {
   for (const std::string& f : result.cached) fmt::print("already in the cache: {}\n", f);
   for (const std::string& f : result.absent) fmt::print("not in the repository (optional): {}\n", f);
   fmt::print("{} at commit {} stored in {}\n", options.repo_id, result.commit, result.snapshot_dir);
-  if (!a.cache_dir.empty() && fs::path(a.cache_dir) != fs::path(e5::default_hf_cache_dir()))
+  if (!a.cache_dir.empty() && fs::path(a.cache_dir) != fs::path(hf_cache_dir()))
     fmt::print("(not the default cache: use --encoder-dir {} or set HF_HUB_CACHE={})\n", result.snapshot_dir,
                a.cache_dir);
   return 0;
@@ -101,17 +97,17 @@ struct RandomArgs {
 int run_random(const RandomArgs& a) {
   std::error_code ec;
   if (fs::exists(a.dir, ec) && !fs::is_directory(a.dir, ec)) throw Error(a.dir + " exists and is not a directory");
-  if (fs::exists(a.dir, ec) && !fs::is_empty(a.dir, ec) && !e5::missing_model_files(a.dir).empty())
+  if (fs::exists(a.dir, ec) && !fs::is_empty(a.dir, ec) && !missing_e5_files(a.dir).empty())
     throw Error(a.dir + " is not empty and is not a model directory; refusing to overwrite it");
   std::string tokenizer_dir = a.tokenizer_dir;
   if (tokenizer_dir.empty()) {
-    const auto found = e5::locate_tokenizer_dir();
+    const auto found = find_e5_tokenizer_dir();
     if (!found)
       throw Error("no e5-small-v2 tokenizer found ($LOGCLF_E5_DIR and the Hugging Face cache have no vocab.txt or "
                   "tokenizer.json): pass --tokenizer-dir DIR, e.g. a directory holding e5-small-v2's vocab.txt");
     tokenizer_dir = *found;
   }
-  e5::write_random_model(a.dir, e5::BertConfig::e5_small_v2(), a.seed, tokenizer_dir);
+  write_random_e5_model(a.dir, a.seed, tokenizer_dir);
   fmt::print("wrote random weights shaped like {} (seed {}) to {}, tokenizer from {}\n", a.like, a.seed, a.dir,
              tokenizer_dir);
   return 0;

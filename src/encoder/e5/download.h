@@ -10,33 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "logclf/e5.h"
+
 namespace logclf::encoder::e5 {
 
-struct DownloadProgress {
-  std::string file;          // e.g. "model.safetensors"
-  std::uint64_t done = 0;    // bytes present, including those of a resumed partial download
-  std::uint64_t total = 0;   // 0 when unknown
-};
-
-struct DownloadOptions {
-  std::string repo_id = "intfloat/e5-small-v2";
-  std::string revision = "main";
-  std::string base_url;   // empty: $HF_ENDPOINT, else https://huggingface.co
-  std::string cache_dir;  // empty: default_hf_cache_dir()
-  long connect_timeout_seconds = 30;
-  // A transfer slower than 1 byte/s for this long is abandoned (and resumed by the next attempt).
-  long low_speed_seconds = 60;
-  int attempts = 3;  // per file; later attempts resume the partial download
-  std::function<void(const DownloadProgress&)> progress;  // called often during transfers
-};
-
-struct DownloadResult {
-  std::string snapshot_dir;              // CACHE/models--OWNER--NAME/snapshots/<commit>
-  std::string commit;                    // from X-Repo-Commit, else the revision name
-  std::vector<std::string> downloaded;   // files fetched by this run
-  std::vector<std::string> cached;       // files already complete in the cache
-  std::vector<std::string> absent;       // optional files the repository does not have
-};
+// The public types (logclf/e5.h), under the names this file has always used.
+using DownloadProgress = ModelDownloadProgress;
+using DownloadOptions = ModelDownloadOptions;
+using DownloadResult = ModelDownloadResult;
 
 // Fetches config.json, model.safetensors, vocab.txt, tokenizer.json, tokenizer_config.json and
 // special_tokens_map.json (config, weights and vocab.txt or tokenizer.json are required). Each file is
