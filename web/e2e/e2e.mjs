@@ -8,12 +8,14 @@
 //
 // Exit 0 when every check passes, 1 otherwise, 77 (skipped) without Chromium.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { startServer as startServerProcess } from '../support/serve.mjs';
 
 const CHROMIUM = process.env.LOGCLF_CHROMIUM || '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps calling Google's services, which in a closed
@@ -145,26 +147,9 @@ function classifyWithCli(message, source) {
 // --- the server ---
 
 async function startServer(extraArgs = []) {
-  const server = spawn(args.logclf, ['serve', '--host', '127.0.0.1', '--port', '0', ...extraArgs],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const { server, base } = startServerProcess(args.logclf, extraArgs, (piece) => serverLog.push(piece));
   servers.push(server);
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('logclf serve did not report its address within 30 s')), 30_000);
-    server.stderr.on('data', (chunk) => {
-      buffered += chunk;
-      serverLog.push(chunk.toString());
-      const match = /logclf: serving on (http:\/\/[^\s]+)/.exec(buffered);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
-      }
-    });
-    server.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`logclf serve exited (${code ?? signal}) before listening`));
-    });
-  });
+  return base;
 }
 
 // POSTs a file to /v1/classify/csv?explain=true the way the page does (multipart field `file`).

@@ -7,11 +7,12 @@
 //
 // Prints `VALID: NAME` or `INVALID: NAME: problem` per document; exits 0 when every one is valid, 1 when
 // one is not, 2 on a usage error.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { startServer, stopServer } from '../support/serve.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,35 +44,13 @@ async function validate(name, document) {
 
 // Starts `logclf serve` on a free port, fetches /openapi.json, stops the server.
 async function servedDocument(extraArgs) {
-  const server = spawn(args.logclf, ['serve', '--host', '127.0.0.1', '--port', '0', ...extraArgs],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const { server, base } = startServer(args.logclf, extraArgs);
   try {
-    const base = await new Promise((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => reject(new Error('logclf serve did not report its address within 30 s')),
-        30_000);
-      server.stderr.on('data', (chunk) => {
-        buffered += chunk;
-        const match = /logclf: serving on (http:\/\/[^\s]+)/.exec(buffered);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1].replace(/\/$/, ''));
-        }
-      });
-      server.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`logclf serve exited (${code ?? signal}) before listening:\n${buffered}`));
-      });
-    });
-    const response = await fetch(`${base}/openapi.json`);
+    const response = await fetch(`${await base}/openapi.json`);
     if (response.status !== 200) throw new Error(`GET /openapi.json answered ${response.status}`);
     return await response.json();
   } finally {
-    if (server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await stopServer(server);
   }
 }
 
