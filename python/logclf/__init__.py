@@ -63,13 +63,13 @@ Classifier.from_bytes = staticmethod(_from_bundle_bytes)
 Classifier.__reduce__ = _classifier_reduce
 
 
-def _first_field(names: Iterable[str], fields: Sequence[str] | str | None, what: str) -> str:
+def _first_field(names: Iterable[str], fields: Sequence[str] | str | None, where: str = "") -> str:
     names = list(names)
     candidates = MESSAGE_FIELDS if fields is None else ((fields,) if isinstance(fields, str) else tuple(fields))
     for field in candidates:
         if field in names:
             return field
-    raise Error(f"no {what} field: looked for {', '.join(candidates)} among {', '.join(map(str, names)) or 'none'}")
+    raise Error(f"{where}no message field: looked for {', '.join(candidates)} among {', '.join(map(str, names)) or 'none'}")
 
 
 def _optional_str(value: Any) -> str | None:
@@ -81,7 +81,7 @@ def _labeled_rows(data: Any, message_column, source_column: str, label_column: s
     """(message, source, label) tuples from a pandas DataFrame or a sequence of mappings."""
     if hasattr(data, "columns") and hasattr(data, "itertuples"):  # a pandas DataFrame
         columns = [str(c) for c in data.columns]
-        message = _first_field(columns, message_column, "message")
+        message = _first_field(columns, message_column)
         if label_column not in columns:
             raise Error(f"no label column {label_column!r} among {', '.join(columns)}")
         messages = data[message].tolist()
@@ -92,7 +92,7 @@ def _labeled_rows(data: Any, message_column, source_column: str, label_column: s
     for i, record in enumerate(data):
         if not isinstance(record, Mapping):
             raise Error(f"row {i}: a mapping (dict) was expected, not {type(record).__name__}")
-        message = _first_field(record.keys(), message_column, f"row {i}: message")
+        message = _first_field(record.keys(), message_column, f"row {i}: ")
         if label_column not in record:
             raise Error(f"row {i}: no label field {label_column!r}")
         rows.append((record[message], _optional_str(record.get(source_column)), record[label_column]))
