@@ -71,11 +71,11 @@ class LogClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _results(self, X, sources=None, probabilities=False):
-        check_is_fitted(self, "model_")
         return self.model_.classify_batch(_texts(X), sources, probabilities=probabilities)
 
     def predict(self, X, sources=None):
         """The label of each message (one of classes_, or 'Uncertain' below a threshold)."""
+        check_is_fitted(self, "model_")
         labels = [self._label_of.get(r.label, r.label) for r in self._results(X, sources)]
         dtype = self.classes_.dtype if all(r in self._label_of.values() for r in labels) else object
         return np.asarray(labels, dtype=dtype)
@@ -83,6 +83,7 @@ class LogClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X, sources=None):
         """Probabilities in classes_ order: the head's (calibrated) distribution, or all on the rule's label when
         a rule decided."""
+        check_is_fitted(self, "model_")
         index = {str(c): i for i, c in enumerate(self.classes_)}
         results = self._results(X, sources, probabilities=True)
         out = np.zeros((len(results), len(self.classes_)))
