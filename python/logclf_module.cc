@@ -160,25 +160,23 @@ std::vector<Prediction> classify_parallel(const Classifier& c, std::span<const L
   return out;
 }
 
-py::list classify_batch(PyClassifier& self, const py::sequence& messages, const std::optional<py::sequence>& sources,
-                        bool probabilities, const std::string& cache_name, int workers) {
-  const std::size_t n = py::len(messages);
-  if (sources && py::len(*sources) != n)
-    throw Error("sources has " + std::to_string(py::len(*sources)) + " items, messages " + std::to_string(n));
+py::list classify_batch(PyClassifier& self, const py::iterable& messages_in,
+                        const std::optional<py::iterable>& sources_in, bool probabilities,
+                        const std::string& cache_name, int workers) {
+  // As lists (a pandas Series or a generator iterates its values): they keep every item referenced while the
+  // GIL is released, so the UTF-8 seen below stays valid even if the caller's containers change meanwhile.
+  const py::list messages(messages_in);
+  const std::size_t n = messages.size();
+  std::optional<py::list> sources;
+  if (sources_in) sources.emplace(*sources_in);
+  if (sources && sources->size() != n)
+    throw Error("sources has " + std::to_string(sources->size()) + " items, messages " + std::to_string(n));
   if (workers < 0) throw Error("workers must be 0 (one per core) or more");
   const CacheMode mode = cache_mode_of(cache_name);
-  // The items are kept referenced while the GIL is released, so their UTF-8 stays valid even if the caller's
-  // list changes meanwhile.
-  std::vector<py::object> keep;
-  keep.reserve(sources ? 2 * n : n);
   std::vector<LogLine> lines(n);
   for (std::size_t i = 0; i < n; ++i) {
-    keep.push_back(messages[i]);
-    lines[i].message = utf8_view(keep.back(), "messages", i);
-    if (sources) {
-      keep.push_back((*sources)[i]);
-      if (!keep.back().is_none()) lines[i].source = utf8_view(keep.back(), "sources", i);
-    }
+    lines[i].message = utf8_view(messages[i], "messages", i);
+    if (sources && !(*sources)[i].is_none()) lines[i].source = utf8_view((*sources)[i], "sources", i);
   }
   const auto classifier = self.get();
   const auto cache = self.cache(mode);
@@ -473,8 +471,9 @@ Result.probabilities empty, which is faster.)")
            py::arg("encoder_dir"), py::arg("precision"), py::arg("threads"))
       .def_property_readonly("dim", &SentenceEncoder::dim)
       .def_property_readonly("location", &SentenceEncoder::location)
-      .def("embed", [](const SentenceEncoder& self, const py::sequence& texts, const std::string& prefix) {
-        const std::size_t n = py::len(texts);
+      .def("embed", [](const SentenceEncoder& self, const py::iterable& texts_in, const std::string& prefix) {
+        const py::list texts(texts_in);
+        const std::size_t n = texts.size();
         std::vector<std::string> owned(n);
         for (std::size_t i = 0; i < n; ++i) owned[i] = prefix + std::string(utf8_view(texts[i], "texts", i));
         py::array_t<float> out({n, self.dim()});

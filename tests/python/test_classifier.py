@@ -152,3 +152,12 @@ def test_save_load_and_pickle_keep_every_answer(builtin, seed, tmp_path):
     for other in (loaded, unpickled, from_bytes):
         assert other.threshold == 0.7 and other.labels == clf.labels
         assert [(r.label, r.stage, r.confidence) for r in other.classify_batch(messages)] == expected
+
+
+def test_any_iterable_of_str(builtin, seed_frame):
+    frame = seed_frame.iloc[::-1].head(50)  # a Series whose index is not 0..n-1
+    expected = [r.label for r in builtin.classify_batch(list(frame["log_message"]), list(frame["source"]))]
+    assert [r.label for r in builtin.classify_batch(frame["log_message"], frame["source"])] == expected
+    assert [r.label for r in builtin.classify_batch(m for m in frame["log_message"].tolist())] == [
+        r.label for r in builtin.classify_batch(frame["log_message"].tolist())]
+    assert builtin.classify_batch([]) == []
