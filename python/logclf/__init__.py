@@ -57,10 +57,16 @@ def _classifier_reduce(self: Classifier):
     return (_from_bundle_bytes, (_bundle_bytes(self),))
 
 
+# Shown (help(), repr, tracebacks) as the package's own.
+for _type in (Classifier, Result, Error):
+    _type.__module__ = __name__
+
 Classifier.to_bytes = _bundle_bytes
 Classifier.to_bytes.__doc__ = "The model bundle as bytes (a tar archive of its files); Classifier.from_bytes() reads them."
 Classifier.from_bytes = staticmethod(_from_bundle_bytes)
 Classifier.__reduce__ = _classifier_reduce
+Classifier.__repr__ = lambda self: (
+    f"<logclf.Classifier: {self.encoder} encoder, {len(self.labels)} labels, threshold {self.threshold:g}>")
 
 
 def _first_field(names: Iterable[str], fields: Sequence[str] | str | None, where: str = "") -> str:
