@@ -125,13 +125,13 @@ class PyClassifier {
   std::shared_ptr<MessageCache> exact_, template_;
 };
 
-// Classifies `lines` on `workers` threads (0: one per core; one for E5, whose forward pass uses every core),
-// in chunks of the CLI's batch size. Called without the GIL.
+// Classifies `lines` on `workers` threads in chunks, as `logclf classify` does (0: one per core, or one when
+// the encoder batches: E5's forward pass uses every core itself). Called without the GIL.
 std::vector<Prediction> classify_parallel(const Classifier& c, std::span<const LogLine> lines, MessageCache* cache,
                                           bool with_distribution, int workers) {
-  const bool lexical = c.encoder_kind() == kLexicalEncoder;
-  const std::size_t chunk = lexical ? 1024 : 256;
-  if (workers <= 0) workers = lexical ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : 1;
+  const bool per_line = !c.encoder_batches();
+  const std::size_t chunk = per_line ? 1024 : 256;
+  if (workers <= 0) workers = per_line ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : 1;
   const std::size_t chunks = (lines.size() + chunk - 1) / chunk;
   workers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(workers), chunks));
   std::vector<Prediction> out(lines.size());
