@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import Classifier, Error, _bundle_bytes, _from_bundle_bytes, train
+from . import Error, _bundle_bytes, _from_bundle_bytes, train
 
 
 def _texts(X) -> list[str]:
