@@ -14,6 +14,8 @@ pkgs=(
   chromium python3-prometheus-client
   libprotobuf-dev protobuf-compiler
   groff-base man-db zsh systemd
+  pybind11-dev python3-dev python3-pytest python3-numpy python3-sklearn python3-pandas
+  python3-setuptools python3-wheel python3-pip python3-venv
 )
 # npm builds the web pages of `logclf serve`. Debian's npm conflicts with Node.js's own nodejs package
 # (which ships npm), so it is installed only when no npm command exists.

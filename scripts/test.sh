@@ -21,3 +21,8 @@ if [ "${LOGCLF_SKIP_SANITIZE:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2
 fi
+
+# The Python package (python/) against the Release build above: its module is build/python/logclf.
+# /usr/bin/python3 is Debian's, which the module is built for and scripts/setup.sh installs pytest into.
+echo "== Python tests (tests/python) =="
+/usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/python
