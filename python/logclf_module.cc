@@ -272,6 +272,17 @@ std::vector<LabeledLine> labeled_rows(const py::sequence& rows) {
   return out;
 }
 
+// The labelled rows of `data`: a file's path (read without the GIL), or rows from Python.
+std::vector<LabeledLine> labeled_data(const py::object& data, const std::optional<std::string>& format,
+                                      const std::optional<std::vector<std::string>>& message_columns,
+                                      const std::string& source_column, const std::string& label_column) {
+  if (!py::isinstance<py::str>(data)) return labeled_rows(data.cast<py::sequence>());
+  const std::string path = data.cast<std::string>();
+  const ReadOptions ro = read_options(path, format, message_columns, source_column, label_column, false);
+  py::gil_scoped_release release;
+  return read_labeled(path, ro);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_logclf, m) {
@@ -402,15 +413,8 @@ Result.probabilities empty, which is faster.)")
         o.threshold = threshold;
         o.encoder = encoder_options(encoder == kLexicalEncoder ? "" : encoder, encoder_dir, precision, threads);
         o.data_name = data_name;
-        std::vector<LabeledLine> rows;
-        if (py::isinstance<py::str>(data)) {
-          const std::string path = data.cast<std::string>();
-          const ReadOptions ro = read_options(path, format, message_columns, source_column, label_column, false);
-          py::gil_scoped_release release;
-          rows = read_labeled(path, ro);
-        } else {
-          rows = labeled_rows(data.cast<py::sequence>());
-        }
+        const std::vector<LabeledLine> rows =
+            labeled_data(data, format, message_columns, source_column, label_column);
         TrainResult result;
         double seconds = 0;
         {
@@ -441,15 +445,8 @@ Result.probabilities empty, which is faster.)")
           c = copy;
         }
         const CacheMode mode = cache_mode_of(cache_name);
-        std::vector<LabeledLine> rows;
-        if (py::isinstance<py::str>(data)) {
-          const std::string path = data.cast<std::string>();
-          const ReadOptions ro = read_options(path, format, message_columns, source_column, label_column, false);
-          py::gil_scoped_release release;
-          rows = read_labeled(path, ro);
-        } else {
-          rows = labeled_rows(data.cast<py::sequence>());
-        }
+        const std::vector<LabeledLine> rows =
+            labeled_data(data, format, message_columns, source_column, label_column);
         std::string json;
         {
           py::gil_scoped_release release;
