@@ -1,8 +1,9 @@
-// Options more than one verb takes: the encoder, the model, the message cache.
+// Options more than one verb takes: the input, the encoder, the model, the message cache.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/encoder.h"
+#include "logclf/io.h"
 
 namespace logclf::cli {
 
@@ -80,6 +82,54 @@ struct CacheArgs {
   std::unique_ptr<MessageCache> make() const {
     const CacheOptions o = options();
     return o.mode == CacheMode::off ? nullptr : std::make_unique<MessageCache>(o);
+  }
+};
+
+// --format, --strict and the column options of every verb that reads records.
+struct InputOptions {
+  std::string format;  // empty: by extension
+  bool strict = false;
+  std::string message_column;  // comma-separated names; empty: default_message_fields() of the input's format
+  std::string source_column = "source";
+  std::string label_column = "target_label";
+
+  void add_to(CLI::App* app, bool with_label) {
+    app->add_option("--format", format,
+                    "input format: csv, jsonl (json: the same) or lines (default: by extension, else csv)")
+        ->check(CLI::IsMember({"csv", "jsonl", "ndjson", "json", "lines", "text", "txt"}));
+    app->add_flag("--strict", strict, "reject invalid UTF-8 instead of replacing it with U+FFFD");
+    app->add_option("--message-column", message_column,
+                    "column / field holding the message, or a comma-separated list: the first present is used "
+                    "(default: log_message; for JSON lines log_message,message,log,msg; in JSON a dotted name such as "
+                    "event.original is also a path into nested objects)")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+              return v.empty() || v.front() == ',' || v.back() == ',' || v.find(",,") != v.npos
+                         ? std::string("an empty name in '") + v + "'"
+                         : std::string();
+            },
+            "NAME[,NAME...]"));
+    app->add_option("--source-column", source_column, "column / field holding the source")->capture_default_str();
+    if (with_label)
+      app->add_option("--label-column", label_column, "column / field holding the true label")->capture_default_str();
+  }
+
+  ReadOptions read_options(const std::string& path, bool require_label) const {
+    ReadOptions o;
+    o.format = format.empty() ? format_from_path(path, Format::csv) : *parse_format(format);
+    o.strict_utf8 = strict;
+    o.message_fields = default_message_fields(o.format);
+    if (!message_column.empty()) {
+      o.message_fields.clear();
+      for (std::size_t begin = 0, end; begin <= message_column.size(); begin = end + 1) {
+        end = std::min(message_column.find(',', begin), message_column.size());
+        o.message_fields.push_back(message_column.substr(begin, end - begin));
+      }
+    }
+    o.source_field = source_column;
+    o.label_field = label_column;
+    o.require_label = require_label;
+    return o;
   }
 };
 

@@ -1,14 +1,17 @@
-// `logclf model download` (weights from the Hugging Face hub into its cache) and `logclf model random`
-// (a model directory of E5's exact shape with random weights).
+// `logclf model info` (a bundle's metadata), `logclf model download` (weights from the Hugging Face hub into
+// its cache) and `logclf model random` (a model directory of E5's exact shape with random weights).
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "logclf/classifier.h"
 #include "logclf/e5.h"
 #include "logclf/types.h"
 
@@ -17,6 +20,35 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// The metadata as the bundle has it, but for the precision of an E5 model's vectors, which bundles written
+// before int8 do not record: theirs were fp32.
+std::string describe_metadata(nlohmann::json meta) {
+  const auto kind = nlohmann::json::json_pointer("/encoder/kind");
+  const auto precision = nlohmann::json::json_pointer("/encoder/params/precision");
+  if (meta.contains(kind) && meta.at(kind) == kE5Encoder && meta.contains(precision.parent_pointer()) &&
+      !meta.contains(precision))
+    meta[precision] = to_string(Precision::fp32);
+  return meta.dump(2);
+}
+
+// Reads the metadata file only, so that a model on the E5 encoder is described without its weights.
+int run_model_info(const std::string& model_dir, const std::string& encoder_kind) {
+  if (model_dir.empty()) {
+    fmt::print("{}\n", describe_metadata(nlohmann::json::parse(
+                           Classifier::builtin_metadata_json(encoder_kind.empty() ? kLexicalEncoder : encoder_kind))));
+    return 0;
+  }
+  const std::string path = (std::filesystem::path(model_dir) / "logclf-model.json").string();
+  std::ifstream in(path);
+  if (!in) throw Error("'" + model_dir + "' holds no logclf model (" + path + " cannot be read)");
+  try {
+    fmt::print("{}\n", describe_metadata(nlohmann::json::parse(in)));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path + ": invalid JSON: " + e.what());
+  }
+  return 0;
+}
 
 struct DownloadArgs {
   std::string model;
@@ -115,7 +147,21 @@ int run_random(const RandomArgs& a) {
 
 }  // namespace
 
-void add_model_commands(CLI::App& model_cmd, Commands& commands) {
+void add_model_commands(CLI::App& app, Commands& commands) {
+  auto* model_cmd_ptr = app.add_subcommand("model", "inspect, download and make model bundles");
+  CLI::App& model_cmd = *model_cmd_ptr;
+  model_cmd.require_subcommand(1);
+  struct InfoArgs {
+    std::string model, encoder;
+  };
+  auto info_args = std::make_shared<InfoArgs>();
+  auto* model_info = model_cmd.add_subcommand("info", "print a bundle's metadata (labels, threshold, training metrics)");
+  model_info->add_option("-m,--model", info_args->model, "model directory (default: the built-in model)");
+  model_info->add_option("--encoder", info_args->encoder, "the built-in model of this encoder (lexical or e5-small-v2)")
+      ->check(CLI::IsMember({std::string(kLexicalEncoder), std::string(kE5Encoder)}))
+      ->excludes("--model");
+  commands.push_back({model_info, [info_args] { return run_model_info(info_args->model, info_args->encoder); }});
+
   auto download_args = std::make_shared<DownloadArgs>();
   auto* download = model_cmd.add_subcommand(
       "download", "download a model from the Hugging Face hub into its cache (where the E5 encoder finds it)");
