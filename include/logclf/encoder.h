@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,6 +53,20 @@ class SentenceEncoder {
   const std::string& fingerprint() const;
   // L2-normalised mean-pooled vectors, one per text, texts taken exactly as given (no prefix added).
   std::vector<std::vector<float>> embed(std::span<const std::string_view> texts) const;
+
+  // The two steps of embed() apart, for a program that batches by itself or measures the forward pass
+  // (`logclf bench encoder`): the WordPiece ids of a text ([CLS] … [SEP], cut at shape().max_length), and
+  // one forward pass over a batch of them, shape().hidden floats per sequence into `out`.
+  std::vector<std::int32_t> tokenize(std::string_view text) const;
+  void embed_tokens(std::span<const std::span<const std::int32_t>> batch, float* out) const;
+  struct Shape {
+    int layers = 0, hidden = 0, heads = 0, intermediate = 0, max_length = 0;
+  };
+  Shape shape() const;
+  int threads() const;         // of the forward pass
+  Precision precision() const;  // of the Linear layers, auto resolved
+  // The kernels the forward pass runs, e.g. "int8 Linear layers (int8 avx2 kernel), avx2+fma kernels for the rest".
+  std::string kernels() const;
 
   explicit SentenceEncoder(std::shared_ptr<const detail::SentenceEncoderImpl> impl);
 

@@ -20,13 +20,9 @@
 #include "args.h"
 #include "bench_util.h"
 #include "command.h"
-#include "encoder/e5/bert.h"
-#include "encoder/e5/config.h"
-#include "encoder/e5/kernels.h"
-#include "encoder/e5/model_files.h"
-#include "encoder/e5/random_weights.h"
-#include "encoder/e5/wordpiece.h"
 #include "logclf/corpus.h"
+#include "logclf/e5.h"
+#include "logclf/encoder.h"
 #include "logclf/io.h"
 #include "logclf/types.h"
 
@@ -34,7 +30,6 @@ namespace logclf::cli {
 namespace {
 
 namespace fs = std::filesystem;
-namespace e5 = encoder::e5;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kSeedData = "data/synthetic_logs.csv";
@@ -58,8 +53,8 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 struct Flops {
   double linear = 0, attention = 0;
 };
-Flops count_flops(const e5::BertConfig& c, const std::vector<std::vector<std::int32_t>>& ids) {
-  const double h = c.hidden_size, inter = c.intermediate_size, layers = c.num_hidden_layers;
+Flops count_flops(const SentenceEncoder::Shape& c, const std::vector<std::vector<std::int32_t>>& ids) {
+  const double h = c.hidden, inter = c.intermediate, layers = c.layers;
   Flops f;
   for (const auto& seq : ids) {
     const double len = static_cast<double>(seq.size());
@@ -81,7 +76,7 @@ int run_bench_encoder(const BenchArgs& a) {
   } else if (!a.tokenizer_dir.empty()) {
     tokenizer_dir = a.tokenizer_dir;
     tokenizer_from = "--tokenizer-dir";
-  } else if (const auto found = e5::locate_tokenizer_dir()) {
+  } else if (const auto found = find_e5_tokenizer_dir()) {
     tokenizer_dir = *found;
     tokenizer_from = "$LOGCLF_E5_DIR or the Hugging Face cache";
   } else if (std::string shared = shared_path(kSharedTokenizer); !shared.empty()) {
@@ -90,7 +85,6 @@ int run_bench_encoder(const BenchArgs& a) {
   } else {
     throw Error("no e5-small-v2 tokenizer found: pass --encoder-dir or --tokenizer-dir, or set $LOGCLF_E5_DIR");
   }
-  const e5::WordPieceTokenizer tokenizer = e5::WordPieceTokenizer::load(tokenizer_dir);
 
   // Messages: --data, else the seed data set in shared/, else the generated corpus as a stand-in.
   std::vector<std::string> messages;
@@ -117,28 +111,28 @@ int run_bench_encoder(const BenchArgs& a) {
   std::string weights_from = a.encoder_dir;
   if (model_dir.empty()) {
     temp = std::make_unique<TempDir>("logclf-bench-encoder");
-    e5::write_random_model(temp->path(), e5::BertConfig::e5_small_v2(), a.seed, tokenizer_dir);
+    write_random_e5_model(temp->path(), a.seed, tokenizer_dir);
     // Return the generator's buffers to the system so the RSS below is the model's.
     malloc_trim(0);
     model_dir = temp->path();
     weights_from = fmt::format("random, shaped like e5-small-v2 (seed {})", a.seed);
   }
-  e5::BertOptions options;
+  EncoderOptions options;
+  options.dir = model_dir;
   options.threads = a.threads;
   options.precision = a.precision;
   reset_peak_rss();
   const auto load_start = Clock::now();
   const double load_cpu_start = cpu_seconds();
-  const std::unique_ptr<e5::BertModel> model = e5::BertModel::load(model_dir, options);
+  const SentenceEncoder model = SentenceEncoder::open(options);
   const double load_seconds = seconds_since(load_start);
   const double load_cpu = cpu_seconds() - load_cpu_start;
   const double rss_loaded = process_memory_mb("VmRSS");
-  const e5::BertConfig& config = model->config();
+  const SentenceEncoder::Shape config = model.shape();
 
-  const std::size_t max_length = static_cast<std::size_t>(config.max_position_embeddings);
   std::vector<std::vector<std::int32_t>> ids(messages.size());
   const auto tokenize_start = Clock::now();
-  for (std::size_t i = 0; i < messages.size(); ++i) tokenizer.encode("passage: " + messages[i], ids[i], max_length);
+  for (std::size_t i = 0; i < messages.size(); ++i) ids[i] = model.tokenize("passage: " + messages[i]);
   const double tokenize_seconds = seconds_since(tokenize_start);
   std::stable_sort(ids.begin(), ids.end(), [](const auto& x, const auto& y) { return x.size() < y.size(); });
   std::size_t tokens = 0;
@@ -155,33 +149,29 @@ int run_bench_encoder(const BenchArgs& a) {
 
   fmt::print("logclf {} bench encoder\n", version());
   fmt::print("weights:   {} ({}): {} layers, hidden {}, {} heads, intermediate {}\n", weights_from,
-             a.encoder_dir.empty() ? "no --encoder-dir" : "--encoder-dir", config.num_hidden_layers,
-             config.hidden_size, config.num_attention_heads, config.intermediate_size);
+             a.encoder_dir.empty() ? "no --encoder-dir" : "--encoder-dir", config.layers, config.hidden,
+             config.heads, config.intermediate);
   fmt::print("tokenizer: {} (from {})\n", tokenizer_dir, tokenizer_from);
   fmt::print("data:      {}\n", data_from);
   fmt::print("workload:  {} messages with the \"passage: \" prefix, {} tokens (mean {:.1f}, longest {}), "
              "{} batches of up to {} sorted by length; tokenized in {:.0f} ms\n",
              ids.size(), tokens, static_cast<double>(tokens) / ids.size(), ids.back().size(), batches.size(), a.batch,
              tokenize_seconds * 1e3);
-  const std::string kernels =
-      model->precision() == Precision::int8
-          ? fmt::format("int8 Linear layers ({} kernel), {} kernels for the rest", e5::to_string(model->int8_isa()),
-                        e5::to_string(e5::best_isa()))
-          : fmt::format("fp32, {} kernels", e5::to_string(e5::best_isa()));
+  const std::string kernels = model.kernels();
   fmt::print("compute:   {}, {} threads; {:.3f} TFLOP per pass (linear {:.3f}, attention {:.3f})\n", kernels,
-             model->threads(), total_flops / 1e12, flops.linear / 1e12, flops.attention / 1e12);
+             model.threads(), total_flops / 1e12, flops.linear / 1e12, flops.attention / 1e12);
   fmt::print("model:     loaded in {:.0f} ms ({:.0f} ms of CPU); RSS {:.0f} MB after loading\n", load_seconds * 1e3,
              load_cpu * 1e3, rss_loaded);
 
   std::fflush(stdout);  // the runs take minutes: show the setup at once, also when piped
-  std::vector<float> out(a.batch * static_cast<std::size_t>(config.hidden_size));
+  std::vector<float> out(a.batch * static_cast<std::size_t>(config.hidden));
   // Warm-up on the longest batch: the activations grow to their largest size once, before timing.
-  model->embed(batches.back(), out.data(), true);
+  model.embed_tokens(batches.back(), out.data());
   std::vector<double> rates;
   for (int run = 1; run <= a.runs; ++run) {
     const auto start = Clock::now();
     const double cpu_start = cpu_seconds();
-    for (const auto& b : batches) model->embed(b, out.data(), true);
+    for (const auto& b : batches) model.embed_tokens(b, out.data());
     const double seconds = seconds_since(start);
     const double cpu = cpu_seconds() - cpu_start;
     rates.push_back(ids.size() / seconds);

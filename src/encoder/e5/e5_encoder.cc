@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "encoder/e5/config.h"
+#include "encoder/e5/kernels.h"
 #include "encoder/e5/model_files.h"
 #include "logclf/e5.h"
 #include "logclf/encoder.h"
@@ -169,6 +170,34 @@ std::vector<std::vector<float>> SentenceEncoder::embed(std::span<const std::stri
     out[i].assign(flat.begin() + static_cast<std::ptrdiff_t>(i * d),
                   flat.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
   return out;
+}
+
+std::vector<std::int32_t> SentenceEncoder::tokenize(std::string_view text) const {
+  std::vector<std::int32_t> ids;
+  impl_->encoder->tokenizer().encode(text, ids, static_cast<std::size_t>(shape().max_length));
+  return ids;
+}
+
+void SentenceEncoder::embed_tokens(std::span<const std::span<const std::int32_t>> batch, float* out) const {
+  impl_->encoder->model().embed(batch, out, true);
+}
+
+SentenceEncoder::Shape SentenceEncoder::shape() const {
+  const encoder::e5::BertConfig& c = impl_->encoder->model().config();
+  return {c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.intermediate_size, c.max_position_embeddings};
+}
+
+int SentenceEncoder::threads() const { return impl_->encoder->model().threads(); }
+
+Precision SentenceEncoder::precision() const { return impl_->encoder->precision(); }
+
+std::string SentenceEncoder::kernels() const {
+  using namespace encoder::e5;
+  const std::string rest(to_string(best_isa()));
+  if (precision() == Precision::int8)
+    return "int8 Linear layers (" + std::string(to_string(impl_->encoder->model().int8_isa())) + " kernel), " + rest +
+           " kernels for the rest";
+  return "fp32, " + rest + " kernels";
 }
 
 }  // namespace logclf

@@ -40,6 +40,8 @@ class E5Encoder final : public Encoder {
   void embed(std::span<const std::string_view> texts, std::span<float> out, bool with_prefix) const;
 
   const std::string& fingerprint() const { return model_->fingerprint(); }
+  const WordPieceTokenizer& tokenizer() const { return *tokenizer_; }
+  const BertModel& model() const { return *model_; }
   // fp32 or int8 (auto resolved).
   Precision precision() const { return model_->precision(); }
   const std::string& dir() const { return dir_; }
