@@ -59,7 +59,8 @@ for header in classifier.h server.h train.h types.h; do
   [ -f "$prefix/include/logclf/$header" ] || fail "include/logclf/$header is not installed"
 done
 
-# find_package(logclf) from another project: a ten-line program against the installed tree.
+# find_package(logclf) from another project: a ten-line program that classifies, against logclf::core, and
+# one that evaluates, against logclf::logclf (the tools: training, evaluation, heatmap, download).
 consumer=$prefix/consumer
 mkdir "$consumer"
 cat >"$consumer/CMakeLists.txt" <<'CMAKE'
@@ -67,10 +68,12 @@ cmake_minimum_required(VERSION 3.20)
 project(consumer CXX)
 set(CMAKE_CXX_STANDARD 20)
 find_package(logclf 0.1 REQUIRED)
-add_executable(consumer main.cc)
-target_link_libraries(consumer PRIVATE logclf::logclf)
+add_executable(classify classify.cc)
+target_link_libraries(classify PRIVATE logclf::core)
+add_executable(evaluate evaluate.cc)
+target_link_libraries(evaluate PRIVATE logclf::logclf)
 CMAKE
-cat >"$consumer/main.cc" <<'CXX'
+cat >"$consumer/classify.cc" <<'CXX'
 #include <cstdio>
 #include <string>
 
@@ -84,11 +87,33 @@ int main(int argc, char** argv) {
   }
 }
 CXX
+cat >"$consumer/evaluate.cc" <<'CXX'
+#include <cstdio>
+#include <vector>
+
+#include <logclf/evaluation.h>
+
+int main() {
+  const logclf::Classifier classifier = logclf::Classifier::load_default();
+  const std::vector<logclf::LabeledLine> data = {{"User User1 logged in.", "", "User Action"},
+                                                 {"Disk usage at 97% on /var", "", "Security Alert"}};
+  std::printf("%.2f\n", logclf::evaluate(classifier, data).hybrid.accuracy());
+}
+CXX
 flags=""  # a sanitized build's library needs the sanitizers' runtime in the program too
 grep -q '^LOGCLF_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && flags="-fsanitize=address,undefined"
 cmake -S "$consumer" -B "$consumer/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="$flags" \
   >"$consumer/log" 2>&1 || fail "find_package(logclf) failed: $(cat "$consumer/log")"
-cmake --build "$consumer/build" >>"$consumer/log" 2>&1 || fail "the program does not build: $(cat "$consumer/log")"
-answers=$("$consumer/build/consumer" "User User1 logged in." "Disk usage at 97% on /var")
-[ "$answers" = $'User Action|rule\nResource Usage|model' ] || fail "the program answers: $answers"
+cmake --build "$consumer/build" >>"$consumer/log" 2>&1 || fail "the programs do not build: $(cat "$consumer/log")"
+answers=$("$consumer/build/classify" "User User1 logged in." "Disk usage at 97% on /var")
+[ "$answers" = $'User Action|rule\nResource Usage|model' ] || fail "the classifying program answers: $answers"
+# What the classifying program is linked with (a static library's unused members never reach a program,
+# so its link line, not its NEEDED entries, shows what logclf::core requires).
+link=$(ninja -C "$consumer/build" -t commands classify | tail -1)
+grep -q 'libre2' <<<"$link" || fail "the classifying program is not linked with RE2: $link"
+if grep -Eq 'cairo|curl|libssl|libcrypto' <<<"$link"; then
+  fail "a program on logclf::core is linked with a tool's library: $link"
+fi
+accuracy=$("$consumer/build/evaluate")
+[ "$accuracy" = "0.50" ] || fail "the evaluating program's accuracy: $accuracy"
 echo "install_test: ok"

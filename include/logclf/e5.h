@@ -1,5 +1,5 @@
-// The E5-small-v2 encoder's weights (downloading them, random stand-ins of their shape) and its compute on
-// this machine.
+// The E5-small-v2 encoder's weights (downloading them, random stand-ins of their shape: the library logclf)
+// and its compute on this machine (compute_kernels(): logclf_core).
 #pragma once
 
 #include <cstdint>

@@ -1,12 +1,18 @@
-// Evaluation arithmetic: confusion matrix, per-label precision / recall / F1, accuracy, macro and
-// weighted averages, in the layout of scikit-learn's classification_report, and a PNG heatmap.
+// Evaluating a classifier on labelled lines (evaluate()), and the arithmetic it reports with: confusion
+// matrix, per-label precision / recall / F1, accuracy, macro and weighted averages, in the layout of
+// scikit-learn's classification_report, the reliability of probabilities, and a PNG heatmap.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "logclf/cache.h"
+#include "logclf/classifier.h"
+#include "logclf/types.h"
 
 namespace logclf {
 
@@ -91,5 +97,31 @@ class CalibrationReport {
 // Written atomically. Throws Error on failure.
 void write_heatmap_png(const ClassificationReport& report, const std::string& path,
                        std::string_view title);
+
+// ---- the pipeline on labelled lines ------------------------------------------------------------------
+struct RuleEvaluation {
+  std::string name;
+  std::string label;
+  std::size_t matched = 0;   // lines the rule decided
+  std::size_t correct = 0;   // of which its label was the true one
+};
+
+struct PipelineEvaluation {
+  ClassificationReport hybrid;          // the whole pipeline; Uncertain counts as a (wrong) label
+  std::size_t total = 0, by_rule = 0, by_model = 0, uncertain = 0;
+  std::vector<RuleEvaluation> rules;    // every rule, in order
+  // The head alone (arg-max, no threshold) on the lines no rule decided; empty when rules decided all.
+  std::optional<ClassificationReport> model;
+  // The reliability of the head's top probability on those lines.
+  std::optional<CalibrationReport> model_calibration;
+  // With a cache: its mode and how many lines it answered.
+  std::optional<CacheMode> cache_mode;
+  CacheStats cache;
+  std::string json() const;
+};
+
+// Classifies `data` in order (through `cache` unless null, to measure its effect on accuracy).
+PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data,
+                            MessageCache* cache = nullptr);
 
 }  // namespace logclf

@@ -1,4 +1,4 @@
-// Training a classifier on labelled lines, and evaluating a classifier.
+// Training a classifier on labelled lines (evaluating one is logclf/evaluation.h).
 #pragma once
 
 #include <cstdint>
@@ -92,30 +92,5 @@ struct TrainResult {
 };
 
 TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options);
-
-struct RuleEvaluation {
-  std::string name;
-  std::string label;
-  std::size_t matched = 0;   // lines the rule decided
-  std::size_t correct = 0;   // of which its label was the true one
-};
-
-struct PipelineEvaluation {
-  ClassificationReport hybrid;          // the whole pipeline; Uncertain counts as a (wrong) label
-  std::size_t total = 0, by_rule = 0, by_model = 0, uncertain = 0;
-  std::vector<RuleEvaluation> rules;    // every rule, in order
-  // The head alone (arg-max, no threshold) on the lines no rule decided; empty when rules decided all.
-  std::optional<ClassificationReport> model;
-  // The reliability of the head's top probability on those lines.
-  std::optional<CalibrationReport> model_calibration;
-  // With a cache: its mode and how many lines it answered.
-  std::optional<CacheMode> cache_mode;
-  CacheStats cache;
-  std::string json() const;
-};
-
-// Classifies `data` in order (through `cache` unless null, to measure its effect on accuracy).
-PipelineEvaluation evaluate(const Classifier& classifier, std::span<const LabeledLine> data,
-                            MessageCache* cache = nullptr);
 
 }  // namespace logclf

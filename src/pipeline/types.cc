@@ -12,7 +12,3 @@ std::string_view to_string(Stage stage) {
 }
 
 }  // namespace logclf
-
-namespace logclf {
-std::string_view version() { return LOGCLF_VERSION; }
-}  // namespace logclf

@@ -11,7 +11,6 @@
 #include "command.h"
 #include "logclf/evaluation.h"
 #include "logclf/io.h"
-#include "logclf/train.h"
 #include "rule_table.h"
 
 namespace logclf::cli {

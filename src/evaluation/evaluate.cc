@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "logclf/train.h"
+#include "logclf/evaluation.h"
 
 namespace logclf {
 
