@@ -69,7 +69,7 @@ Prediction labelled(std::string label) {
 }
 
 TEST(CacheStore, StaysWithinItsCapacityAndKeepsWhatIsUsed) {
-  MessageCache::Impl c({CacheMode::exact, 64});
+  cache::Store c({CacheMode::exact, 64});
   constexpr std::uint64_t kOwner = 1;
   Prediction out;
   // A key used again and again survives a flood of keys seen once (CLOCK gives it a second chance).
@@ -100,7 +100,7 @@ TEST(CacheStore, StaysWithinItsCapacityAndKeepsWhatIsUsed) {
 // classifier between this one's lookup and its insert. Whoever comes last, the shard holds one owner's
 // answers, and a lookup never returns another owner's.
 TEST(CacheStore, AnswersOfAnotherOwnerAreNeverReturned) {
-  MessageCache::Impl c({CacheMode::exact, 1});  // one shard
+  cache::Store c({CacheMode::exact, 1});  // one shard
   const cache::Key key = cache::exact_key("Disk full", "");
   Prediction out;
   c.bind(1);
@@ -310,7 +310,7 @@ TEST(CachedEvaluate, AClassifierWhereAFreedOneWasDoesNotTakeItsAnswers) {
     } else {
       parts->threshold = 0.0;
     }
-    const Classifier classifier(std::move(parts));
+    const Classifier classifier = detail::ClassifierAccess::make(std::move(parts));
     addresses.insert(&classifier.labels());
     const PipelineEvaluation plain = evaluate(classifier, data);
     const PipelineEvaluation cached = evaluate(classifier, data, &cache);

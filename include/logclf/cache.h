@@ -11,6 +11,10 @@
 
 namespace logclf {
 
+namespace cache {
+struct Store;  // src/cache/message_cache.h
+}
+
 class Classifier;
 
 enum class CacheMode {
@@ -68,11 +72,10 @@ class MessageCache {
   CacheStats stats() const;
   void clear();
 
-  struct Impl;
 
  private:
   friend class Classifier;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<cache::Store> impl_;
 };
 
 }  // namespace logclf

@@ -18,6 +18,7 @@ namespace logclf {
 
 namespace detail {
 struct ClassifierParts;
+struct ClassifierAccess;  // src/pipeline/parts.h: how the library makes a Classifier from its parts
 }
 
 class Classifier {
@@ -56,9 +57,10 @@ class Classifier {
   // Writes the bundle to `model_dir`, replacing any bundle there only once every file is written.
   void save(const std::string& model_dir) const;
 
-  explicit Classifier(std::shared_ptr<detail::ClassifierParts> parts);
 
  private:
+  friend struct detail::ClassifierAccess;
+  explicit Classifier(std::shared_ptr<detail::ClassifierParts> parts);
   std::shared_ptr<detail::ClassifierParts> parts_;
 };
 

@@ -240,7 +240,7 @@ class SlotIndex {
 }  // namespace
 
 // One lock per shard, so threads looking up different lines rarely wait for each other.
-struct alignas(64) MessageCache::Impl::Shard {
+struct alignas(64) cache::Store::Shard {
   struct Slot {
     cache::Key key;
     Prediction value;
@@ -258,7 +258,7 @@ struct alignas(64) MessageCache::Impl::Shard {
   std::uint64_t owner = 0;  // whose results the slots hold
 };
 
-MessageCache::Impl::Impl(CacheOptions options)
+cache::Store::Store(CacheOptions options)
     : mode(options.mode), capacity(options.capacity), template_min_confidence(options.template_min_confidence) {
   if (mode == CacheMode::off) return;
   if (capacity == 0) throw Error("the cache size must be at least 1");
@@ -269,13 +269,13 @@ MessageCache::Impl::Impl(CacheOptions options)
     shards_.push_back(std::make_unique<Shard>(capacity / shards + (s < capacity % shards ? 1 : 0)));
 }
 
-MessageCache::Impl::~Impl() = default;
+cache::Store::~Store() = default;
 
-MessageCache::Impl::Shard& MessageCache::Impl::shard(const cache::Key& key) {
+cache::Store::Shard& cache::Store::shard(const cache::Key& key) {
   return *shards_[static_cast<std::size_t>(key.high) & (shards_.size() - 1)];
 }
 
-void MessageCache::Impl::bind(std::uint64_t owner) {
+void cache::Store::bind(std::uint64_t owner) {
   if (owner_.load(std::memory_order_acquire) == owner) return;
   std::lock_guard lock(owner_mutex_);
   if (owner_.load(std::memory_order_relaxed) == owner) return;
@@ -286,7 +286,7 @@ void MessageCache::Impl::bind(std::uint64_t owner) {
   owner_.store(owner, std::memory_order_release);
 }
 
-void MessageCache::Impl::adopt_locked(Shard& s, std::uint64_t owner) {
+void cache::Store::adopt_locked(Shard& s, std::uint64_t owner) {
   if (s.owner == owner) return;
   s.slots.clear();
   s.index.clear();
@@ -320,7 +320,7 @@ void by_shard(const Shards& shards, std::span<const cache::Key> keys, Visit&& vi
 
 }  // namespace
 
-void MessageCache::Impl::lookup_many(std::uint64_t owner, std::span<const cache::Key> keys,
+void cache::Store::lookup_many(std::uint64_t owner, std::span<const cache::Key> keys,
                                      std::span<Prediction> out, std::vector<char>& found, bool with_distribution,
                                      bool count_lookups) {
   found.assign(keys.size(), 0);
@@ -329,24 +329,24 @@ void MessageCache::Impl::lookup_many(std::uint64_t owner, std::span<const cache:
   });
 }
 
-void MessageCache::Impl::insert_many(std::uint64_t owner, std::span<const cache::Key> keys,
+void cache::Store::insert_many(std::uint64_t owner, std::span<const cache::Key> keys,
                                      std::span<const Prediction* const> values) {
   by_shard(shards_, keys, [&](Shard& s, std::size_t i) { insert_locked(s, owner, keys[i], *values[i]); });
 }
 
-bool MessageCache::Impl::lookup(std::uint64_t owner, const cache::Key& key, Prediction& out, bool with_distribution) {
+bool cache::Store::lookup(std::uint64_t owner, const cache::Key& key, Prediction& out, bool with_distribution) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
   return lookup_locked(s, owner, key, out, with_distribution);
 }
 
-void MessageCache::Impl::insert(std::uint64_t owner, const cache::Key& key, const Prediction& value) {
+void cache::Store::insert(std::uint64_t owner, const cache::Key& key, const Prediction& value) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
   insert_locked(s, owner, key, value);
 }
 
-bool MessageCache::Impl::lookup_locked(Shard& s, std::uint64_t owner, const cache::Key& key, Prediction& out,
+bool cache::Store::lookup_locked(Shard& s, std::uint64_t owner, const cache::Key& key, Prediction& out,
                                        bool with_distribution, bool count_lookup) {
   adopt_locked(s, owner);
   if (count_lookup) ++s.lookups;
@@ -368,7 +368,7 @@ bool MessageCache::Impl::lookup_locked(Shard& s, std::uint64_t owner, const cach
   return true;
 }
 
-void MessageCache::Impl::insert_locked(Shard& s, std::uint64_t owner, const cache::Key& key,
+void cache::Store::insert_locked(Shard& s, std::uint64_t owner, const cache::Key& key,
                                        const Prediction& value) {
   adopt_locked(s, owner);
   if (const std::uint32_t found = s.index.find(key); found != SlotIndex::kEmpty) {
@@ -396,13 +396,13 @@ void MessageCache::Impl::insert_locked(Shard& s, std::uint64_t owner, const cach
   s.index.insert(key, slot);
 }
 
-void MessageCache::Impl::count_hits(std::uint64_t n) {
+void cache::Store::count_hits(std::uint64_t n) {
   if (n == 0) return;
   std::lock_guard lock(shards_[0]->mutex);
   shards_[0]->hits += n;
 }
 
-CacheStats MessageCache::Impl::stats() const {
+CacheStats cache::Store::stats() const {
   CacheStats out;
   for (const auto& s : shards_) {
     std::lock_guard lock(s->mutex);
@@ -413,7 +413,7 @@ CacheStats MessageCache::Impl::stats() const {
   return out;
 }
 
-void MessageCache::Impl::clear() {
+void cache::Store::clear() {
   for (const auto& s : shards_) {
     std::lock_guard lock(s->mutex);
     s->slots.clear();
@@ -422,7 +422,7 @@ void MessageCache::Impl::clear() {
   }
 }
 
-MessageCache::MessageCache(CacheOptions options) : impl_(std::make_unique<Impl>(options)) {}
+MessageCache::MessageCache(CacheOptions options) : impl_(std::make_unique<cache::Store>(options)) {}
 MessageCache::~MessageCache() = default;
 CacheMode MessageCache::mode() const { return impl_->mode; }
 std::size_t MessageCache::capacity() const { return impl_->capacity; }

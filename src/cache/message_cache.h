@@ -37,9 +37,10 @@ void append_template(std::string_view message, std::string& out);
 
 }  // namespace cache
 
-struct MessageCache::Impl {
-  explicit Impl(CacheOptions options);
-  ~Impl();
+// The cache's store behind MessageCache: shards of entries, each under its own lock.
+struct cache::Store {
+  explicit Store(CacheOptions options);
+  ~Store();
 
   // `owner` is the identity of the classifier whose results are looked up or kept (ClassifierParts::id,
   // never 0). Each shard holds the results of one owner: a lookup or insert by another one empties it first,

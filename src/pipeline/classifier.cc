@@ -134,7 +134,7 @@ struct Dedup {
 
 std::vector<Prediction> Classifier::classify_batch(std::span<const LogLine> lines, MessageCache& cache,
                                                    bool with_distribution) const {
-  MessageCache::Impl& c = *cache.impl_;
+  cache::Store& c = *cache.impl_;
   if (c.mode == CacheMode::off) return classify_batch(lines, with_distribution);
   const detail::ClassifierParts& p = *parts_;
   const std::uint64_t owner = p.id.value();

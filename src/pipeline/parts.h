@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "encoder/encoder.h"
 #include "head/logreg.h"
+#include "logclf/classifier.h"
 #include "logclf/rules.h"
 
 namespace logclf::detail {
@@ -45,6 +47,11 @@ struct ClassifierParts {
   double threshold = 0.5;
   nlohmann::json metadata;       // logclf-model.json
   PartsId id;
+};
+
+// The one way the library (bundle loading, training) turns parts into a Classifier.
+struct ClassifierAccess {
+  static Classifier make(std::shared_ptr<ClassifierParts> parts) { return Classifier(std::move(parts)); }
 };
 
 }  // namespace logclf::detail

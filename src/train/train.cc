@@ -283,7 +283,7 @@ TrainResult train(std::span<const LabeledLine> data, const TrainOptions& options
   parts->head = std::move(fitted.head);
   parts->labels = std::move(labels);
   parts->threshold = options.threshold;
-  result.classifier.emplace(std::move(parts));
+  result.classifier = detail::ClassifierAccess::make(std::move(parts));
   return result;
 }
 
