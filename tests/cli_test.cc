@@ -467,5 +467,35 @@ TEST(Cli, OutputExtensionMustNameAFormat) {
   EXPECT_EQ(read_text(dir / "out"), "log_message,predicted_label\nUser User3 logged in.,User Action\n");
 }
 
+// `logclf kafka --config`: its options from YAML or TOML, and its `properties` section handed to librdkafka
+// (whose refusal of an unknown property, before any broker is asked, shows that it got there); the four
+// required options may come from the file.
+TEST(Cli, KafkaConfigFileGivesOptionsAndLibrdkafkaProperties) {
+  const testing::TempDir dir;
+  std::ofstream(dir / "k.yaml") << "brokers: 127.0.0.1:1\ninput-topic: [a, b]\noutput-topic: out\ngroup: g\n"
+                                   "properties:\n  no.such.yaml.property: 1\n";
+  auto r = run("timeout 60 " + cli() + " kafka --config " + (dir / "k.yaml"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("librdkafka property no.such.yaml.property: No such configuration property"),
+            std::string::npos)
+      << r.output;
+  std::ofstream(dir / "k.toml") << "brokers = \"127.0.0.1:1\"\ninput-topic = a\noutput-topic = out\ngroup = g\n"
+                                   "[properties]\nno.such.toml.property = 1\n";
+  r = run("timeout 60 " + cli() + " kafka --config " + (dir / "k.toml"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("librdkafka property no.such.toml.property"), std::string::npos) << r.output;
+  std::ofstream(dir / "partial.yaml") << "brokers: 127.0.0.1:1\ngroup: g\n";
+  r = run("timeout 60 " + cli() + " kafka --config " + (dir / "partial.yaml") + " --output-topic out");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--input-topic is required (on the command line or in --config)"), std::string::npos)
+      << r.output;
+  std::ofstream(dir / "section.yaml") << "brokers: 127.0.0.1:1\nclient:\n  a: 1\n";
+  r = run(cli() + " kafka --config " + (dir / "section.yaml"));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("section.yaml:2: 'client' holds a mapping, but only these sections may: properties"),
+            std::string::npos)
+      << r.output;
+}
+
 }  // namespace
 }  // namespace logclf

@@ -229,5 +229,105 @@ TEST(ServerCli, SighupReloadsTheModelKeepsTheOldOneWhenTheNewIsBadAndReopensTheA
   EXPECT_EQ(new_lines[0].at("response_bytes"), std::string_view(R"({"status":"ok"})").size());
 }
 
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+std::string logs_body(int n) {
+  json logs = json::array();
+  for (int i = 0; i < n; ++i) logs.push_back({{"log_message", "Disk usage at 9" + std::to_string(i) + "%"}});
+  return json{{"logs", logs}}.dump();
+}
+
+// --config FILE (YAML here) gives what the command line does not; what the command line gives wins.
+TEST(ServerCli, AConfigFileSetsTheOptionsTheCommandLineLeavesUnset) {
+  const testing::TempDir dir;
+  const std::string config = dir / "serve.yaml";
+  write_text(config,
+             "# logclf serve\n"
+             "api-key: k1\n"
+             "max_lines: 2          # read as max-lines\n"
+             "port: 1               # the command line's --port 0 wins\n"
+             "fastapi-errors: true\n"
+             "max-body: 64KiB\n");
+  ServeProcess serve({"--config", config, "--max-lines", "3"});
+  ASSERT_GT(serve.pid(), 0);
+  const int port = serve.wait_for_port(std::chrono::seconds(60));
+  ASSERT_GT(port, 1) << serve.output();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30);
+  const auto locked = client.Get("/v1/model");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 401);  // api-key from the file
+  client.set_bearer_token_auth("k1");
+  const auto three = client.Post("/v1/classify", logs_body(3), "application/json");
+  ASSERT_TRUE(three);
+  EXPECT_EQ(three->status, 200) << three->body;  // --max-lines 3 on the command line, not the file's 2
+  const auto four = client.Post("/v1/classify", logs_body(4), "application/json");
+  ASSERT_TRUE(four);
+  EXPECT_EQ(four->status, 413);
+  const auto big = client.Post("/v1/classify", std::string(64 * 1024 + 1, ' '), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);  // max-body: 64KiB, through the option's own size parser
+  const auto missing = client.Post("/classify_log/");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 422);  // fastapi-errors: true
+  EXPECT_EQ(json::parse(missing->body).at("detail").at(0).at("type"), "missing") << missing->body;
+  ASSERT_EQ(::kill(serve.pid(), SIGTERM), 0);
+  EXPECT_EQ(serve.wait_for_exit(std::chrono::seconds(30)), 0) << serve.output();
+}
+
+// A TOML key/value file does the same; a bad file is a usage error (exit 2) naming the file and line.
+TEST(ServerCli, AConfigFileIsCheckedLineByLine) {
+  const testing::TempDir dir;
+  const auto serve_with = [&](const std::string& name, const std::string& text) {
+    write_text(dir / name, text);
+    // A file that is wrongly accepted would leave the server running: `timeout` ends it.
+    return testing::run("timeout 30 " + testing::cli() + " serve --port 0 --config " + (dir / name) + " </dev/null");
+  };
+  struct Case {
+    std::string file, text, error;
+  };
+  const std::vector<Case> cases = {
+      {"typo.yaml", "port: 0\nmax-line: 5\n", "typo.yaml:2: 'max-line' is no option of logclf serve; did you mean 'max-lines'?"},
+      {"range.yaml", "\n\nbatch-lines: 5000\n", "range.yaml:3: --batch-lines: Value 5000 not in range 1 to 4096"},
+      {"list.yaml", "host: [a, b]\n", "list.yaml:1: host takes one value, not a list"},
+      {"null.yaml", "host:\n", "null.yaml:1: host has no value"},
+      {"nested.yaml", "host:\n  a: 1\n", "nested.yaml:1: 'host' holds a mapping, but only these sections may: none"},
+      {"broken.yaml", "host: [a\n", "broken.yaml:2: invalid YAML"},
+      {"scalar.yaml", "just text\n", "scalar.yaml: expected a mapping of option names to values"},
+      {"itself.yaml", "config: other.yaml\n", "itself.yaml:1: 'config' is no option of logclf serve\n"},
+      {"typo.toml", "# serve\nport = 0\nmax-line = 5\n", "typo.toml:3: 'max-line' is no option of logclf serve"},
+      {"nonsense.conf", "port 0\n", "nonsense.conf:1: expected name = value"},
+      {"quote.toml", "host = \"127.0.0.1\n", "quote.toml:1: host: unterminated quoted value"},
+      {"section.toml", "[properties]\n", "section.toml:1: unknown section [properties] (sections: none)"},
+  };
+  for (const Case& c : cases) {
+    const testing::CommandResult r = serve_with(c.file, c.text);
+    EXPECT_EQ(r.status, 2) << c.file << ": " << r.output;
+    EXPECT_NE(r.output.find("logclf: error: " + (dir / c.error)), std::string::npos) << c.file << ": " << r.output;
+  }
+  const testing::CommandResult absent = testing::run(testing::cli() + " serve --config " + (dir / "absent.yaml"));
+  EXPECT_EQ(absent.status, 2);
+  EXPECT_NE(absent.output.find("cannot read the config file"), std::string::npos) << absent.output;
+}
+
+// The TOML form with quoted values and comments, through to a running server.
+TEST(ServerCli, ATomlConfigFileServes) {
+  const testing::TempDir dir;
+  const std::string config = dir / "serve.toml";
+  write_text(config, "# logclf serve\napi-key = \"a # not a comment\"   # a comment\nmax_lines = 1\n");
+  ServeProcess serve({"--config", config});
+  ASSERT_GT(serve.pid(), 0);
+  const int port = serve.wait_for_port(std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << serve.output();
+  httplib::Client client("127.0.0.1", port);
+  client.set_bearer_token_auth("a # not a comment");
+  const auto one = client.Post("/v1/classify", logs_body(1), "application/json");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200) << one->body;
+  const auto two = client.Post("/v1/classify", logs_body(2), "application/json");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->status, 413);
+}
+
 }  // namespace
 }  // namespace logclf

@@ -5,8 +5,12 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
+#include <string_view>
 #include <vector>
+
+#include "logclf/types.h"
 
 namespace logclf::cli {
 
@@ -19,6 +23,15 @@ using Commands = std::vector<Command>;
 // -q/--quiet, before the verb or after it: no progress, summaries or notices on standard error (warnings
 // and errors still go there). Set by main() once the command line is parsed, before a verb runs.
 inline bool quiet = false;
+
+// A bad command line or config file: main() reports it and exits 2, like CLI11's own usage errors.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Optimal string alignment distance (main.cc): for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // Set by SIGINT / SIGTERM while `classify` streams to standard output: reading stops and what was read is
 // still written. A second signal ends the process at once.

@@ -12,6 +12,7 @@
 
 #include "args.h"
 #include "command.h"
+#include "config_file.h"
 #include "logclf/kafka.h"
 
 namespace logclf::cli {
@@ -30,45 +31,12 @@ struct KafkaArgs {
   CacheArgs cache;
 };
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
-  return std::string(s);
-}
-
-// --config FILE: `name = value` lines give the flags not on the command line (`brokers = "k1:9092"`);
-// lines under a `[properties]` heading are librdkafka properties, before the -X ones. `#` starts a comment.
-// (CLI11 reads config files for the top-level command only.)
+// --config FILE: the options the command line leaves unset, and librdkafka properties (before the -X ones)
+// from its `properties` section.
 void apply_config(CLI::App& cmd, KafkaArgs& a) {
-  std::ifstream in(a.config_file);
-  if (!in) throw Error("cannot read the config file " + a.config_file);
-  std::string line;
-  bool properties = false;
-  std::vector<std::string> props;
-  for (int number = 1; std::getline(in, line); ++number) {
-    const std::string text = trim(line.substr(0, line.find('#')));
-    const std::string at = a.config_file + ":" + std::to_string(number) + ": ";
-    if (text.empty()) continue;
-    if (text.front() == '[') {
-      if (text != "[properties]") throw Error(at + "unknown section " + text + " (only [properties])");
-      properties = true;
-      continue;
-    }
-    const auto eq = text.find('=');
-    if (eq == std::string::npos) throw Error(at + "expected name = value");
-    const std::string name = trim(text.substr(0, eq)), value = trim(text.substr(eq + 1));
-    if (properties) {
-      props.push_back(name + "=" + value);
-      continue;
-    }
-    CLI::Option* option = name == "config" ? nullptr : cmd.get_option_no_throw("--" + name);
-    if (option == nullptr) throw Error(at + "'" + name + "' is no option of logclf kafka");
-    if (option->count() > 0) continue;  // the command line wins
-    option->add_result(value);
-    option->run_callback();
-  }
-  a.properties.insert(a.properties.begin(), props.begin(), props.end());
+  std::vector<ConfigSection> sections = {{"properties", {}}};
+  apply_config_file(cmd, a.config_file, sections);
+  a.properties.insert(a.properties.begin(), sections[0].entries.begin(), sections[0].entries.end());
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& values) {
@@ -85,7 +53,8 @@ int run_kafka(CLI::App& cmd, KafkaArgs& a) {
   if (!a.config_file.empty()) apply_config(cmd, a);
   // Required, from the command line or the config file (CLI11's own check would not see the file).
   for (const char* name : {"--brokers", "--input-topic", "--output-topic", "--group"})
-    if (cmd.get_option(name)->count() == 0) throw Error(std::string(name) + " is required (on the command line or in --config)");
+    if (cmd.get_option(name)->count() == 0)
+      throw UsageError(std::string(name) + " is required (on the command line or in --config)");
   KafkaOptions options = a.options;
   options.input_topics = split_list(options.input_topics);
   if (!a.message_keys.empty()) options.message_keys = split_list({a.message_keys});
@@ -209,8 +178,9 @@ void add_kafka_command(CLI::App& app, Commands& commands) {
                   "librdkafka property KEY=VALUE for both clients, e.g. security.protocol=SASL_SSL; prefix the key "
                   "with consumer. or producer. for one client (repeatable)");
   cmd->add_option("--config", a->config_file,
-                  "file of `name = value` lines for any of these options, and a [properties] section of librdkafka "
-                  "properties; the command line wins");
+                  "YAML (.yaml, .yml) or TOML key/value file of any of these options by long name (brokers: k1:9092 "
+                  "or brokers = \"k1:9092\"), and a properties section of librdkafka properties; the command line "
+                  "wins");
   cmd->add_option("--metrics-port", a->metrics_port, "serve Prometheus metrics at /metrics on this port (0: a free one)")
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--metrics-host", a->metrics_host, "address of the metrics endpoint")->capture_default_str();

@@ -30,18 +30,7 @@ void install_signal_handlers() {
   std::signal(SIGHUP, handler);
 }
 
-}  // namespace logclf::cli
-
-namespace {
-
-using namespace logclf;
-
-// ---- usage errors and --version -------------------------------------------------------------------
-// A usage error (a bad option or value, a missing argument, an unknown command) exits 2, as POSIX
-// utilities do; 1 is left to failures of the work itself.
-constexpr int kUsageError = 2;
-
-// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost 1.
+// Insertions, deletions, substitutions and swaps of neighbours cost 1.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
   for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
@@ -54,6 +43,17 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   return d[a.size()][b.size()];
 }
+
+}  // namespace logclf::cli
+
+namespace {
+
+using namespace logclf;
+
+// ---- usage errors and --version -------------------------------------------------------------------
+// A usage error (a bad option or value, a missing argument, an unknown command) exits 2, as POSIX
+// utilities do; 1 is left to failures of the work itself.
+constexpr int kUsageError = 2;
 
 // The first word of the command line that should name a verb (or a verb of a verb: `rules test`) and names
 // none, as "unknown command 'X'", with the closest verb when one is near enough to be a typo, else the list.
@@ -77,7 +77,7 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
     std::string closest, names;
     std::size_t closest_distance = std::string::npos;
     for (const CLI::App* v : verbs) {
-      const std::size_t distance = edit_distance(word, v->get_name());
+      const std::size_t distance = logclf::cli::edit_distance(word, v->get_name());
       if (distance < closest_distance) closest_distance = distance, closest = v->get_name();
       names += (names.empty() ? "" : ", ") + v->get_name();
     }
@@ -156,6 +156,9 @@ int main(int argc, char** argv) {
   try {
     for (const auto& c : commands)
       if (*c.app) return c.run();
+  } catch (const logclf::cli::UsageError& e) {
+    std::fprintf(stderr, "logclf: error: %s\n", e.what());
+    return kUsageError;
   } catch (const logclf::Error& e) {
     std::fprintf(stderr, "logclf: error: %s\n", e.what());
     return 1;

@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "command.h"
+#include "config_file.h"
 #include "logclf/classifier.h"
 #include "logclf/server.h"
 
@@ -22,7 +23,7 @@ namespace logclf::cli {
 namespace {
 
 struct ServeArgs {
-  std::string model_dir;
+  std::string model_dir, config_file;
   EncoderArgs encoder;  // --encoder, --encoder-dir, --threads (of the E5 encoder), --precision
   std::string batching = "auto";
   double batch_wait_ms = 2.0;
@@ -165,7 +166,16 @@ void add_serve_command(CLI::App& app, Commands& commands) {
       ->capture_default_str()->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--batch-lines", args->options.batch_lines, "lines that make a batch full")
       ->capture_default_str()->check(CLI::Range(1, 4096));
-  commands.push_back({cmd, [args] { return run_serve(*args); }});
+  cmd->add_option("--config", args->config_file,
+                  "YAML (.yaml, .yml) or TOML key/value file of any of these options by long name (port: 8080, "
+                  "api-key: [k1, k2]; or port = 8080); the command line wins");
+  commands.push_back({cmd, [cmd, args] {
+                        if (!args->config_file.empty()) {
+                          std::vector<ConfigSection> no_sections;
+                          apply_config_file(*cmd, args->config_file, no_sections);
+                        }
+                        return run_serve(*args);
+                      }});
 }
 
 }  // namespace logclf::cli
