@@ -152,6 +152,26 @@ TEST(CsvReader, MissingMessageColumn) {
   EXPECT_EQ(error_of("a,b,c\n1,2,3\n"), "in.csv: missing column 'log_message' (columns: a, b, c)");
 }
 
+// A header read as one column that holds another separator names it; a comma header never gets the hint.
+TEST(CsvReader, MissingColumnNamesTheLikelySeparator) {
+  const std::string save = ": logclf reads comma-separated files, save it with commas";
+  EXPECT_EQ(error_of("timestamp;source;log_message\n1;a;x\n"),
+            "in.csv: missing column 'log_message' (columns: timestamp;source;log_message); the header looks "
+            "separated by ';'" + save);
+  EXPECT_EQ(error_of("timestamp\tlog_message\n1\tx\n"),
+            "in.csv: missing column 'log_message' (columns: timestamp\tlog_message); the header looks separated "
+            "by tabs" + save);
+  EXPECT_EQ(error_of("a|b;log_message|c\n"),
+            "in.csv: missing column 'log_message' (columns: a|b;log_message|c); the header looks separated by "
+            "'|'" + save);
+  EXPECT_EQ(error_of("text\nhello\n"), "in.csv: missing column 'log_message' (columns: text)");
+  ReadOptions options = csv_options();
+  options.message_fields = {"log_message", "message"};
+  EXPECT_EQ(error_of("ts;message\n", options),
+            "in.csv: no column 'log_message' or 'message' (columns: ts;message); the header looks separated by ';'" +
+                save);
+}
+
 TEST(CsvReader, CustomFieldNamesAndOptionalSource) {
   ReadOptions options = csv_options();
   options.message_fields = {"msg"};

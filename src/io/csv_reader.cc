@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,29 @@ uint64_t count_newlines(const char* begin, const char* end) {
     begin = static_cast<const char*>(nl) + 1;
   }
   return n;
+}
+
+// When a header read as one column holds another common separator, the file was most likely written with
+// it (a spreadsheet's locale, a TSV export): says so, since "missing column" alone leaves the user guessing.
+std::string separator_hint(const std::vector<std::string>& columns) {
+  if (columns.size() != 1) return "";
+  struct Candidate {
+    char c;
+    const char* name;
+  };
+  const Candidate* best = nullptr;
+  std::size_t best_count = 0;
+  static constexpr Candidate kCandidates[] = {{';', "';'"}, {'\t', "tabs"}, {'|', "'|'"}};
+  for (const Candidate& candidate : kCandidates) {
+    const auto n = static_cast<std::size_t>(std::count(columns[0].begin(), columns[0].end(), candidate.c));
+    if (n > best_count) {
+      best = &candidate;
+      best_count = n;
+    }
+  }
+  if (best == nullptr) return "";
+  return std::string("; the header looks separated by ") + best->name +
+         ": logclf reads comma-separated files, save it with commas";
 }
 
 class CsvReader final : public RecordReader {
@@ -151,7 +175,8 @@ CsvReader::CsvReader(InputSource source, std::string name, const ReadOptions& op
       found = i;
     }
     if (found == kNoColumn && required) {
-      throw Error(name_ + ": missing column '" + wanted + "' (columns: " + joined + ")");
+      throw Error(name_ + ": missing column '" + wanted + "' (columns: " + joined + ")" +
+                  separator_hint(columns_));
     }
     return found;
   };
@@ -159,7 +184,8 @@ CsvReader::CsvReader(InputSource source, std::string name, const ReadOptions& op
     if ((message_ = find(name, options_.message_fields.size() == 1)) != kNoColumn) break;
   }
   if (message_ == kNoColumn) {
-    throw Error(name_ + ": no column " + alternatives(options_.message_fields) + " (columns: " + joined + ")");
+    throw Error(name_ + ": no column " + alternatives(options_.message_fields) + " (columns: " + joined + ")" +
+                separator_hint(columns_));
   }
   source_column_ = find(options_.source_field, false);
   label_ = find(options_.label_field, options_.require_label);

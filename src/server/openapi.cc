@@ -15,8 +15,7 @@ constexpr std::string_view kDocument = R"json({
   "info": {
     "title": "logclf",
     "version": "",
-    "description": "Hybrid log classification: an ordered list of regular-expression rules, then an encoder with a logistic-regression head, then a confidence threshold below which a line is labelled Uncertain.\n\nWhen the server is started with an API key, every operation but `/health` needs the header `Authorization: Bearer KEY`. Errors are JSON objects `{\"error\": \"...\"}`.",
-    "license": {"name": "See the project's repository"}
+    "description": "Hybrid log classification: an ordered list of regular-expression rules, then an encoder with a logistic-regression head, then a confidence threshold below which a line is labelled Uncertain.\n\nWhen the server is started with an API key, every operation but `/health` needs the header `Authorization: Bearer KEY`. Errors are JSON objects `{\"error\": \"...\"}`."
   },
   "tags": [
     {"name": "classify", "description": "Label log lines"},

@@ -48,19 +48,19 @@ export async function fetchModel() {
   return (await request('/v1/model')).json();
 }
 
-// Classifies one message; resolves to the result object of POST /v1/classify.
-export async function classifyOne(message, source) {
-  const log = { log_message: message };
-  if (source) log.source = source;
+// Classifies messages (all with the same source); resolves to the result objects of POST /v1/classify,
+// in order.
+export async function classifyMany(messages, source) {
+  const logs = messages.map((message) => (source ? { log_message: message, source } : { log_message: message }));
   const response = await request('/v1/classify', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ logs: [log] }),
+    body: JSON.stringify({ logs }),
   });
-  const body = await response.json();
-  const result = body.results[0];
-  if (result.error) throw new Error(result.error);
-  return result;
+  const { results } = await response.json();
+  const failed = results.find((r) => r.error);
+  if (failed) throw new Error(failed.error);
+  return results;
 }
 
 // The file name in a Content-Disposition header, or null.

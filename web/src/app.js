@@ -1,8 +1,10 @@
-// The logclf web page: the model, one-message classification, CSV upload with results, charts, download.
-import { classifyCsv, classifyOne, fetchModel } from './api.js';
+// The logclf web page: the model, classification of typed or pasted messages (one per line), CSV upload
+// with results, charts, the evaluation against target_label, download.
+import { classifyCsv, classifyMany, fetchModel } from './api.js';
 import { drawLabelChart, drawStageChart } from './charts.js';
-import { labelColor, setKnownLabels } from './colors.js';
-import { ResultsTable, countBy } from './table.js';
+import { labelDot, setKnownLabels } from './colors.js';
+import { evaluate, renderEvaluation } from './evaluation.js';
+import { ResultsTable, countBy, stageBadge } from './table.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,10 +31,7 @@ async function loadModel() {
     $('model-version').textContent = model.version ?? '—';
     $('model-labels').replaceChildren(...(model.labels || []).map((label) => {
       const li = document.createElement('li');
-      const dot = document.createElement('span');
-      dot.className = 'dot';
-      dot.style.background = labelColor(label);
-      li.append(dot, label);
+      li.append(labelDot(label), label);
       return li;
     }));
     $('model-facts').hidden = false;
@@ -43,31 +42,55 @@ async function loadModel() {
   }
 }
 
-// --- one message ---
+// --- typed or pasted messages ---
+
+function labelCell(label) {
+  const td = document.createElement('td');
+  td.append(labelDot(label), label);
+  return td;
+}
+
+function textCell(text, className = '') {
+  const td = document.createElement('td');
+  td.textContent = text;
+  td.className = className;
+  return td;
+}
 
 function setupOneMessage() {
   const form = $('one-form');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const message = $('one-message').value;
-    if (!message.trim()) return;
+    show($('one-error'), '');
+    $('one-note').textContent = '';
+    // A pasted block of log lines is that many messages.
+    const lines = $('one-message').value.split(/\r\n|\r|\n/);
+    const messages = lines.filter((line) => line.trim());
+    if (messages.length === 0) {
+      $('one-result').hidden = true;
+      show($('one-error'), 'The message is only whitespace: type or paste a log line.');
+      return;
+    }
+    // Blank lines between messages are worth a word; those after the last one are how a paste ends.
+    const last = lines.findLastIndex((line) => line.trim());
+    const blank = lines.slice(0, last).map((line, i) => (line.trim() ? 0 : i + 1)).filter(Boolean);
     const button = $('one-submit');
     button.disabled = true;
-    show($('one-error'), '');
     try {
-      const result = await classifyOne(message, $('one-source').value.trim());
-      const label = $('one-label');
-      const dot = document.createElement('span');
-      dot.className = 'dot';
-      dot.style.background = labelColor(result.predicted_label);
-      label.replaceChildren(dot, result.predicted_label);
-      const stage = document.createElement('span');
-      stage.className = `badge stage-${result.stage}`;
-      stage.textContent = result.stage;
-      $('one-stage').replaceChildren(stage);
-      $('one-rule').textContent = result.rule ?? '—';
-      $('one-confidence').textContent = Number(result.confidence).toFixed(4);
+      const results = await classifyMany(messages, $('one-source').value.trim());
+      $('one-results').tBodies[0].replaceChildren(...results.map((result, i) => {
+        const tr = document.createElement('tr');
+        const stage = document.createElement('td');
+        stage.append(stageBadge(result.stage));
+        tr.append(labelCell(result.predicted_label), stage, textCell(result.rule ?? '—'),
+          textCell(Number(result.confidence).toFixed(4), 'num'), textCell(messages[i], 'message'));
+        return tr;
+      }));
       $('one-result').hidden = false;
+      if (blank.length > 0) {
+        const which = blank.length === 1 ? `Line ${blank[0]} is` : `Lines ${blank.join(', ')} are`;
+        $('one-note').textContent = `${which} only whitespace: skipped.`;
+      }
     } catch (err) {
       $('one-result').hidden = true;
       show($('one-error'), err.message);
@@ -75,7 +98,7 @@ function setupOneMessage() {
       button.disabled = false;
     }
   });
-  // Enter classifies, Shift+Enter adds a line break: a message is normally one line.
+  // Enter classifies, Shift+Enter adds a line break.
   $('one-message').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
@@ -100,6 +123,7 @@ async function handleFile(file, table) {
   const status = $('csv-status');
   const error = $('csv-error');
   show(error, '');
+  show($('csv-warning'), '');
   // The results on screen would otherwise seem to belong to the new file.
   $('results').hidden = true;
   download = null;
@@ -122,16 +146,30 @@ async function handleFile(file, table) {
     if (!header.includes('predicted_label')) throw new Error('The server\'s CSV has no predicted_label column.');
     download = { bytes: result.bytes, filename: result.filename };
     showResults(file.name, header, records, table);
+    warnOfReplacements(file.name, records);
+    // On a phone the results start screens below the upload button.
+    if ($('results').getBoundingClientRect().top > window.innerHeight) $('results').scrollIntoView();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     status.textContent = `Classified ${file.name} in ${seconds} s.`;
   } catch (err) {
     status.textContent = '';
-    show(error, `${file.name}: ${err.message}`);
+    // The server's messages about a file already start with its name (then a line number or a colon).
+    show(error, err.message.startsWith(`${file.name}:`) ? err.message : `${file.name}: ${err.message}`);
   } finally {
     input.disabled = false;
     input.value = '';
     $('dropzone').classList.remove('busy');
   }
+}
+
+// The server reads bytes that are not UTF-8 as U+FFFD; a file in Latin-1 or Windows-1252 would otherwise
+// show "Caf\uFFFD" without a word.
+function warnOfReplacements(name, records) {
+  const lines = records.map((cells, i) => (cells.some((c) => c.includes('\uFFFD')) ? i + 1 : 0)).filter(Boolean);
+  if (lines.length === 0) return;
+  const where = lines.length === 1 ? `line ${lines[0]}` : `${lines.length} lines (the first: line ${lines[0]})`;
+  show($('csv-warning'), `${name}: ${where} held bytes that are not UTF-8, shown as \uFFFD. The file is probably `
+    + 'Latin-1 or Windows-1252: save it as UTF-8 and classify it again.');
 }
 
 function showResults(name, header, records, table) {
@@ -150,6 +188,12 @@ function showResults(name, header, records, table) {
   $('results-summary').textContent = `${plural(rows.length, 'line')} from ${name}: `
     + `${stageCounts[0][1]} decided by rules, ${stageCounts[1][1]} by the model, `
     + `${stageCounts[2][1]} uncertain (below the model's threshold).`;
+  const evaluated = table.targetIndex >= 0 && rows.length > 0;
+  $('evaluation').hidden = !evaluated;
+  if (evaluated) {
+    renderEvaluation(evaluate(rows.map((r) => r.cells[table.targetIndex]), rows.map((r) => r.cells[table.labelIndex])),
+      { agreement: $('agreement'), scores: $('scores'), confusion: $('confusion') });
+  }
 }
 
 function saveDownload() {
@@ -170,6 +214,7 @@ function setupCsv() {
     label: $('filter-label'),
     stage: $('filter-stage'),
     text: $('filter-text'),
+    differs: $('filter-differs'),
     pageSize: $('page-size'),
     prev: $('page-prev'),
     next: $('page-next'),

@@ -66,7 +66,17 @@ export function drawStageChart(canvas, text, counts, total) {
     options: {
       animation: false,
       maintainAspectRatio: false,
-      plugins: { legend: { position: 'right', labels: { color: cssVar('--ink') } } },
+      plugins: {
+        legend: {
+          position: 'right',
+          labels: {
+            color: cssVar('--ink'),
+            // A slice of a few lines among thousands is too thin to see: the legend gives every count.
+            generateLabels: (chart) => window.Chart.controllers.doughnut.overrides.plugins.legend.labels
+              .generateLabels(chart).map((item, i) => ({ ...item, text: `${item.text}: ${counts[i][1]}` })),
+          },
+        },
+      },
     },
   }));
 }

@@ -1,16 +1,18 @@
-// Colours for labels and stages, shared by the charts, the table and the label chips. The palette is
-// Okabe & Ito's, distinguishable with the common colour-vision deficiencies, extended with darker tones.
-const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#6A3D9A',
-  '#8C564B', '#1B9E77', '#B15928', '#4D4D4D'];
-const UNCERTAIN = '#9AA0A6';
+// Colours for labels and stages, shared by the charts, the tables and the label chips. Labels and stages
+// never share a colour, so a chart of one is never read as the other. Labels take Paul Tol's "muted"
+// palette (nine colours, distinguishable with the common colour-vision deficiencies), then darker tones;
+// stages take three colours outside it, also told apart by lightness: dark blue, orange, mid grey.
+const PALETTE = ['#332288', '#CC6677', '#117733', '#DDCC77', '#88CCEE', '#882255', '#44AA99', '#999933',
+  '#AA4499', '#6B4226', '#1A5E63', '#7A7A00'];
+const UNCERTAIN = '#BBBBBB';
 
-export const STAGE_COLORS = { rule: '#0072B2', model: '#009E73', uncertain: UNCERTAIN };
+export const STAGE_COLORS = { rule: '#0D47A1', model: '#F57C00', uncertain: '#757575' };
 
 let known = [];
 
 // Gives each of the model's labels a fixed colour, so a label keeps its colour from file to file.
 export function setKnownLabels(labels) {
-  known = labels.slice();
+  known = labels.filter((label) => label !== 'Uncertain');
 }
 
 export function labelColor(label) {
@@ -21,4 +23,12 @@ export function labelColor(label) {
     index = known.length - 1;
   }
   return PALETTE[index % PALETTE.length];
+}
+
+// The coloured dot shown before a label's name.
+export function labelDot(label) {
+  const dot = document.createElement('span');
+  dot.className = 'dot';
+  dot.style.background = labelColor(label);
+  return dot;
 }
