@@ -123,7 +123,9 @@ TEST(Server, OpenApiDescribesExactlyTheRoutes) {
   EXPECT_EQ(doc["info"]["version"], std::string(version()));
   EXPECT_TRUE(doc["info"]["title"].is_string());
   // Swagger UI and ReDoc show a licence as a link: one without a url would be a link to nowhere.
-  if (doc["info"].contains("license")) EXPECT_TRUE(doc["info"]["license"].contains("url")) << doc["info"];
+  if (doc["info"].contains("license")) {
+    EXPECT_TRUE(doc["info"]["license"].contains("url")) << doc["info"];
+  }
   std::set<std::string> documented, served;
   for (const auto& [path, item] : doc["paths"].items()) {
     documented.insert(path);
