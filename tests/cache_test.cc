@@ -12,8 +12,10 @@
 #include "logclf/cache.h"
 #include "logclf/classifier.h"
 #include "logclf/corpus.h"
+#include "logclf/io.h"
 #include "logclf/train.h"
 #include "pipeline/parts.h"
+#include "support/paths.h"
 
 namespace logclf {
 namespace {
@@ -328,6 +330,36 @@ TEST(CachedEvaluate, AClassifierWhereAFreedOneWasDoesNotTakeItsAnswers) {
 #ifndef LOGCLF_SANITIZE  // AddressSanitizer quarantines freed memory, so addresses are not reused there
   EXPECT_LT(addresses.size(), static_cast<std::size_t>(kRounds));
 #endif
+}
+
+// The template cache is coarser than the lexical encoder on purpose (logclf/cache.h): measured here on real
+// logs, sharing every model answer (min confidence 0) changes none of the built-in model's labels.
+TEST(CachedClassify, TemplateCacheKeepsTheLabelsOfRealLogs) {
+  const Classifier classifier = Classifier::load_default();
+  std::size_t files = 0, total_hits = 0;
+  for (const char* name : {"Apache_2k.log", "HDFS_2k.log", "Linux_2k.log", "OpenSSH_2k.log", "OpenStack_2k.log"}) {
+    const auto path = testing::shared_file(std::string("data/loghub/") + name);
+    if (path.empty()) continue;
+    ++files;
+    ReadOptions ro;
+    ro.format = Format::lines;
+    std::vector<Record> records;
+    const auto reader = RecordReader::open(path.string(), ro);
+    for (Record r; reader->next(r);) records.push_back(r);
+    std::vector<LogLine> lines;  // views into `records`
+    for (const Record& r : records) lines.push_back({r.message, r.source});
+    CacheOptions options{CacheMode::template_key, 1 << 16};
+    options.template_min_confidence = 0;
+    MessageCache cache(options);
+    const auto plain = classifier.classify_batch(lines);
+    const auto cached = classifier.classify_batch(lines, cache);
+    ASSERT_EQ(plain.size(), cached.size());
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      EXPECT_EQ(cached[i].label, plain[i].label) << name << " line " << i + 1 << ": " << lines[i].message;
+    total_hits += cache.stats().hits;
+  }
+  if (files == 0) GTEST_SKIP() << "SKIPPED: ../shared/data/loghub is not there";
+  EXPECT_GT(total_hits, 1000u) << "the template cache must answer many lines for the test to mean anything";
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ using util::is_word_byte;
 
 // Identifiers carry no meaning for the label but would otherwise each become a feature seen once:
 // numbers become <num>, long hex ids (request ids, UUID parts) <hex>, and digit runs inside words are
-// folded to one '0' (User265 -> user0, ipv4 -> ipv0).
+// folded to one '0' (User265 -> user0, ipv4 -> ipv0). The template cache masks more coarsely, on purpose
+// (message_template() in logclf/cache.h says why).
 void normalise_word(std::string& word) {
   bool has_digit = false, all_digit = true, all_hex = true;
   for (unsigned char c : word) {
