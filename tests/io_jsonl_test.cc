@@ -105,6 +105,17 @@ TEST(JsonlReader, JsonArrayIsRefusedWhenReadAsJson) {
   EXPECT_EQ(reader->format(), Format::jsonl);
   ASSERT_TRUE(reader->next(record));  // a later array line is one bad record, as in any JSON lines input
   EXPECT_EQ(record.error, "in.json:2: not a JSON object");
+  // Read as JSON lines (--format jsonl, standard input), an array on the first line is refused the same way,
+  // not taken as one bad record.
+  options.format = Format::jsonl;
+  reader = RecordReader::from_string("[{\"log_message\":\"x\"},{\"log_message\":\"y\"}]\n", "<stdin>", options);
+  try {
+    reader->next(record);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "<stdin>:1: this is a JSON array; logclf reads JSON lines (one object per line), e.g. "
+                           "jq -c '.[]'");
+  }
 }
 
 TEST(JsonlReader, SkipsByteOrderMark) {

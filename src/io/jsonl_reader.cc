@@ -32,8 +32,9 @@ class JsonlReader final : public RecordReader {
       while (!line.empty() && is_blank(line.back())) line.remove_suffix(1);
     } while (line.empty() && !lines_.too_long());
     const uint64_t at = lines_.line_number();
-    if (std::exchange(first_, false) && options_.format == Format::json && line.starts_with('[')) {
-      // A .json file holding one array rather than JSON lines: no record of it could be read.
+    if (std::exchange(first_, false) && line.starts_with('[')) {
+      // A file (or stream: a log shipper's batch piped in) holding one array rather than JSON lines: no record
+      // of it could be read.
       const std::string& name = lines_.name();
       throw_at(name, at, "this is a JSON array; logclf reads JSON lines (one object per line), e.g. jq -c '.[]'" +
                              (name == "<stdin>" ? std::string() : " " + name));

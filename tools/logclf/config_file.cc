@@ -157,8 +157,13 @@ void apply_config_file(CLI::App& cmd, const std::string& path, std::vector<Confi
   if (!in) throw UsageError("cannot read the config file '" + path + "'");
   std::ostringstream text;
   text << in.rdbuf();
+  apply_config_text(cmd, path, text.str(), sections);
+}
+
+void apply_config_text(CLI::App& cmd, const std::string& path, const std::string& text,
+                       std::vector<ConfigSection>& sections) {
   const bool yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-  Parsed parsed = yaml ? parse_yaml(path, text.str(), sections) : parse_key_values(path, text.str(), sections);
+  Parsed parsed = yaml ? parse_yaml(path, text, sections) : parse_key_values(path, text, sections);
   for (Setting& s : parsed.settings) {
     std::string name = s.name;
     std::replace(name.begin(), name.end(), '_', '-');

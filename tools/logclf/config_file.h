@@ -24,5 +24,8 @@ struct ConfigSection {
 // own conversion and checks. Fills the entries of the `sections` the verb declares. Throws UsageError
 // naming the file and line: an unknown option (with the closest name), a bad value, a malformed file.
 void apply_config_file(CLI::App& cmd, const std::string& path, std::vector<ConfigSection>& sections);
+// The same with the file's text given; `path` names it in errors and chooses the format by its extension.
+void apply_config_text(CLI::App& cmd, const std::string& path, const std::string& text,
+                       std::vector<ConfigSection>& sections);
 
 }  // namespace logclf::cli
