@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
 #include <thread>
 
 #include "args.h"

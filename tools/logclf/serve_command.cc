@@ -168,7 +168,7 @@ void add_serve_command(CLI::App& app, Commands& commands) {
       ->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--config", args->config_file,
                   "YAML (.yaml, .yml) or TOML key/value file of any of these options by long name (port: 8080, "
-                  "api-key: [k1, k2]; or port = 8080); the command line wins");
+                  "cors-origin: [a, b]; or port = 8080); the command line wins");
   commands.push_back({cmd, [cmd, args] {
                         if (!args->config_file.empty()) {
                           std::vector<ConfigSection> no_sections;
