@@ -9,7 +9,7 @@ pkgs=(
   libutf8proc-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev zlib1g-dev
   libcpp-httplib-dev
   librdkafka-dev kcat openjdk-17-jre-headless
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsimde-dev
   clang libclang-rt-14-dev fonts-dejavu-core
   chromium python3-prometheus-client
   libprotobuf-dev protobuf-compiler

@@ -186,7 +186,12 @@ Int8Accumulate int8_accumulate(Int8Isa isa) {
 }
 
 Int8TileAccumulate int8_tile_accumulate(Int8Isa isa) {
-  return isa == Int8Isa::avx2 ? int8_tile_accumulate_avx2() : nullptr;
+  switch (isa) {
+    case Int8Isa::portable: return nullptr;
+    case Int8Isa::avx2: return int8_tile_accumulate_avx2();
+    case Int8Isa::avx512vnni: return int8_tile_accumulate_avx512vnni();
+  }
+  return nullptr;
 }
 
 Int8Quantize int8_quantize(Int8Isa isa) { return isa == Int8Isa::portable ? quantize_row : int8_quantize_avx2(); }

@@ -239,6 +239,7 @@ Int8Tile int8_tile_avx2();
 Int8Tile int8_tile_avx512vnni();
 Int8Accumulate int8_accumulate_avx2();
 Int8TileAccumulate int8_tile_accumulate_avx2();
+Int8TileAccumulate int8_tile_accumulate_avx512vnni();
 Int8Quantize int8_quantize_avx2();
 // Null when this build has no AVX2 code (not an x86-64 compiler).
 const IsaKernels* avx2_kernels();

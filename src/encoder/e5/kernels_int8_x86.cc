@@ -12,7 +12,9 @@
 #include <cstring>
 
 #define LOGCLF_AVX2 __attribute__((target("avx2")))
-#define LOGCLF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define LOGCLF_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+#include "encoder/e5/kernels_int8_vnni.h"
 
 namespace logclf::encoder::e5 {
 
@@ -125,26 +127,7 @@ LOGCLF_AVX2 void avx2_quantize_row(const float* x, int k, std::uint8_t* out, int
   }
 }
 
-// vpdpbusd: the four byte products of each lane summed into it in one instruction, exactly.
-LOGCLF_AVX512_VNNI void vnni_tile(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
-                                  std::int32_t* c) {
-  __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
-  const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-  for (int g = 0; g < groups; ++g, panel += kInt8Group * kPanelCols) {
-    const __m512i b = _mm512_loadu_si512(panel);
-    const int k = g * kInt8Group;
-    c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(load_group(a0 + k)), b);
-    c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(load_group(a1 + k)), b);
-    c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(load_group(a2 + k)), b);
-    c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(load_group(a3 + k)), b);
-  }
-  _mm512_storeu_si512(c, c0);
-  _mm512_storeu_si512(c + 16, c1);
-  _mm512_storeu_si512(c + 32, c2);
-  _mm512_storeu_si512(c + 48, c3);
-}
-
-// The portable accumulation's float operations on int32 sums in memory (for the VNNI tile).
+// The portable accumulation's float operations on int32 sums in memory.
 LOGCLF_AVX2 void avx2_accumulate(const std::int32_t* acc, const std::int32_t* offsets, const float* row_scales,
                                  std::size_t row_stride, const float* column_scales, float* sums) {
   const __m256i o0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offsets));
@@ -163,7 +146,8 @@ detail::Int8Accumulate detail::int8_accumulate_avx2() { return avx2_accumulate; 
 detail::Int8TileAccumulate detail::int8_tile_accumulate_avx2() { return avx2_tile_accumulate; }
 detail::Int8Quantize detail::int8_quantize_avx2() { return avx2_quantize_row; }
 detail::Int8Tile detail::int8_tile_avx2() { return avx2_tile; }
-detail::Int8Tile detail::int8_tile_avx512vnni() { return vnni_tile; }
+detail::Int8Tile detail::int8_tile_avx512vnni() { return vnni::tile; }
+detail::Int8TileAccumulate detail::int8_tile_accumulate_avx512vnni() { return vnni::tile_accumulate; }
 
 }  // namespace logclf::encoder::e5
 
@@ -174,6 +158,7 @@ detail::Int8Tile detail::int8_tile_avx2() { return nullptr; }
 detail::Int8Tile detail::int8_tile_avx512vnni() { return nullptr; }
 detail::Int8Accumulate detail::int8_accumulate_avx2() { return nullptr; }
 detail::Int8TileAccumulate detail::int8_tile_accumulate_avx2() { return nullptr; }
+detail::Int8TileAccumulate detail::int8_tile_accumulate_avx512vnni() { return nullptr; }
 detail::Int8Quantize detail::int8_quantize_avx2() { return nullptr; }
 }  // namespace logclf::encoder::e5
 

@@ -1,0 +1,111 @@
+// The AVX-512 VNNI int8 tile, in a header of its own so that two translation units compile it:
+// kernels_int8_x86.cc with the real intrinsics (<immintrin.h>, LOGCLF_VNNI_TARGET the target attribute), and
+// a test with SIMDe's portable versions of the same intrinsics, which runs this code on CPUs without AVX-512
+// (where the test of the real path can only skip). Include it after one of the two, with LOGCLF_VNNI_TARGET
+// defined, inside no namespace.
+#ifndef LOGCLF_ENCODER_E5_KERNELS_INT8_VNNI_H
+#define LOGCLF_ENCODER_E5_KERNELS_INT8_VNNI_H
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "encoder/e5/kernels.h"
+
+// GCC 12 warns, wrongly, on its own AVX-512 intrinsics that start from an undefined register (GCC bug
+// 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// Internal linkage: the two translation units' versions differ and must not be merged by the linker.
+namespace logclf::encoder::e5::vnni {
+namespace {
+
+static_assert(kInt8TileRows == 4 && kPanelCols == 16 && kInt8Group == 4,
+              "the tile is 4 rows × 16 columns of 32-bit lanes, each summing 4 byte products");
+
+inline std::int32_t load_group(const std::uint8_t* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// The exact int32 sums of the tile: vpdpbusd adds the four byte products of each lane to it in one
+// instruction. Each row has two accumulators, for the even and the odd groups, added at the end: with one
+// per row the four dependency chains would hold vpdpbusd (latency 5 on Intel's cores) to 0.8 instructions
+// per cycle, below the one or two the cores issue. Integer sums: the order does not change them.
+LOGCLF_VNNI_TARGET inline void tile_sums(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
+                                         __m512i (&c)[kInt8TileRows]) {
+  constexpr int kStep = kInt8Group * kPanelCols;
+  __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+  const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+  int g = 0;
+  for (; g + 1 < groups; g += 2, panel += 2 * kStep) {
+    const __m512i b = _mm512_loadu_si512(panel), b_next = _mm512_loadu_si512(panel + kStep);
+    const int k = g * kInt8Group, k_next = k + kInt8Group;
+    c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(load_group(a0 + k)), b);
+    c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(load_group(a1 + k)), b);
+    c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(load_group(a2 + k)), b);
+    c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(load_group(a3 + k)), b);
+    d0 = _mm512_dpbusd_epi32(d0, _mm512_set1_epi32(load_group(a0 + k_next)), b_next);
+    d1 = _mm512_dpbusd_epi32(d1, _mm512_set1_epi32(load_group(a1 + k_next)), b_next);
+    d2 = _mm512_dpbusd_epi32(d2, _mm512_set1_epi32(load_group(a2 + k_next)), b_next);
+    d3 = _mm512_dpbusd_epi32(d3, _mm512_set1_epi32(load_group(a3 + k_next)), b_next);
+  }
+  if (g < groups) {
+    const __m512i b = _mm512_loadu_si512(panel);
+    const int k = g * kInt8Group;
+    c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(load_group(a0 + k)), b);
+    c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(load_group(a1 + k)), b);
+    c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(load_group(a2 + k)), b);
+    c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(load_group(a3 + k)), b);
+  }
+  c[0] = _mm512_add_epi32(c0, d0);
+  c[1] = _mm512_add_epi32(c1, d1);
+  c[2] = _mm512_add_epi32(c2, d2);
+  c[3] = _mm512_add_epi32(c3, d3);
+}
+
+// An Int8Tile: the sums stored, 16 per row.
+LOGCLF_VNNI_TARGET inline void tile(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
+                                    std::int32_t* c) {
+  __m512i sums[kInt8TileRows];
+  tile_sums(groups, a, panel, sums);
+  for (int r = 0; r < kInt8TileRows; ++r) _mm512_storeu_si512(c + r * kPanelCols, sums[r]);
+}
+
+// An Int8TileAccumulate: the sums, then for each row sums += (acc - offsets) · (row scale · column scales),
+// the portable accumulation's float operations in its order (no FMA: the file is compiled without
+// contraction). The float part runs on the two 8-lane halves of each row, as SIMDe 0.7 has no
+// _mm512_cvtepi32_ps for the emulated test.
+LOGCLF_VNNI_TARGET inline void accumulate_half(__m256i acc, __m256i offsets, __m256 scale, float* sums) {
+  const __m256 x = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, offsets));
+  _mm256_storeu_ps(sums, _mm256_add_ps(_mm256_loadu_ps(sums), _mm256_mul_ps(x, scale)));
+}
+
+LOGCLF_VNNI_TARGET inline void tile_accumulate(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
+                                               const std::int32_t* offsets, const float* row_scales,
+                                               std::size_t row_stride, const float* column_scales, float* sums) {
+  __m512i acc[kInt8TileRows];
+  tile_sums(groups, a, panel, acc);
+  const __m256i o0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offsets));
+  const __m256i o1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offsets + 8));
+  const __m256 c0 = _mm256_loadu_ps(column_scales), c1 = _mm256_loadu_ps(column_scales + 8);
+  for (int r = 0; r < kInt8TileRows; ++r) {
+    const __m256 s = _mm256_set1_ps(row_scales[static_cast<std::size_t>(r) * row_stride]);
+    float* row = sums + r * kPanelCols;
+    accumulate_half(_mm512_castsi512_si256(acc[r]), o0, _mm256_mul_ps(s, c0), row);
+    accumulate_half(_mm512_extracti64x4_epi64(acc[r], 1), o1, _mm256_mul_ps(s, c1), row + 8);
+  }
+}
+
+}  // namespace
+}  // namespace logclf::encoder::e5::vnni
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#endif
