@@ -5,6 +5,7 @@
 // check is the CPU's instructions themselves; that test does, where the CPU has them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -52,31 +53,39 @@ TEST(E5Int8, EmulatedVnniTileEqualsPortableExactly) {
   }
 }
 
-// The fused tile and accumulation against the portable tile then accumulation, on sums that already hold
-// values (a second block's): the same floats bit for bit.
-TEST(E5Int8, EmulatedVnniTileAccumulateEqualsPortableExactly) {
+// A tile's whole product, block by block (one to three blocks of 16 groups, the last one possibly shorter),
+// against the portable one: the same floats bit for bit.
+TEST(E5Int8, EmulatedVnniTileBlocksEqualPortableExactly) {
   std::mt19937 rng(19);
-  std::uniform_real_distribution<float> scale(1e-4f, 0.05f), start(-3.0f, 3.0f);
+  std::uniform_real_distribution<float> scale(1e-4f, 0.05f);
   std::uniform_int_distribution<int> offset(-200000, 200000);
-  for (int groups : {1, 7, 16}) {
+  for (int groups : {1, 7, 16, 17, 40, 48}) {
     for (int round = 0; round < 3; ++round) {
       const TileOperands t = tile_operands(groups, round, rng);
-      const std::size_t row_stride = 3;  // row r's scale at [r · 3], as the GEMM keeps a scale per block
-      std::vector<float> row_scales(kInt8TileRows * row_stride), column_scales(kPanelCols);
-      std::vector<std::int32_t> offsets(kPanelCols);
+      const int blocks = (groups + 15) / 16;
+      const std::size_t block_stride = 2 * kPanelCols;  // as for a matrix of two panels
+      std::vector<float> row_scales(static_cast<std::size_t>(kInt8TileRows) * blocks);
+      std::vector<float> column_scales(block_stride * blocks);
+      std::vector<std::int32_t> offsets(column_scales.size());
       for (float& s : row_scales) s = scale(rng);
       for (float& s : column_scales) s = scale(rng);
       for (std::int32_t& o : offsets) o = offset(rng);
-      std::vector<float> want(kInt8TileRows * kPanelCols);
-      for (float& x : want) x = start(rng);
-      std::vector<float> got = want;
-      std::vector<std::int32_t> acc(kInt8TileRows * kPanelCols);
-      detail::int8_tile(Int8Isa::portable)(groups, t.rows, t.panel.data(), acc.data());
-      detail::int8_accumulate(Int8Isa::portable)(acc.data(), offsets.data(), row_scales.data(), row_stride,
-                                                 column_scales.data(), want.data());
-      vnni::tile_accumulate(groups, t.rows, t.panel.data(), offsets.data(), row_scales.data(), row_stride,
-                            column_scales.data(), got.data());
+      detail::Int8TileJob job;
+      job.groups = groups;
+      std::copy_n(t.rows, kInt8TileRows, job.a);
+      job.panel = t.panel.data();
+      job.offsets = offsets.data();
+      job.column_scales = column_scales.data();
+      job.block_stride = block_stride;
+      job.row_scales = row_scales.data();
+      job.row_stride = static_cast<std::size_t>(blocks);
+      std::vector<float> want(kInt8TileRows * kPanelCols, -1.0f), got(want.size(), -2.0f);
+      job.sums = want.data();
+      detail::int8_tile_blocks(Int8Isa::portable)(job);
+      job.sums = got.data();
+      vnni::tile_blocks(job);
       EXPECT_EQ(got, want) << groups << " groups, round " << round;
+      EXPECT_NE(want, std::vector<float>(want.size(), -1.0f)) << "the portable path wrote nothing";
     }
   }
 }

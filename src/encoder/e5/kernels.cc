@@ -167,6 +167,16 @@ void int8_accumulate_portable(const std::int32_t* acc, const std::int32_t* offse
   }
 }
 
+void int8_tile_blocks_portable(const detail::Int8TileJob& job) {
+  std::fill_n(job.sums, kInt8TileRows * kPanelCols, 0.0f);
+  std::int32_t acc[kInt8TileRows * kPanelCols];
+  for (int b = 0; b < detail::int8_blocks(job); ++b) {
+    const detail::Int8TileBlock block = detail::int8_block(job, b);
+    int8_tile_portable(block.groups, block.a, block.panel, acc);
+    int8_accumulate_portable(acc, block.offsets, block.row_scales, job.row_stride, block.column_scales, job.sums);
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -181,15 +191,13 @@ Int8Tile int8_tile(Int8Isa isa) {
   return nullptr;
 }
 
-Int8Accumulate int8_accumulate(Int8Isa isa) {
-  return isa == Int8Isa::portable ? int8_accumulate_portable : int8_accumulate_avx2();
-}
+Int8Accumulate int8_accumulate_portable() { return e5::int8_accumulate_portable; }
 
-Int8TileAccumulate int8_tile_accumulate(Int8Isa isa) {
+Int8TileBlocks int8_tile_blocks(Int8Isa isa) {
   switch (isa) {
-    case Int8Isa::portable: return nullptr;
-    case Int8Isa::avx2: return int8_tile_accumulate_avx2();
-    case Int8Isa::avx512vnni: return int8_tile_accumulate_avx512vnni();
+    case Int8Isa::portable: return int8_tile_blocks_portable;
+    case Int8Isa::avx2: return int8_tile_blocks_avx2();
+    case Int8Isa::avx512vnni: return int8_tile_blocks_avx512vnni();
   }
   return nullptr;
 }
@@ -428,15 +436,12 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
           std::size_t ldc, const Epilogue& epilogue) {
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
-  const detail::Int8Tile tile = detail::int8_tile(compute.int8_isa());
-  const detail::Int8Accumulate accumulate = detail::int8_accumulate(compute.int8_isa());
-  const detail::Int8TileAccumulate fused = detail::int8_tile_accumulate(compute.int8_isa());
+  const detail::Int8TileBlocks tile_blocks = detail::int8_tile_blocks(compute.int8_isa());
   const detail::Int8Quantize quantize = detail::int8_quantize(compute.int8_isa());
   const int n = b.n();
   const int groups = b.groups();
   const int blocks_k = b.blocks();
   const int padded = groups * kInt8Group;
-  constexpr int kGroupsPerBlock = kInt8Block / kInt8Group;
   const int block_rows = gemm_block_rows(m, compute.threads());
   const int blocks = (m + block_rows - 1) / block_rows;
   compute.pool().parallel_for(blocks, [&](int block, int thread) {
@@ -459,31 +464,24 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Quanti
     const float* residual =
         epilogue.residual == nullptr ? nullptr : epilogue.residual + i0 * epilogue.residual_stride;
     const bool any = epilogue.bias != nullptr || epilogue.gelu || residual != nullptr;
-    alignas(64) std::int32_t acc[kInt8TileRows * kPanelCols];
     alignas(64) float sums[kInt8TileRows][kPanelCols];
+    detail::Int8TileJob job;
+    job.groups = groups;
+    job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
+    job.row_stride = static_cast<std::size_t>(blocks_k);
+    job.sums = &sums[0][0];
     for (int p = 0; p < b.panels(); ++p) {
       const int j0 = p * kPanelCols;
       const int cols = std::min(kPanelCols, n - j0);
+      job.panel = b.panel(p);
+      job.offsets = b.offsets(0) + j0;
+      job.column_scales = b.scales(0) + j0;
       for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
         const int valid = std::min(kInt8TileRows, rows - t0);
         // The exact integer sum of each block, scaled by the rows' scales of that block, summed in float.
-        std::fill(&sums[0][0], &sums[0][0] + kInt8TileRows * kPanelCols, 0.0f);
-        for (int blk = 0; blk < blocks_k; ++blk) {
-          const int g0 = blk * kGroupsPerBlock;
-          const std::uint8_t* at[kInt8TileRows];
-          for (int r = 0; r < kInt8TileRows; ++r) at[r] = qa + (t0 + r) * stride + g0 * kInt8Group;
-          const int n_groups = std::min(kGroupsPerBlock, groups - g0);
-          const std::int8_t* panel = b.panel(p) + g0 * kInt8Group * kPanelCols;
-          const float* block_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k + blk;
-          if (fused != nullptr) {
-            fused(n_groups, at, panel, b.offsets(blk) + j0, block_scales, static_cast<std::size_t>(blocks_k),
-                  b.scales(blk) + j0, &sums[0][0]);
-          } else {
-            tile(n_groups, at, panel, acc);
-            accumulate(acc, b.offsets(blk) + j0, block_scales, static_cast<std::size_t>(blocks_k), b.scales(blk) + j0,
-                       &sums[0][0]);
-          }
-        }
+        for (int r = 0; r < kInt8TileRows; ++r) job.a[r] = qa + (t0 + r) * stride;
+        job.row_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k;
+        tile_blocks(job);
         for (int r = 0; r < valid; ++r) {
           float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;
           std::copy_n(sums[r], cols, cr);

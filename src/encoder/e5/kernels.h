@@ -9,6 +9,7 @@
 // over the activations, which this GEMM applies to each tile while it is in registers or in cache.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -224,22 +225,51 @@ using Int8Tile = void (*)(int groups, const std::uint8_t* const* a, const std::i
 // (kInt8TileRows × kPanelCols, row-major), in this order of float operations on every path: the same floats.
 using Int8Accumulate = void (*)(const std::int32_t* acc, const std::int32_t* offsets, const float* row_scales,
                                 std::size_t row_stride, const float* column_scales, float* sums);
-// An Int8Tile then an Int8Accumulate in one (the int32 sums stay in registers), with their results.
-using Int8TileAccumulate = void (*)(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
-                                    const std::int32_t* offsets, const float* row_scales, std::size_t row_stride,
-                                    const float* column_scales, float* sums);
+// One tile's whole product: for each block of kInt8Block k, the exact sums of an Int8Tile over its groups
+// (the last block's possibly fewer), then an Int8Accumulate of them into `sums`, which starts at zero. One
+// call per tile, so that the blocks' loop, not each block, pays for the call and the setting up.
+struct Int8TileJob {
+  int groups = 0;                                 // of the whole k
+  const std::uint8_t* a[kInt8TileRows] = {};      // the tile's rows, from k = 0
+  const std::int8_t* panel = nullptr;             // the panel, from k = 0
+  const std::int32_t* offsets = nullptr;          // block 0's, from the panel's first column;
+  const float* column_scales = nullptr;           //   block b's at + b · block_stride
+  std::size_t block_stride = 0;
+  const float* row_scales = nullptr;              // row r's scale of block b at [r · row_stride + b]
+  std::size_t row_stride = 0;
+  float* sums = nullptr;                          // kInt8TileRows × kPanelCols, row-major: the result
+};
+using Int8TileBlocks = void (*)(const Int8TileJob& job);
+// Block b of a job, for the paths' loops over blocks.
+struct Int8TileBlock {
+  int groups;
+  const std::uint8_t* a[kInt8TileRows];
+  const std::int8_t* panel;
+  const std::int32_t* offsets;
+  const float* column_scales;
+  const float* row_scales;
+};
+inline int int8_blocks(const Int8TileJob& job) { return (job.groups * kInt8Group + kInt8Block - 1) / kInt8Block; }
+inline Int8TileBlock int8_block(const Int8TileJob& job, int b) {
+  constexpr int kGroupsPerBlock = kInt8Block / kInt8Group;
+  const int g0 = b * kGroupsPerBlock;
+  Int8TileBlock block{std::min(kGroupsPerBlock, job.groups - g0), {}, job.panel + g0 * kInt8Group * kPanelCols,
+                      job.offsets + b * job.block_stride, job.column_scales + b * job.block_stride,
+                      job.row_scales + b};
+  for (int r = 0; r < kInt8TileRows; ++r) block.a[r] = job.a[r] + g0 * kInt8Group;
+  return block;
+}
 // As quantize_row, with the same results.
 using Int8Quantize = void (*)(const float* x, int k, std::uint8_t* out, int padded, float* scales);
-// Null when the path is not compiled into this build (or, for int8_tile_accumulate, has no fused kernel).
+// Null when the path is not compiled into this build.
 Int8Tile int8_tile(Int8Isa isa);
-Int8Accumulate int8_accumulate(Int8Isa isa);
-Int8TileAccumulate int8_tile_accumulate(Int8Isa isa);
+Int8Accumulate int8_accumulate_portable();
+Int8TileBlocks int8_tile_blocks(Int8Isa isa);
 Int8Quantize int8_quantize(Int8Isa isa);
 Int8Tile int8_tile_avx2();
 Int8Tile int8_tile_avx512vnni();
-Int8Accumulate int8_accumulate_avx2();
-Int8TileAccumulate int8_tile_accumulate_avx2();
-Int8TileAccumulate int8_tile_accumulate_avx512vnni();
+Int8TileBlocks int8_tile_blocks_avx2();
+Int8TileBlocks int8_tile_blocks_avx512vnni();
 Int8Quantize int8_quantize_avx2();
 // Null when this build has no AVX2 code (not an x86-64 compiler).
 const IsaKernels* avx2_kernels();
