@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
 #define LOGCLF_AVX2 __attribute__((target("avx2")))
 #define LOGCLF_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -23,12 +22,6 @@ namespace {
 
 static_assert(kInt8TileRows == 4 && kPanelCols == 16 && kInt8Group == 4,
               "the tiles are 4 rows × 16 columns of 32-bit lanes, each summing 4 byte products");
-
-inline std::int32_t load_group(const std::uint8_t* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // Per group and row: vpmaddubsw sums byte products in pairs (at most 2 · 255 · 63, no saturation), vpmaddwd
 // by ones sums the pairs into the column's 32-bit lane, vpaddd adds that to the row's sums c<row><half>
