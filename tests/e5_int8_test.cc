@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "e5_int8_tiles.h"
 #include "encoder/e5/kernels.h"
 
 namespace logclf::encoder::e5 {
@@ -101,30 +102,6 @@ TEST(E5Int8, QuantizeWeightsAndMultiplyByHand) {
   }
 }
 
-// The micro-kernel of `isa` against the portable one: the same int32 sums, at the extremes of the operands
-// (where vpmaddubsw would saturate with 8-bit weights) and on random ones.
-void expect_tiles_equal_portable(Int8Isa isa) {
-  std::mt19937 rng(7);
-  std::uniform_int_distribution<int> bytes(0, 255), weights(-kInt8WeightMax, kInt8WeightMax);
-  const detail::Int8Tile reference = detail::int8_tile(Int8Isa::portable);
-  for (int groups : {1, 2, 3, 16, 17, 96, 384}) {
-    for (int round = 0; round < 3; ++round) {
-      std::vector<std::uint8_t> a(static_cast<std::size_t>(kInt8TileRows) * groups * kInt8Group);
-      std::vector<std::int8_t> panel(static_cast<std::size_t>(groups) * kInt8Group * kPanelCols);
-      for (std::size_t i = 0; i < a.size(); ++i)
-        a[i] = static_cast<std::uint8_t>(round == 0 ? 255 : round == 1 ? (i % 2 ? 0 : 255) : bytes(rng));
-      for (std::size_t i = 0; i < panel.size(); ++i)
-        panel[i] = static_cast<std::int8_t>(round == 0 ? kInt8WeightMax : round == 1 ? -kInt8WeightMax : weights(rng));
-      const std::uint8_t* rows[kInt8TileRows];
-      for (int r = 0; r < kInt8TileRows; ++r) rows[r] = a.data() + static_cast<std::size_t>(r) * groups * kInt8Group;
-      std::vector<std::int32_t> want(kInt8TileRows * kPanelCols), got(want.size(), -1);
-      reference(groups, rows, panel.data(), want.data());
-      detail::int8_tile(isa)(groups, rows, panel.data(), got.data());
-      EXPECT_EQ(got, want) << to_string(isa) << ", " << groups << " groups, round " << round;
-    }
-  }
-}
-
 struct Shape {
   int m, n, k;
 };
@@ -188,14 +165,14 @@ void expect_quantize_equals_portable(Int8Isa isa) {
 TEST(E5Int8, Avx2PathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx2);
   expect_quantize_equals_portable(Int8Isa::avx2);
-  expect_tiles_equal_portable(Int8Isa::avx2);
+  testing_int8::expect_tile_equals_portable(detail::int8_tile(Int8Isa::avx2), "int8 avx2");
   expect_gemm_equals_portable(Int8Isa::avx2);
 }
 
 TEST(E5Int8, Avx512VnniPathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx512vnni);
   expect_quantize_equals_portable(Int8Isa::avx512vnni);
-  expect_tiles_equal_portable(Int8Isa::avx512vnni);
+  testing_int8::expect_tile_equals_portable(detail::int8_tile(Int8Isa::avx512vnni), "int8 avx512-vnni");
   expect_gemm_equals_portable(Int8Isa::avx512vnni);
 }
 

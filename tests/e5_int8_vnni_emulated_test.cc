@@ -13,44 +13,14 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 #define LOGCLF_VNNI_TARGET
+#include "e5_int8_tiles.h"
 #include "encoder/e5/kernels_int8_vnni.h"
 
 namespace logclf::encoder::e5 {
 namespace {
 
-struct TileOperands {
-  std::vector<std::uint8_t> a;
-  std::vector<std::int8_t> panel;
-  const std::uint8_t* rows[kInt8TileRows];
-};
-
-// Round 0: every product at its largest; 1: alternating signs of the largest; 2: random.
-TileOperands tile_operands(int groups, int round, std::mt19937& rng) {
-  std::uniform_int_distribution<int> bytes(0, 255), weights(-kInt8WeightMax, kInt8WeightMax);
-  TileOperands t;
-  t.a.resize(static_cast<std::size_t>(kInt8TileRows) * groups * kInt8Group);
-  t.panel.resize(static_cast<std::size_t>(groups) * kInt8Group * kPanelCols);
-  for (std::size_t i = 0; i < t.a.size(); ++i)
-    t.a[i] = static_cast<std::uint8_t>(round == 0 ? 255 : round == 1 ? (i % 2 ? 0 : 255) : bytes(rng));
-  for (std::size_t i = 0; i < t.panel.size(); ++i)
-    t.panel[i] = static_cast<std::int8_t>(round == 0   ? kInt8WeightMax
-                                          : round == 1 ? -kInt8WeightMax
-                                                       : weights(rng));
-  for (int r = 0; r < kInt8TileRows; ++r) t.rows[r] = t.a.data() + static_cast<std::size_t>(r) * groups * kInt8Group;
-  return t;
-}
-
 TEST(E5Int8, EmulatedVnniTileEqualsPortableExactly) {
-  std::mt19937 rng(17);
-  for (int groups : {1, 2, 3, 15, 16, 17, 96, 384}) {
-    for (int round = 0; round < 3; ++round) {
-      const TileOperands t = tile_operands(groups, round, rng);
-      std::vector<std::int32_t> want(kInt8TileRows * kPanelCols), got(want.size(), -1);
-      detail::int8_tile(Int8Isa::portable)(groups, t.rows, t.panel.data(), want.data());
-      vnni::tile(groups, t.rows, t.panel.data(), got.data());
-      EXPECT_EQ(got, want) << groups << " groups, round " << round;
-    }
-  }
+  testing_int8::expect_tile_equals_portable(vnni::tile, "emulated avx512-vnni");
 }
 
 // A tile's whole product, block by block (one to three blocks of 16 groups, the last one possibly shorter),
@@ -61,7 +31,7 @@ TEST(E5Int8, EmulatedVnniTileBlocksEqualPortableExactly) {
   std::uniform_int_distribution<int> offset(-200000, 200000);
   for (int groups : {1, 7, 16, 17, 40, 48}) {
     for (int round = 0; round < 3; ++round) {
-      const TileOperands t = tile_operands(groups, round, rng);
+      const testing_int8::TileOperands t = testing_int8::tile_operands(groups, round, rng);
       const int blocks = (groups + 15) / 16;
       const std::size_t block_stride = 2 * kPanelCols;  // as for a matrix of two panels
       std::vector<float> row_scales(static_cast<std::size_t>(kInt8TileRows) * blocks);
