@@ -210,8 +210,9 @@ struct IsaKernels {
   // of kPanelCols values).
   void (*tile)(int kc, const float* const* a, const float* b, float* c, std::size_t ldc, bool accumulate,
                const TileEpilogue* epilogue);
-  // The bias, GELU and residual parts of an Epilogue on n values of one row (each pointer may be null).
-  void (*epilogue_row)(float* c, int n, const float* bias, bool gelu, const float* residual);
+  // out = the bias, GELU and residual parts of an Epilogue on the n values of one row in `in` (each of
+  // bias, residual may be null); out may be in.
+  void (*epilogue_row)(const float* in, float* out, int n, const float* bias, bool gelu, const float* residual);
   void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
   void (*gelu)(float* x, std::size_t n);
   void (*softmax)(float* x, int n, float scale);

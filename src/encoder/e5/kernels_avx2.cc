@@ -178,16 +178,17 @@ LOGCLF_AVX2 inline __attribute__((always_inline)) __m256 epilogue_vector(__m256 
   return v;
 }
 
-LOGCLF_AVX2 void epilogue_row_avx2(float* c, int n, const float* bias, bool gelu, const float* residual) {
+LOGCLF_AVX2 void epilogue_row_avx2(const float* in, float* out, int n, const float* bias, bool gelu,
+                                   const float* residual) {
   const __m256i none = _mm256_setzero_si256();
   int j = 0;
   for (; j + 8 <= n; j += 8)
-    _mm256_storeu_ps(c + j, epilogue_vector(_mm256_loadu_ps(c + j), bias == nullptr ? nullptr : bias + j, gelu,
+    _mm256_storeu_ps(out + j, epilogue_vector(_mm256_loadu_ps(in + j), bias == nullptr ? nullptr : bias + j, gelu,
                                             residual == nullptr ? nullptr : residual + j, none, false));
   if (j < n) {
     const __m256i mask = tail_mask(n - j);
-    _mm256_maskstore_ps(c + j, mask,
-                        epilogue_vector(_mm256_maskload_ps(c + j, mask), bias == nullptr ? nullptr : bias + j, gelu,
+    _mm256_maskstore_ps(out + j, mask,
+                        epilogue_vector(_mm256_maskload_ps(in + j, mask), bias == nullptr ? nullptr : bias + j, gelu,
                                         residual == nullptr ? nullptr : residual + j, mask, true));
   }
 }
