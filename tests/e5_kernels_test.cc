@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace logclf::encoder::e5 {
@@ -129,20 +130,31 @@ TEST(E5Kernels, GemmEpiloguesMatchReference) {
 }
 
 TEST(E5Kernels, PackFromRowsEqualsPackTransposed) {
-  // B given as k rows of n values equals B given as its transpose.
-  const int k = 21, n = 37;
-  const auto bt = random_values(static_cast<std::size_t>(n) * k, 9);  // n × k
-  std::vector<float> rows(static_cast<std::size_t>(k) * (n + 4));   // k × n, stride n + 4
-  for (int i = 0; i < k; ++i)
-    for (int j = 0; j < n; ++j) rows[i * (n + 4) + j] = bt[static_cast<std::size_t>(j) * k + i];
-  PackedMatrix p1, p2;
-  p1.pack_transposed(bt.data(), k, n, k);
-  p2.pack(rows.data(), n + 4, k, n);
-  ASSERT_EQ(p1.panels(), 3);
-  for (int p = 0; p < p1.panels(); ++p)
-    for (int i = 0; i < k * kPanelCols; ++i) ASSERT_EQ(p1.panel(p)[i], p2.panel(p)[i]);
-  // Columns past n are zero.
-  EXPECT_EQ(p1.panel(2)[(k - 1) * kPanelCols + kPanelCols - 1], 0.0f);
+  // B given as k rows of n values equals B given as its transpose, on every instruction set's transpose:
+  // shapes with whole 8 × 8 blocks (an attention head's keys: k 64), partial half-panels and tails of k.
+  for (const Isa isa : isas()) {
+    for (const auto& [k, n] : std::vector<std::pair<int, int>>{{21, 37}, {64, 78}, {64, 16}, {8, 8}, {17, 9}, {3, 1}}) {
+      SCOPED_TRACE(std::string(to_string(isa)) + " k " + std::to_string(k) + " n " + std::to_string(n));
+      const std::size_t ldw = static_cast<std::size_t>(k) + 3;
+      const auto bt = random_values(static_cast<std::size_t>(n) * ldw, 9);  // n × k, stride k + 3
+      std::vector<float> rows(static_cast<std::size_t>(k) * (n + 4));     // k × n, stride n + 4
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < n; ++j) rows[i * (n + 4) + j] = bt[static_cast<std::size_t>(j) * ldw + i];
+      PackedMatrix p1, p2;
+      p1.pack_transposed(bt.data(), ldw, n, k, isa);
+      p2.pack(rows.data(), n + 4, k, n);
+      ASSERT_EQ(p1.panels(), (n + kPanelCols - 1) / kPanelCols);
+      for (int p = 0; p < p1.panels(); ++p)
+        for (int i = 0; i < k * kPanelCols; ++i) ASSERT_EQ(p1.panel(p)[i], p2.panel(p)[i]) << "panel " << p << " " << i;
+      // Columns past n are zero; the values are B's, by hand at two places.
+      if (n % kPanelCols != 0) {
+        EXPECT_EQ(p1.panel(p1.panels() - 1)[(k - 1) * kPanelCols + kPanelCols - 1], 0.0f);
+      }
+      EXPECT_EQ(p1.panel(0)[0], bt[0]);
+      EXPECT_EQ(p1.panel(0)[(k - 1) * kPanelCols + std::min(n, kPanelCols) - 1],
+                bt[static_cast<std::size_t>(std::min(n, kPanelCols) - 1) * ldw + k - 1]);
+    }
+  }
 }
 
 TEST(E5Kernels, LayerNormMatchesReference) {

@@ -78,8 +78,10 @@ void softmax_portable(float* x, int n, float scale) {
   for (int j = 0; j < n; ++j) x[j] *= inv;
 }
 
+void pack_transposed_portable(const float* w, std::size_t ldw, int n, int k, float* dst);
+
 const detail::IsaKernels kPortable{tile_portable, epilogue_row_portable, layer_norm_portable, gelu_portable,
-                                   softmax_portable};
+                                   softmax_portable, pack_transposed_portable};
 
 const detail::IsaKernels& kernels_for(Isa isa) {
   if (isa == Isa::avx2 && detail::avx2_kernels() != nullptr) return *detail::avx2_kernels();
@@ -279,13 +281,16 @@ void pack_transposed_into(float* dst, int n, int k, Row row) {
     }
   }
 }
+
+void pack_transposed_portable(const float* w, std::size_t ldw, int n, int k, float* dst) {
+  pack_transposed_into(dst, n, k, [&](int j) { return w + static_cast<std::size_t>(j) * ldw; });
+}
 }  // namespace
 
-void PackedMatrix::pack_transposed(const float* w, std::size_t ldw, int n, int k) {
+void PackedMatrix::pack_transposed(const float* w, std::size_t ldw, int n, int k, Isa isa) {
   n_ = n;
   k_ = k;
-  pack_transposed_into(data_.reserve(static_cast<std::size_t>(panels()) * k * kPanelCols), n, k,
-                       [&](int j) { return w + static_cast<std::size_t>(j) * ldw; });
+  kernels_for(isa).pack_transposed(w, ldw, n, k, data_.reserve(static_cast<std::size_t>(panels()) * k * kPanelCols));
 }
 
 void PackedMatrix::pack_transposed(std::span<const float* const> rows, int k) {
@@ -523,7 +528,7 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     std::fill_n(zeros, depth, 0.0f);
     const TileScratch tiles{scratch.tile.reserve(kTileRows * kPanelCols), zeros};
     // Scores q·kᵀ for the whole sequence, then softmax, then times the values.
-    scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim);
+    scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim, compute.isa());
     float* scores = scratch.scores.reserve(height * width);
     multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles, true);
     for (int r = 0; r < len; ++r) kernels.softmax(scores + r * width, len, scale);

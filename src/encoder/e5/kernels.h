@@ -59,8 +59,8 @@ class FloatBuffer {
 class PackedMatrix {
  public:
   // B = Wᵀ where W has n rows of k values with row stride ldw: a Linear layer's weight (out × in) or the
-  // keys of an attention head.
-  void pack_transposed(const float* w, std::size_t ldw, int n, int k);
+  // keys of an attention head (packed for every head of every layer: `isa`'s kernel transposes them).
+  void pack_transposed(const float* w, std::size_t ldw, int n, int k, Isa isa = Isa::portable);
   // B = Wᵀ where row j of W (k values) is rows[j]: a Linear layer split over several tensors (the queries',
   // keys' and values' weights packed as one).
   void pack_transposed(std::span<const float* const> rows, int k);
@@ -216,6 +216,9 @@ struct IsaKernels {
   void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
   void (*gelu)(float* x, std::size_t n);
   void (*softmax)(float* x, int n, float scale);
+  // dst = Wᵀ in PackedMatrix's layout (panels() · k · kPanelCols floats), W having n rows of k values with
+  // row stride ldw.
+  void (*pack_transposed)(const float* w, std::size_t ldw, int n, int k, float* dst);
 };
 const IsaKernels& portable_kernels();
 
