@@ -37,7 +37,7 @@ inline std::int32_t load_group(const std::uint8_t* p) {
 // instruction. Each row has two accumulators, for the even and the odd groups, added at the end: with one
 // per row the four dependency chains would hold vpdpbusd (latency 5 on Intel's cores) to 0.8 instructions
 // per cycle, below the one or two the cores issue. Integer sums: the order does not change them.
-// The sums start at `start` (zeros, or -offsets for tile_accumulate).
+// The sums start at `start` (zeros, or -offsets for tile_blocks).
 LOGCLF_VNNI_TARGET inline void tile_sums(int groups, const std::uint8_t* const* a, const std::int8_t* panel,
                                          __m512i start, __m512i (&c)[kInt8TileRows]) {
   constexpr int kStep = kInt8Group * kPanelCols;
@@ -79,37 +79,31 @@ LOGCLF_VNNI_TARGET inline void tile(int groups, const std::uint8_t* const* a, co
   for (int r = 0; r < kInt8TileRows; ++r) _mm512_storeu_si512(c + r * kPanelCols, sums[r]);
 }
 
-// sums += d · scale on 8 lanes.
-LOGCLF_VNNI_TARGET inline void accumulate_half(__m256i d, __m256 scale, float* sums) {
-  const __m256 x = _mm256_cvtepi32_ps(d);
-  _mm256_storeu_ps(sums, _mm256_add_ps(_mm256_loadu_ps(sums), _mm256_mul_ps(x, scale)));
-}
-
-// One block of tile_blocks: its sums (started at -offsets, so that they end as acc - offsets), then for each
-// row sums += (acc - offsets) · (row scale · column scales), the portable accumulation's float operations in
-// its order (no FMA: the file is compiled without contraction). The float part runs on the two 8-lane halves
-// of each row, as SIMDe 0.7 has no _mm512_cvtepi32_ps for the emulated test.
-LOGCLF_VNNI_TARGET inline __attribute__((always_inline)) void tile_accumulate(
-    int groups, const std::uint8_t* const* a, const std::int8_t* panel, const std::int32_t* offsets,
-    const float* row_scales, std::size_t row_stride, const float* column_scales, float* sums) {
-  __m512i acc[kInt8TileRows];
-  tile_sums(groups, a, panel, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(offsets)), acc);
-  const __m256 c0 = _mm256_loadu_ps(column_scales), c1 = _mm256_loadu_ps(column_scales + 8);
-  for (int r = 0; r < kInt8TileRows; ++r) {
-    const __m256 s = _mm256_set1_ps(row_scales[static_cast<std::size_t>(r) * row_stride]);
-    float* row = sums + r * kPanelCols;
-    accumulate_half(_mm512_castsi512_si256(acc[r]), _mm256_mul_ps(s, c0), row);
-    accumulate_half(_mm512_extracti64x4_epi64(acc[r], 1), _mm256_mul_ps(s, c1), row + 8);
-  }
-}
-
-// An Int8TileBlocks.
+// An Int8TileBlocks. Each block's sums start at -offsets, so that they end as acc - offsets; then each row
+// adds (acc - offsets) · (row scale · column scales) to its float sums, the portable accumulation's float
+// operations in its order (no FMA: the file is compiled without contraction). The float sums stay in
+// registers over the blocks (32 of them), stored once at the end. The float part runs on the two 8-lane
+// halves of each row, as SIMDe 0.7 has no _mm512_cvtepi32_ps for the emulated test.
 LOGCLF_VNNI_TARGET inline void tile_blocks(const detail::Int8TileJob& job) {
-  std::fill_n(job.sums, kInt8TileRows * kPanelCols, 0.0f);
+  __m256 lo[kInt8TileRows], hi[kInt8TileRows];
+  for (int r = 0; r < kInt8TileRows; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
   for (int b = 0; b < detail::int8_blocks(job); ++b) {
     const detail::Int8TileBlock block = detail::int8_block(job, b);
-    tile_accumulate(block.groups, block.a, block.panel, block.offsets, block.row_scales, job.row_stride,
-                    block.column_scales, job.sums);
+    __m512i acc[kInt8TileRows];
+    tile_sums(block.groups, block.a, block.panel,
+              _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(block.offsets)), acc);
+    const __m256 c0 = _mm256_loadu_ps(block.column_scales), c1 = _mm256_loadu_ps(block.column_scales + 8);
+    for (int r = 0; r < kInt8TileRows; ++r) {
+      const __m256 s = _mm256_set1_ps(block.row_scales[static_cast<std::size_t>(r) * job.row_stride]);
+      lo[r] = _mm256_add_ps(lo[r], _mm256_mul_ps(_mm256_cvtepi32_ps(_mm512_castsi512_si256(acc[r])),
+                                                 _mm256_mul_ps(s, c0)));
+      hi[r] = _mm256_add_ps(hi[r], _mm256_mul_ps(_mm256_cvtepi32_ps(_mm512_extracti64x4_epi64(acc[r], 1)),
+                                                 _mm256_mul_ps(s, c1)));
+    }
+  }
+  for (int r = 0; r < kInt8TileRows; ++r) {
+    _mm256_storeu_ps(job.sums + r * kPanelCols, lo[r]);
+    _mm256_storeu_ps(job.sums + r * kPanelCols + 8, hi[r]);
   }
 }
 
