@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "logclf/encoder.h"
+#include "logclf/types.h"
 #include "support/paths.h"
 
 namespace logclf {
@@ -87,6 +88,56 @@ TEST(E5Real, Int8KeepsTheFp32Vectors) {
   RecordProperty("min_cosine", std::to_string(lowest));
   EXPECT_GE(median, kMinMedianCosine);
   EXPECT_GE(lowest, kMinCosine) << "lowest on: " << texts[lowest_at].substr(0, 200);
+}
+
+// The int8 kernels' integer sums are identical and their float steps the same operations in the same order,
+// so each kernel this CPU runs gives the portable one's vectors bit for bit, through the whole model.
+TEST(E5Real, EveryInt8KernelGivesThePortableVectors) {
+  const auto weights = testing::shared_file("models/e5-small-v2/model.safetensors");
+  const auto golden_file = testing::shared_file("golden/e5_real.jsonl");
+  if (weights.empty() || golden_file.empty())
+    GTEST_SKIP() << "SKIPPED: the real e5-small-v2 or its golden texts are absent under " << testing::shared_dir();
+  std::vector<std::string> texts;
+  std::ifstream in(golden_file);
+  std::string line;
+  for (std::size_t i = 0; std::getline(in, line) && texts.size() < 24; ++i)
+    if (i % 50 == 0) texts.push_back(nlohmann::json::parse(line).at("text").get<std::string>());
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  const auto embed = [&](const std::string& kernel) {
+    return SentenceEncoder::open({.kind = "",
+                                  .dir = weights.parent_path().string(),
+                                  .threads = 2,
+                                  .precision = Precision::int8,
+                                  .int8_kernel = kernel})
+        .embed(views);
+  };
+  const auto portable = embed("portable");
+  std::vector<std::string> skipped;
+  for (const std::string kernel : {"avx2", "avx512-vnni"}) {
+    std::vector<std::vector<float>> vectors;
+    try {
+      vectors = embed(kernel);
+    } catch (const Error& e) {
+      ASSERT_NE(std::string(e.what()).find("not available on this CPU"), std::string::npos) << e.what();
+      skipped.push_back(kernel);
+      continue;
+    }
+    ASSERT_EQ(vectors.size(), portable.size());
+    for (std::size_t i = 0; i < vectors.size(); ++i)
+      for (std::size_t j = 0; j < vectors[i].size(); ++j)
+        ASSERT_EQ(vectors[i][j], portable[i][j]) << kernel << ", text " << i << ", value " << j;
+  }
+  try {
+    embed("avx3");
+    ADD_FAILURE() << "an unknown kernel was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown int8 kernel 'avx3'"), std::string::npos) << e.what();
+  }
+  if (!skipped.empty()) {
+    std::string names;
+    for (const std::string& k : skipped) names += " " + k;
+    GTEST_SKIP() << "SKIPPED: the int8 kernel(s)" << names << " are not available on this CPU; the others matched";
+  }
 }
 
 }  // namespace

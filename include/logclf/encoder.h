@@ -34,6 +34,9 @@ struct EncoderOptions {
   std::string dir;
   int threads = 0;  // threads of the E5 forward pass; 0 = all cores
   Precision precision = Precision::fp32;
+  // The int8 Linear layers' kernel: empty = the fastest this CPU has; "avx512-vnni", "avx2" or "portable"
+  // to compare them (an Error when this CPU or build lacks it).
+  std::string int8_kernel = {};
 };
 
 namespace detail {

@@ -41,6 +41,7 @@ struct BenchArgs {
   std::size_t batch = 32;
   int threads = 2;
   Precision precision = Precision::auto_;
+  std::string int8_kernel;  // empty: the fastest
   int runs = 1;
   std::uint64_t seed = 0;
 };
@@ -120,6 +121,7 @@ int run_bench_encoder(const BenchArgs& a) {
   options.dir = model_dir;
   options.threads = a.threads;
   options.precision = a.precision;
+  options.int8_kernel = a.int8_kernel;
   reset_peak_rss();
   const auto load_start = Clock::now();
   const double load_cpu_start = cpu_seconds();
@@ -207,6 +209,9 @@ void add_bench_encoder_command(CLI::App& bench_cmd, Commands& commands) {
   cmd->add_option("--batch", args->batch, "messages per forward pass")->capture_default_str();
   cmd->add_option("--threads", args->threads, "threads (0: every core)")->capture_default_str();
   add_precision_option(cmd, args->precision);
+  cmd->add_option("--int8-kernel", args->int8_kernel,
+                  "the int8 kernel instead of the fastest this CPU has, to compare them (default: the fastest)")
+      ->check(CLI::IsMember({"avx512-vnni", "avx2", "portable"}));
   cmd->add_option("--runs", args->runs, "times to run the whole workload")->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed of the random weights")->capture_default_str();
   commands.push_back({cmd, [args] { return run_bench_encoder(*args); }});

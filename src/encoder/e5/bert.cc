@@ -171,7 +171,8 @@ struct BertModel::Impl {
 
   bool int8;
 
-  Impl(const BertConfig& c, int threads, Isa isa, bool int8) : config(c), compute(threads, isa), int8(int8) {}
+  Impl(const BertConfig& c, int threads, Isa isa, Int8Isa int8_isa, bool int8)
+      : config(c), compute(threads, isa, int8_isa), int8(int8) {}
 
   void linear(const float* a, std::size_t lda, int m, const Linear& w, float* c, std::size_t ldc,
               const Epilogue& epilogue) {
@@ -222,7 +223,13 @@ std::unique_ptr<BertModel> BertModel::load(const BertConfig& config, const SafeT
                 std::to_string(config.num_hidden_layers) + " layers)");
   const int threads = options.threads > 0 ? options.threads : available_cores();
   const bool int8 = resolve_precision(options.precision) == Precision::int8;
-  auto impl = std::make_unique<Impl>(config, threads, options.portable ? Isa::portable : best_isa(), int8);
+  if (options.int8_isa && !int8_isa_supported(*options.int8_isa))
+    throw Error("the " + std::string(to_string(*options.int8_isa)) + " kernel is not available on this CPU or in this build");
+  const Isa isa = options.portable ? Isa::portable : best_isa();
+  const Int8Isa int8_isa = options.int8_isa        ? *options.int8_isa
+                           : isa == Isa::portable ? Int8Isa::portable
+                                                  : best_int8_isa();
+  auto impl = std::make_unique<Impl>(config, threads, isa, int8_isa, int8);
   TensorReader reader(weights);
 
   const TensorView& words = reader.check("embeddings.word_embeddings.weight", {config.vocab_size, h});

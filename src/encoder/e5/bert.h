@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -18,6 +19,7 @@ struct BertOptions {
   int threads = 0;        // 0: every core the process may run on
   bool portable = false;  // the portable kernels even where the CPU has faster ones (to compare them)
   Precision precision = Precision::fp32;
+  std::optional<Int8Isa> int8_isa = {};  // the int8 kernel when not the best (an Error if this CPU lacks it)
 };
 
 // fp32 or int8: what `precision` means on this CPU (auto: int8 where there are int8 vector kernels).

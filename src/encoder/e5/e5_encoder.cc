@@ -23,6 +23,11 @@ std::shared_ptr<E5Encoder> E5Encoder::open(const EncoderOptions& encoder, std::s
   BertOptions options;
   options.threads = encoder.threads;
   options.precision = encoder.precision;
+  if (!encoder.int8_kernel.empty()) {
+    options.int8_isa = parse_int8_isa(encoder.int8_kernel);
+    if (!options.int8_isa)
+      throw Error("unknown int8 kernel '" + encoder.int8_kernel + "'; expected avx512-vnni, avx2 or portable");
+  }
   e->model_ = BertModel::load(location.dir, options);
   const BertConfig& config = e->model_->config();
   if (static_cast<std::size_t>(config.vocab_size) < e->tokenizer_->vocab_size())

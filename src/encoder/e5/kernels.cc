@@ -220,6 +220,12 @@ bool isa_supported(Isa isa) {
 
 std::string_view to_string(Isa isa) { return isa == Isa::avx2 ? "avx2+fma" : "portable"; }
 
+std::optional<Int8Isa> parse_int8_isa(std::string_view name) {
+  for (Int8Isa isa : {Int8Isa::avx512vnni, Int8Isa::avx2, Int8Isa::portable})
+    if ("int8 " + std::string(name) == to_string(isa)) return isa;
+  return std::nullopt;
+}
+
 Int8Isa best_int8_isa() {
   for (Int8Isa isa : {Int8Isa::avx512vnni, Int8Isa::avx2})
     if (int8_isa_supported(isa)) return isa;

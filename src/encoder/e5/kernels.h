@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,7 +34,9 @@ std::string_view to_string(Isa isa);
 enum class Int8Isa { portable, avx2, avx512vnni };
 Int8Isa best_int8_isa();
 bool int8_isa_supported(Int8Isa isa);
-std::string_view to_string(Int8Isa isa);
+std::string_view to_string(Int8Isa isa);  // "int8 avx2", ...
+// "avx512-vnni", "avx2" or "portable"; nullopt for anything else.
+std::optional<Int8Isa> parse_int8_isa(std::string_view name);
 
 // The micro-kernel computes a tile of kTileRows rows of A times one panel of kPanelCols columns of B.
 inline constexpr int kTileRows = 6;
