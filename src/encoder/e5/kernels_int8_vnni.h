@@ -81,8 +81,8 @@ LOGCLF_VNNI_TARGET inline void tile(int groups, const std::uint8_t* const* a, co
 
 // An Int8TileBlocks. Each block's sums start at -offsets, so that they end as acc - offsets; then each row
 // adds (acc - offsets) · (row scale · column scales) to its float sums, the portable accumulation's float
-// operations in its order (no FMA: the file is compiled without contraction). The float sums stay in
-// registers over the blocks (32 of them), stored once at the end. The float part runs on the two 8-lane
+// operations in its order (no FMA: the file is compiled without contraction). The 64 float sums stay in
+// 8 vector registers over the blocks and are stored once at the end. The float part runs on the two 8-lane
 // halves of each row, as SIMDe 0.7 has no _mm512_cvtepi32_ps for the emulated test.
 LOGCLF_VNNI_TARGET inline void tile_blocks(const detail::Int8TileJob& job) {
   __m256 lo[kInt8TileRows], hi[kInt8TileRows];
