@@ -13,6 +13,7 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 #define LOGCLF_VNNI_TARGET
+#define LOGCLF_VNNI_EMULATED
 #include "e5_int8_tiles.h"
 #include "encoder/e5/kernels_int8_vnni.h"
 
