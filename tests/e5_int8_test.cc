@@ -12,6 +12,7 @@
 
 #include "e5_int8_tiles.h"
 #include "encoder/e5/kernels.h"
+#include "logclf/types.h"
 
 namespace logclf::encoder::e5 {
 namespace {
@@ -194,6 +195,70 @@ TEST(E5Int8, GemmIsCloseToFloat) {
       }
     EXPECT_LT(std::sqrt(error / std::max(norm, 1e-30)), 0.02) << s.m << "×" << s.n << "×" << s.k;
   }
+}
+
+// The FFN's pair of GEMMs with the intermediate quantized (int8 gemm into QuantizedRows, then from them)
+// against the same pair through floats: the rows hold exactly what quantize_row makes of the float rows, and
+// the second GEMM's output is the same bit for bit; on every int8 path this CPU has, with m not a multiple of
+// a tile's rows, an intermediate width not a multiple of a block, and one or two threads.
+TEST(E5Int8, QuantizedIntermediateEqualsTheFloatPath) {
+  std::vector<Int8Isa> paths;
+  for (const Int8Isa isa : {Int8Isa::portable, Int8Isa::avx2, Int8Isa::avx512vnni})
+    if (int8_isa_supported(isa)) paths.push_back(isa);
+    else std::cerr << "SKIPPED here: the " << to_string(isa) << " path is not available on this CPU" << std::endl;
+  struct Case {
+    int m, k, inter;
+  };
+  for (const Case& t : {Case{37, 96, 100}, Case{8, 64, 128}, Case{130, 48, 200}}) {
+    const auto a = random_values(static_cast<std::size_t>(t.m) * t.k, 70 + t.m, 2.0f);
+    const auto w1 = random_values(static_cast<std::size_t>(t.inter) * t.k, 71, 0.2f);
+    const auto w2 = random_values(static_cast<std::size_t>(t.k) * t.inter, 72, 0.1f);
+    const auto bias = random_values(static_cast<std::size_t>(t.inter), 73, 0.5f);
+    const auto residual = random_values(static_cast<std::size_t>(t.m) * t.k, 74);
+    QuantizedMatrix up, down;
+    up.quantize_transposed(w1.data(), static_cast<std::size_t>(t.k), t.inter, t.k);
+    down.quantize_transposed(w2.data(), static_cast<std::size_t>(t.inter), t.k, t.inter);
+    const Epilogue e_up{.bias = bias.data(), .gelu = true};
+    const Epilogue e_down{.residual = residual.data(), .residual_stride = static_cast<std::size_t>(t.k)};
+    for (const Int8Isa isa : paths) {
+      for (const int threads : {1, 2}) {
+        SCOPED_TRACE(std::string(to_string(isa)) + ", " + std::to_string(threads) + " threads, m " + std::to_string(t.m));
+        Compute compute(threads, best_isa(), isa);
+        std::vector<float> middle(static_cast<std::size_t>(t.m) * t.inter), expected(static_cast<std::size_t>(t.m) * t.k);
+        gemm(compute, a.data(), static_cast<std::size_t>(t.k), t.m, up, middle.data(), static_cast<std::size_t>(t.inter), e_up);
+        gemm(compute, middle.data(), static_cast<std::size_t>(t.inter), t.m, down, expected.data(), static_cast<std::size_t>(t.k), e_down);
+        QuantizedRows rows;
+        gemm(compute, a.data(), static_cast<std::size_t>(t.k), t.m, up, rows, e_up);
+        ASSERT_EQ(rows.rows(), t.m);
+        ASSERT_EQ(rows.k(), t.inter);
+        std::vector<std::uint8_t> bytes(rows.stride());
+        std::vector<float> scales(static_cast<std::size_t>(rows.blocks()));
+        for (int r = 0; r < t.m; ++r) {
+          quantize_row(middle.data() + static_cast<std::size_t>(r) * t.inter, t.inter, bytes.data(),
+                       static_cast<int>(rows.stride()), scales.data());
+          for (std::size_t j = 0; j < bytes.size(); ++j) ASSERT_EQ(rows.row(r)[j], bytes[j]) << r << "," << j;
+          for (int b = 0; b < rows.blocks(); ++b) ASSERT_EQ(rows.scales(r)[b], scales[static_cast<std::size_t>(b)]) << r;
+        }
+        std::vector<float> got(expected.size(), -1.0f);
+        gemm(compute, rows, down, got.data(), static_cast<std::size_t>(t.k), e_down);
+        for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << i;
+      }
+    }
+  }
+}
+
+TEST(E5Int8, QuantizedRowsRefuseWhatTheyCannotHold) {
+  Compute compute(1, Isa::portable);
+  const auto w = random_values(64 * 32, 80);
+  QuantizedMatrix b;
+  b.quantize_transposed(w.data(), 32, 64, 32);
+  const auto a = random_values(4 * 32, 81);
+  const float gamma[64] = {}, beta[64] = {};
+  QuantizedRows rows;
+  EXPECT_THROW(gemm(compute, a.data(), 32, 4, b, rows, Epilogue{.ln_gamma = gamma, .ln_beta = beta}), Error);
+  gemm(compute, a.data(), 32, 4, b, rows);  // rows of 64 values: not B's k of 32
+  std::vector<float> c(4 * 64);
+  EXPECT_THROW(gemm(compute, rows, b, c.data(), 64), Error);
 }
 
 }  // namespace

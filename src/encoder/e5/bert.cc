@@ -166,6 +166,7 @@ struct BertModel::Impl {
   std::mutex mutex;
   Compute compute;
   FloatBuffer hidden, attended, scratch;
+  QuantizedRows ffn_int8;  // int8: the FFN's intermediate activations
   std::vector<int> offsets;
   std::vector<double> pooled;
 
@@ -390,12 +391,19 @@ void BertModel::Impl::forward(std::span<const std::span<const std::int32_t>> seq
          Epilogue{.bias = layer.output_bias.data(), .residual = x, .residual_stride = hs,
                   .ln_gamma = layer.attention_ln_gamma.data(), .ln_beta = layer.attention_ln_beta.data(),
                   .ln_eps = eps});
-    linear(y, hs, tokens, layer.intermediate, ffn, static_cast<std::size_t>(inter),
-         Epilogue{.bias = layer.intermediate_bias.data(), .gelu = true});
-    linear(ffn, static_cast<std::size_t>(inter), tokens, layer.ffn_output, x, hs,
-         Epilogue{.bias = layer.ffn_output_bias.data(), .residual = y, .residual_stride = hs,
-                  .ln_gamma = layer.output_ln_gamma.data(), .ln_beta = layer.output_ln_beta.data(),
-                  .ln_eps = eps});
+    const Epilogue up{.bias = layer.intermediate_bias.data(), .gelu = true};
+    const Epilogue down{.bias = layer.ffn_output_bias.data(), .residual = y, .residual_stride = hs,
+                        .ln_gamma = layer.output_ln_gamma.data(), .ln_beta = layer.output_ln_beta.data(),
+                        .ln_eps = eps};
+    if (int8) {
+      // The intermediate activations go from one GEMM to the next quantized: a quarter of the bytes through
+      // memory, quantized as the second GEMM would have.
+      gemm(compute, y, hs, tokens, layer.intermediate.int8, ffn_int8, up);
+      gemm(compute, ffn_int8, layer.ffn_output.int8, x, hs, down);
+    } else {
+      linear(y, hs, tokens, layer.intermediate, ffn, static_cast<std::size_t>(inter), up);
+      linear(ffn, static_cast<std::size_t>(inter), tokens, layer.ffn_output, x, hs, down);
+    }
   }
 
   // Mean pooling over each sequence (sentence-transformers' Pooling), in double so the order of the

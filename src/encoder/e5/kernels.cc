@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
+
+#include "logclf/types.h"
 
 namespace logclf::encoder::e5 {
 
@@ -444,72 +447,178 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
   });
 }
 
-void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
-          std::size_t ldc, const Epilogue& epilogue) {
+namespace {
+// C (rows × b.n(), row stride ldc) = the bias, GELU and residual parts of an epilogue on A_q · B_q, A_q being
+// rows quantized A rows (as many more as complete the last tile) of `stride` bytes at qa with their scales per
+// block in row_scales (row r's block k at [r · b.blocks() + k]).
+void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks tile_blocks, const std::uint8_t* qa,
+                   std::size_t stride, const float* row_scales, int rows, const QuantizedMatrix& b, float* cb,
+                   std::size_t ldc, const float* bias, bool gelu, const float* residual, std::size_t residual_stride) {
+  const int n = b.n();
+  const int blocks_k = b.blocks();
+  const bool any = bias != nullptr || gelu || residual != nullptr;
+  alignas(64) float sums[kInt8TileRows][kPanelCols];
+  detail::Int8TileJob job;
+  job.groups = b.groups();
+  job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
+  job.row_stride = static_cast<std::size_t>(blocks_k);
+  job.sums = &sums[0][0];
+  for (int p = 0; p < b.panels(); ++p) {
+    const int j0 = p * kPanelCols;
+    const int cols = std::min(kPanelCols, n - j0);
+    job.panel = b.panel(p);
+    job.offsets = b.offsets(0) + j0;
+    job.column_scales = b.scales(0) + j0;
+    for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
+      const int valid = std::min(kInt8TileRows, rows - t0);
+      // The exact integer sum of each block, scaled by the rows' scales of that block, summed in float.
+      for (int r = 0; r < kInt8TileRows; ++r) job.a[r] = qa + (t0 + r) * stride;
+      job.row_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k;
+      tile_blocks(job);
+      for (int r = 0; r < valid; ++r) {
+        float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;
+        // The epilogue reads the sums where the tile left them, not from a copy in C: a copy's stores
+        // would not forward to the epilogue's loads (measured: the copy and the epilogue took 17% of an
+        // int8 run on AVX-512 VNNI, 10% without it).
+        if (any)
+          kernels.epilogue_row(sums[r], cr, cols, bias == nullptr ? nullptr : bias + j0, gelu,
+                               residual == nullptr ? nullptr : residual + (t0 + r) * residual_stride + j0);
+        else
+          std::copy_n(sums[r], cols, cr);
+      }
+    }
+  }
+}
+
+constexpr int kPanelsPerInt8Block = kInt8Block / kPanelCols;
+static_assert(kInt8Block % kPanelCols == 0);
+
+// C (rows × b.n()) = the bias, GELU and residual parts of an epilogue on A_q · B_q, written quantized: the
+// panels of each block of kInt8Block columns in turn for a tile of rows, then each row's block quantized from
+// the tile's floats (the same floats, so the same bytes and scales, as quantizing the float C's rows).
+void multiply_int8_quantized(const detail::IsaKernels& kernels, detail::Int8TileBlocks tile_blocks,
+                             detail::Int8Quantize quantize, const std::uint8_t* qa, std::size_t stride,
+                             const float* row_scales, int rows, const QuantizedMatrix& b, QuantizedRows& c, int i0,
+                             const float* bias, bool gelu, const float* residual, std::size_t residual_stride) {
+  const int n = b.n();
+  const int blocks_k = b.blocks();
+  alignas(64) float sums[kInt8TileRows][kPanelCols];
+  alignas(64) float tile[kInt8TileRows][kInt8Block];
+  detail::Int8TileJob job;
+  job.groups = b.groups();
+  job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
+  job.row_stride = static_cast<std::size_t>(blocks_k);
+  job.sums = &sums[0][0];
+  const auto out_stride = static_cast<int>(c.stride());
+  for (int p0 = 0; p0 < b.panels(); p0 += kPanelsPerInt8Block) {
+    const int j0 = p0 * kPanelCols;
+    const int width = std::min(kInt8Block, n - j0);
+    const int p_end = std::min(b.panels(), p0 + kPanelsPerInt8Block);
+    for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
+      const int valid = std::min(kInt8TileRows, rows - t0);
+      for (int r = 0; r < kInt8TileRows; ++r) job.a[r] = qa + (t0 + r) * stride;
+      job.row_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k;
+      for (int p = p0; p < p_end; ++p) {
+        const int jp = p * kPanelCols;
+        job.panel = b.panel(p);
+        job.offsets = b.offsets(0) + jp;
+        job.column_scales = b.scales(0) + jp;
+        tile_blocks(job);
+        const int cols = std::min(kPanelCols, n - jp);
+        for (int r = 0; r < valid; ++r)
+          kernels.epilogue_row(sums[r], tile[r] + (jp - j0), cols, bias == nullptr ? nullptr : bias + jp, gelu,
+                               residual == nullptr ? nullptr : residual + (t0 + r) * residual_stride + jp);
+      }
+      for (int r = 0; r < valid; ++r)
+        quantize(tile[r], width, c.row(i0 + t0 + r) + j0, std::min(kInt8Block, out_stride - j0),
+                 c.scales(i0 + t0 + r) + j0 / kInt8Block);
+    }
+  }
+}
+
+// The int8 GEMMs' loop over row blocks: A from floats (quantized block by block into the thread's scratch) or
+// quantized ahead; C as floats (then the LayerNorm when asked) or quantized.
+void gemm_int8(Compute& compute, const float* a, std::size_t lda, const QuantizedRows* a_quantized, int m,
+               const QuantizedMatrix& b, float* c, std::size_t ldc, QuantizedRows* c_quantized,
+               const Epilogue& epilogue) {
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
   const detail::Int8TileBlocks tile_blocks = detail::int8_tile_blocks(compute.int8_isa());
   const detail::Int8Quantize quantize = detail::int8_quantize(compute.int8_isa());
   const int n = b.n();
-  const int groups = b.groups();
   const int blocks_k = b.blocks();
-  const int padded = groups * kInt8Group;
+  const auto stride = static_cast<std::size_t>(b.groups()) * kInt8Group;
   const int block_rows = gemm_block_rows(m, compute.threads());
   const int blocks = (m + block_rows - 1) / block_rows;
   compute.pool().parallel_for(blocks, [&](int block, int thread) {
     Compute::Scratch& scratch = compute.scratch(thread);
     const int i0 = block * block_rows;
     const int rows = std::min(block_rows, m - i0);
-    // The block's rows quantized, then as many rows of zeros (bytes of 128, scales 0) as complete the last
-    // tile: whole tiles are computed, what lies past the last row is not stored.
-    const auto stride = static_cast<std::size_t>(padded);
-    const std::size_t height = round_up(static_cast<std::size_t>(rows), kInt8TileRows);
-    scratch.quantized.resize(height * stride);
-    scratch.row_scales.assign(height * blocks_k, 0.0f);
-    std::uint8_t* qa = scratch.quantized.data();
-    float* row_scales = scratch.row_scales.data();  // row r's block k at [r · blocks_k + k]
-    for (int r = 0; r < rows; ++r)
-      quantize(a + static_cast<std::size_t>(i0 + r) * lda, b.k(), qa + r * stride, padded,
-               row_scales + static_cast<std::size_t>(r) * blocks_k);
-    std::fill(qa + rows * stride, qa + scratch.quantized.size(), std::uint8_t{128});
-    float* cb = c + static_cast<std::size_t>(i0) * ldc;
+    const std::uint8_t* qa;
+    const float* row_scales;  // row r's block k at [r · blocks_k + k]
+    if (a_quantized != nullptr) {
+      // Rows past the block's are the next block's or the zero rows that complete the last tile.
+      qa = a_quantized->row(i0);
+      row_scales = a_quantized->scales(i0);
+    } else {
+      // The block's rows quantized, then as many rows of zeros (bytes of 128, scales 0) as complete the last
+      // tile: whole tiles are computed, what lies past the last row is not stored.
+      const std::size_t height = round_up(static_cast<std::size_t>(rows), kInt8TileRows);
+      scratch.quantized.resize(height * stride);
+      scratch.row_scales.assign(height * blocks_k, 0.0f);
+      std::uint8_t* bytes = scratch.quantized.data();
+      for (int r = 0; r < rows; ++r)
+        quantize(a + static_cast<std::size_t>(i0 + r) * lda, b.k(), bytes + r * stride, static_cast<int>(stride),
+                 scratch.row_scales.data() + static_cast<std::size_t>(r) * blocks_k);
+      std::fill(bytes + rows * stride, bytes + scratch.quantized.size(), std::uint8_t{128});
+      qa = bytes;
+      row_scales = scratch.row_scales.data();
+    }
     const float* residual =
         epilogue.residual == nullptr ? nullptr : epilogue.residual + i0 * epilogue.residual_stride;
-    const bool any = epilogue.bias != nullptr || epilogue.gelu || residual != nullptr;
-    alignas(64) float sums[kInt8TileRows][kPanelCols];
-    detail::Int8TileJob job;
-    job.groups = groups;
-    job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
-    job.row_stride = static_cast<std::size_t>(blocks_k);
-    job.sums = &sums[0][0];
-    for (int p = 0; p < b.panels(); ++p) {
-      const int j0 = p * kPanelCols;
-      const int cols = std::min(kPanelCols, n - j0);
-      job.panel = b.panel(p);
-      job.offsets = b.offsets(0) + j0;
-      job.column_scales = b.scales(0) + j0;
-      for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
-        const int valid = std::min(kInt8TileRows, rows - t0);
-        // The exact integer sum of each block, scaled by the rows' scales of that block, summed in float.
-        for (int r = 0; r < kInt8TileRows; ++r) job.a[r] = qa + (t0 + r) * stride;
-        job.row_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k;
-        tile_blocks(job);
-        for (int r = 0; r < valid; ++r) {
-          float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;
-          // The epilogue reads the sums where the tile left them, not from a copy in C: a copy's stores
-          // would not forward to the epilogue's loads (measured: the copy and the epilogue took 17% of an
-          // int8 run on AVX-512 VNNI, 10% without it).
-          if (any)
-            kernels.epilogue_row(sums[r], cr, cols, epilogue.bias == nullptr ? nullptr : epilogue.bias + j0, epilogue.gelu,
-                                 residual == nullptr ? nullptr : residual + (t0 + r) * epilogue.residual_stride + j0);
-          else
-            std::copy_n(sums[r], cols, cr);
-        }
-      }
+    if (c_quantized != nullptr) {
+      multiply_int8_quantized(kernels, tile_blocks, quantize, qa, stride, row_scales, rows, b, *c_quantized, i0,
+                              epilogue.bias, epilogue.gelu, residual, epilogue.residual_stride);
+      return;
     }
+    float* cb = c + static_cast<std::size_t>(i0) * ldc;
+    multiply_int8(kernels, tile_blocks, qa, stride, row_scales, rows, b, cb, ldc, epilogue.bias, epilogue.gelu,
+                  residual, epilogue.residual_stride);
     if (epilogue.ln_gamma != nullptr)
       for (int r = 0; r < rows; ++r)
         kernels.layer_norm(cb + r * ldc, cb + r * ldc, n, epilogue.ln_gamma, epilogue.ln_beta, epilogue.ln_eps);
   });
+}
+}  // namespace
+
+void QuantizedRows::resize(int rows, int k) {
+  rows_ = rows;
+  k_ = k;
+  const std::size_t height = round_up(static_cast<std::size_t>(rows), kInt8TileRows);
+  bytes_.resize(height * stride());
+  scales_.resize(height * static_cast<std::size_t>(blocks()));
+  std::fill(bytes_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(rows) * stride()), bytes_.end(),
+            std::uint8_t{128});
+  std::fill(scales_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(rows) * blocks()), scales_.end(),
+            0.0f);
+}
+
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
+          std::size_t ldc, const Epilogue& epilogue) {
+  gemm_int8(compute, a, lda, nullptr, m, b, c, ldc, nullptr, epilogue);
+}
+
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, QuantizedRows& c,
+          const Epilogue& epilogue) {
+  if (epilogue.ln_gamma != nullptr) throw Error("an int8 GEMM with quantized output takes no LayerNorm");
+  c.resize(m, b.n());
+  gemm_int8(compute, a, lda, nullptr, m, b, nullptr, 0, &c, epilogue);
+}
+
+void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, float* c, std::size_t ldc,
+          const Epilogue& epilogue) {
+  if (a.k() != b.k())
+    throw Error("int8 GEMM: A has rows of " + std::to_string(a.k()) + " values, B " + std::to_string(b.k()));
+  gemm_int8(compute, nullptr, 0, &a, a.rows(), b, c, ldc, nullptr, epilogue);
 }
 
 void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<const int> offsets, int heads,

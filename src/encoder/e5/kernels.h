@@ -131,6 +131,28 @@ class QuantizedMatrix {
   std::vector<std::int32_t> offsets_;
 };
 
+// Rows of an int8 GEMM's A quantized ahead, as quantize_row quantizes them: what one int8 GEMM writes for the
+// next to read (a quarter of the floats' bytes, and no second pass over them). Whole tiles: rows past the
+// last up to a multiple of kInt8TileRows are zeros (bytes of 128, scales 0).
+class QuantizedRows {
+ public:
+  void resize(int rows, int k);
+  int rows() const { return rows_; }
+  int k() const { return k_; }
+  std::size_t stride() const { return static_cast<std::size_t>((k_ + kInt8Group - 1) / kInt8Group) * kInt8Group; }
+  int blocks() const { return (k_ + kInt8Block - 1) / kInt8Block; }
+  std::uint8_t* row(int r) { return bytes_.data() + static_cast<std::size_t>(r) * stride(); }
+  const std::uint8_t* row(int r) const { return bytes_.data() + static_cast<std::size_t>(r) * stride(); }
+  // Row r's scales, one per block of k.
+  float* scales(int r) { return scales_.data() + static_cast<std::size_t>(r) * blocks(); }
+  const float* scales(int r) const { return scales_.data() + static_cast<std::size_t>(r) * blocks(); }
+
+ private:
+  int rows_ = 0, k_ = 0;
+  std::vector<std::uint8_t> bytes_;
+  std::vector<float> scales_;
+};
+
 // Quantizes k values, each block of kInt8Block (the last one possibly shorter) to q = round(x / s) with
 // s = max |x| / 127 over the block, into `out` of `padded` ≥ k bytes as q + 128 (128, a zero, past k), and
 // the blocks' scales into `scales`.
@@ -181,6 +203,15 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
 // As gemm, with A quantized per row on the fly and B quantized: C = epilogue(dequantized A_q · B_q).
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
           std::size_t ldc, const Epilogue& epilogue = {});
+
+// As the int8 gemm, with C = epilogue(A_q · B_q) (bias, GELU and residual only) written quantized into `c`
+// (m rows of b.n() values), which holds the same bytes and scales as quantizing the float C row by row
+// would give.
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, QuantizedRows& c,
+          const Epilogue& epilogue = {});
+// As the int8 gemm, with A already quantized (a.rows() rows of a.k() == b.k() values).
+void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, float* c, std::size_t ldc,
+          const Epilogue& epilogue = {});
 
 // Multi-head self-attention over sequences packed without padding: sequence s is rows [offsets[s],
 // offsets[s+1]) of qkv, whose row holds the token's queries, keys and values (3 × heads × head_dim values,
