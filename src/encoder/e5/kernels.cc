@@ -556,7 +556,7 @@ void gemm_int8(Compute& compute, const float* a, std::size_t lda, const Quantize
     const std::uint8_t* qa;
     const float* row_scales;  // row r's block k at [r · blocks_k + k]
     if (a_quantized != nullptr) {
-      // Rows past the block's are the next block's or the zero rows that complete the last tile.
+      // Rows past the block's are the next block's or the zero rows past the last.
       qa = a_quantized->row(i0);
       row_scales = a_quantized->scales(i0);
     } else {
@@ -593,7 +593,9 @@ void gemm_int8(Compute& compute, const float* a, std::size_t lda, const Quantize
 void QuantizedRows::resize(int rows, int k) {
   rows_ = rows;
   k_ = k;
-  const std::size_t height = round_up(static_cast<std::size_t>(rows), kInt8TileRows);
+  // A GEMM's row blocks start at multiples of their own size, not of kInt8TileRows: a tile may start at any
+  // row and read kInt8TileRows - 1 past it.
+  const std::size_t height = static_cast<std::size_t>(rows) + kInt8TileRows - 1;
   bytes_.resize(height * stride());
   scales_.resize(height * static_cast<std::size_t>(blocks()));
   std::fill(bytes_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(rows) * stride()), bytes_.end(),

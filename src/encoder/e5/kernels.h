@@ -132,8 +132,8 @@ class QuantizedMatrix {
 };
 
 // Rows of an int8 GEMM's A quantized ahead, as quantize_row quantizes them: what one int8 GEMM writes for the
-// next to read (a quarter of the floats' bytes, and no second pass over them). Whole tiles: rows past the
-// last up to a multiple of kInt8TileRows are zeros (bytes of 128, scales 0).
+// next to read (a quarter of the floats' bytes, and no second pass over them). Whole tiles from any row: the
+// kInt8TileRows - 1 rows past the last are zeros (bytes of 128, scales 0).
 class QuantizedRows {
  public:
   void resize(int rows, int k);
