@@ -448,6 +448,22 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Packed
 }
 
 namespace {
+// A tile job over B, its sums into `sums` (kInt8TileRows × kPanelCols); the caller sets the rows and the panel.
+detail::Int8TileJob tile_job(const QuantizedMatrix& b, float* sums) {
+  detail::Int8TileJob job;
+  job.groups = b.groups();
+  job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
+  job.row_stride = static_cast<std::size_t>(b.blocks());
+  job.sums = sums;
+  return job;
+}
+
+void set_panel(detail::Int8TileJob& job, const QuantizedMatrix& b, int p) {
+  job.panel = b.panel(p);
+  job.offsets = b.offsets(0) + p * kPanelCols;
+  job.column_scales = b.scales(0) + p * kPanelCols;
+}
+
 // C (rows × b.n(), row stride ldc) = the bias, GELU and residual parts of an epilogue on A_q · B_q, A_q being
 // rows quantized A rows (as many more as complete the last tile) of `stride` bytes at qa with their scales per
 // block in row_scales (row r's block k at [r · b.blocks() + k]).
@@ -458,17 +474,11 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
   const int blocks_k = b.blocks();
   const bool any = bias != nullptr || gelu || residual != nullptr;
   alignas(64) float sums[kInt8TileRows][kPanelCols];
-  detail::Int8TileJob job;
-  job.groups = b.groups();
-  job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
-  job.row_stride = static_cast<std::size_t>(blocks_k);
-  job.sums = &sums[0][0];
+  detail::Int8TileJob job = tile_job(b, &sums[0][0]);
   for (int p = 0; p < b.panels(); ++p) {
     const int j0 = p * kPanelCols;
     const int cols = std::min(kPanelCols, n - j0);
-    job.panel = b.panel(p);
-    job.offsets = b.offsets(0) + j0;
-    job.column_scales = b.scales(0) + j0;
+    set_panel(job, b, p);
     for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
       const int valid = std::min(kInt8TileRows, rows - t0);
       // The exact integer sum of each block, scaled by the rows' scales of that block, summed in float.
@@ -504,11 +514,7 @@ void multiply_int8_quantized(const detail::IsaKernels& kernels, detail::Int8Tile
   const int blocks_k = b.blocks();
   alignas(64) float sums[kInt8TileRows][kPanelCols];
   alignas(64) float tile[kInt8TileRows][kInt8Block];
-  detail::Int8TileJob job;
-  job.groups = b.groups();
-  job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
-  job.row_stride = static_cast<std::size_t>(blocks_k);
-  job.sums = &sums[0][0];
+  detail::Int8TileJob job = tile_job(b, &sums[0][0]);
   const auto out_stride = static_cast<int>(c.stride());
   for (int p0 = 0; p0 < b.panels(); p0 += kPanelsPerInt8Block) {
     const int j0 = p0 * kPanelCols;
@@ -520,9 +526,7 @@ void multiply_int8_quantized(const detail::IsaKernels& kernels, detail::Int8Tile
       job.row_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k;
       for (int p = p0; p < p_end; ++p) {
         const int jp = p * kPanelCols;
-        job.panel = b.panel(p);
-        job.offsets = b.offsets(0) + jp;
-        job.column_scales = b.scales(0) + jp;
+        set_panel(job, b, p);
         tile_blocks(job);
         const int cols = std::min(kPanelCols, n - jp);
         for (int r = 0; r < valid; ++r)
