@@ -163,9 +163,48 @@ void expect_quantize_equals_portable(Int8Isa isa) {
   }
 }
 
+// The path's quantization of a weight's row against the portable one: the same bytes, scales and sums, ties
+// (w / s = n + 0.5) and an all-zero block included, on rows of every length up to three blocks; and a
+// QuantizedMatrix quantized by the path holds the portable one's panels, scales and offsets.
+void expect_quantize_weights_equals_portable(Int8Isa isa) {
+  const detail::Int8QuantizeWeights portable = detail::int8_quantize_weights(Int8Isa::portable);
+  const detail::Int8QuantizeWeights quantize = detail::int8_quantize_weights(isa);
+  for (int k = 1; k <= 3 * kInt8Block; ++k) {
+    std::vector<float> w = random_values(static_cast<std::size_t>(k), 300 + k, 2.0f);
+    w[0] = static_cast<float>(kInt8WeightMax);  // scale 1 in the first block: the values below are exact ties
+    for (int i = 1; i < std::min(k, 8); ++i) w[static_cast<std::size_t>(i)] = static_cast<float>(i) - 3.5f;
+    if (k > 2 * kInt8Block) std::fill(w.begin() + kInt8Block, w.begin() + 2 * kInt8Block, 0.0f);
+    const int blocks = (k + kInt8Block - 1) / kInt8Block, padded = (k + 3) / 4 * 4;
+    std::vector<std::int8_t> want(static_cast<std::size_t>(padded)), got(want.size(), 7);
+    std::vector<float> want_scales(static_cast<std::size_t>(blocks)), got_scales(want_scales.size(), -1.0f);
+    std::vector<std::int32_t> want_sums(want_scales.size()), got_sums(want_scales.size(), -1);
+    portable(w.data(), k, want.data(), want_scales.data(), want_sums.data());
+    quantize(w.data(), k, got.data(), got_scales.data(), got_sums.data());
+    EXPECT_EQ(got, want) << to_string(isa) << ", k = " << k;
+    EXPECT_EQ(got_scales, want_scales) << to_string(isa) << ", k = " << k;
+    EXPECT_EQ(got_sums, want_sums) << to_string(isa) << ", k = " << k;
+  }
+  for (const int k : {32, 70}) {
+    const int n = 37;
+    const std::vector<float> w = random_values(static_cast<std::size_t>(n) * (k + 3), 7, 3.0f);
+    QuantizedMatrix want, got;
+    want.quantize_transposed(w.data(), static_cast<std::size_t>(k) + 3, n, k);
+    got.quantize_transposed(w.data(), static_cast<std::size_t>(k) + 3, n, k, isa);
+    for (int p = 0; p < want.panels(); ++p)
+      ASSERT_TRUE(std::equal(want.panel(p), want.panel(p) + want.groups() * kInt8Group * kPanelCols, got.panel(p)))
+          << to_string(isa) << ", k = " << k << ", panel " << p;
+    const std::size_t columns = static_cast<std::size_t>(want.panels()) * kPanelCols;
+    for (int b = 0; b < want.blocks(); ++b) {
+      EXPECT_TRUE(std::equal(want.scales(b), want.scales(b) + columns, got.scales(b))) << k << ", block " << b;
+      EXPECT_TRUE(std::equal(want.offsets(b), want.offsets(b) + columns, got.offsets(b))) << k << ", block " << b;
+    }
+  }
+}
+
 TEST(E5Int8, Avx2PathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx2);
   expect_quantize_equals_portable(Int8Isa::avx2);
+  expect_quantize_weights_equals_portable(Int8Isa::avx2);
   testing_int8::expect_tile_equals_portable(detail::int8_tile(Int8Isa::avx2), "int8 avx2");
   expect_gemm_equals_portable(Int8Isa::avx2);
 }
@@ -173,6 +212,7 @@ TEST(E5Int8, Avx2PathEqualsPortableExactly) {
 TEST(E5Int8, Avx512VnniPathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx512vnni);
   expect_quantize_equals_portable(Int8Isa::avx512vnni);
+  expect_quantize_weights_equals_portable(Int8Isa::avx512vnni);
   testing_int8::expect_tile_equals_portable(detail::int8_tile(Int8Isa::avx512vnni), "int8 avx512-vnni");
   expect_gemm_equals_portable(Int8Isa::avx512vnni);
 }

@@ -23,6 +23,7 @@ static_assert(kGemmRowBlock % kTileRows == 0);
 // ---- portable kernels: plain loops the compiler may vectorise for the baseline ISA -----------------------
 
 void epilogue_row_portable(const float* in, float* out, int n, const float* bias, bool gelu, const float* residual);
+void quantize_weights_row(const float* w, int k, std::int8_t* q, float* scales, std::int32_t* sums);
 
 // Half a panel at a time: 6 × 8 accumulators fit the 16 registers of baseline x86-64 (SSE2).
 void tile_portable(int kc, const float* const* a, const float* b, float* c, std::size_t ldc, bool accumulate,
@@ -208,6 +209,9 @@ Int8TileBlocks int8_tile_blocks(Int8Isa isa) {
 }
 
 Int8Quantize int8_quantize(Int8Isa isa) { return isa == Int8Isa::portable ? quantize_row : int8_quantize_avx2(); }
+Int8QuantizeWeights int8_quantize_weights(Int8Isa isa) {
+  return isa == Int8Isa::portable ? quantize_weights_row : int8_quantize_weights_avx2();
+}
 }  // namespace detail
 
 Isa best_isa() { return isa_supported(Isa::avx2) ? Isa::avx2 : Isa::portable; }
@@ -325,10 +329,32 @@ void PackedMatrix::pack(const float* b, std::size_t ldb, int k, int n) {
 }
 
 namespace {
-// Quantizes B = Wᵀ where row(j) gives row j of W (k values), j < n, into QuantizedMatrix's layout.
+// The portable Int8QuantizeWeights: per block, s = max |w| / kInt8WeightMax and q = round(w / s) (ties to
+// even, the rounding mode's), as the multiply by kInt8WeightMax / max |w|.
+void quantize_weights_row(const float* w, int k, std::int8_t* q, float* scales, std::int32_t* sums) {
+  std::fill(q + k, q + round_up(static_cast<std::size_t>(k), kInt8Group), std::int8_t{0});
+  for (int b0 = 0; b0 < k; b0 += kInt8Block) {
+    const int kb = std::min(kInt8Block, k - b0);
+    float top = 0.0f;
+    for (int i = b0; i < b0 + kb; ++i) top = std::max(top, std::fabs(w[i]));
+    const float inverse = top > 0.0f ? kInt8WeightMax / top : 0.0f;
+    std::int32_t sum = 0;
+    for (int i = b0; i < b0 + kb; ++i) {
+      const int v = std::clamp(static_cast<int>(std::nearbyint(w[i] * inverse)), -kInt8WeightMax, kInt8WeightMax);
+      q[i] = static_cast<std::int8_t>(v);
+      sum += v;
+    }
+    *scales++ = top / kInt8WeightMax;
+    *sums++ = sum;
+  }
+}
+
+// Quantizes B = Wᵀ where row(j) gives row j of W (k values), j < n, into QuantizedMatrix's layout, each row
+// by `quantize`.
 template <class Row>
 void quantize_transposed_into(std::vector<std::int8_t>& data, std::vector<float>& scales,
-                              std::vector<std::int32_t>& offsets, int n, int k, Row row) {
+                              std::vector<std::int32_t>& offsets, int n, int k, Row row,
+                              detail::Int8QuantizeWeights quantize) {
   const int panels = (n + kPanelCols - 1) / kPanelCols;
   const int groups = (k + kInt8Group - 1) / kInt8Group;
   const int blocks = (k + kInt8Block - 1) / kInt8Block;
@@ -337,39 +363,44 @@ void quantize_transposed_into(std::vector<std::int8_t>& data, std::vector<float>
   data.assign(static_cast<std::size_t>(panels) * panel_bytes, 0);
   scales.assign(columns * static_cast<std::size_t>(blocks), 0.0f);
   offsets.assign(scales.size(), 0);
+  // One row's bytes, scales and sums, then spread over the panel: a group of kInt8Group bytes per 32-bit lane.
+  std::vector<std::int8_t> q(static_cast<std::size_t>(groups) * kInt8Group);
+  std::vector<float> row_scales(static_cast<std::size_t>(blocks));
+  std::vector<std::int32_t> sums(static_cast<std::size_t>(blocks));
   for (int col = 0; col < n; ++col) {
+    quantize(row(col), k, q.data(), row_scales.data(), sums.data());
     std::int8_t* out = data.data() + static_cast<std::size_t>(col / kPanelCols) * panel_bytes +
                        static_cast<std::size_t>(col % kPanelCols) * kInt8Group;
-    for (int b0 = 0; b0 < k; b0 += kInt8Block) {
-      const float* w = row(col) + b0;
-      const int kb = std::min(kInt8Block, k - b0);
-      const std::size_t at = static_cast<std::size_t>(b0 / kInt8Block) * columns + static_cast<std::size_t>(col);
-      float top = 0.0f;
-      for (int i = 0; i < kb; ++i) top = std::max(top, std::fabs(w[i]));
-      const float inverse = top > 0.0f ? kInt8WeightMax / top : 0.0f;
-      for (int i = b0; i < b0 + kb; ++i) {
-        const int q =
-            std::clamp(static_cast<int>(std::nearbyint(w[i - b0] * inverse)), -kInt8WeightMax, kInt8WeightMax);
-        out[static_cast<std::size_t>(i / kInt8Group) * kInt8Group * kPanelCols + i % kInt8Group] =
-            static_cast<std::int8_t>(q);
-        offsets[at] += 128 * q;
-      }
-      scales[at] = top / kInt8WeightMax;
+    for (int g = 0; g < groups; ++g)
+      std::memcpy(out + static_cast<std::size_t>(g) * kInt8Group * kPanelCols, q.data() + g * kInt8Group,
+                  kInt8Group);
+    for (int b = 0; b < blocks; ++b) {
+      const std::size_t at = static_cast<std::size_t>(b) * columns + static_cast<std::size_t>(col);
+      scales[at] = row_scales[static_cast<std::size_t>(b)];
+      offsets[at] = 128 * sums[static_cast<std::size_t>(b)];
     }
   }
 }
 }  // namespace
 
 void QuantizedMatrix::quantize_transposed(const float* w, std::size_t ldw, int n, int k) {
+  quantize_transposed(w, ldw, n, k, Int8Isa::portable);
+}
+
+void QuantizedMatrix::quantize_transposed(const float* w, std::size_t ldw, int n, int k, Int8Isa isa) {
   n_ = n;
   k_ = k;
-  quantize_transposed_into(data_, scales_, offsets_, n, k, [&](int j) { return w + static_cast<std::size_t>(j) * ldw; });
+  quantize_transposed_into(
+      data_, scales_, offsets_, n, k, [&](int j) { return w + static_cast<std::size_t>(j) * ldw; },
+      detail::int8_quantize_weights(isa));
 }
 
 void QuantizedMatrix::quantize_transposed(std::span<const float* const> rows, int k) {
   n_ = static_cast<int>(rows.size());
   k_ = k;
-  quantize_transposed_into(data_, scales_, offsets_, n_, k, [&](int j) { return rows[static_cast<std::size_t>(j)]; });
+  quantize_transposed_into(
+      data_, scales_, offsets_, n_, k, [&](int j) { return rows[static_cast<std::size_t>(j)]; },
+      quantize_weights_row);
 }
 
 void quantize_row(const float* x, int k, std::uint8_t* out, int padded, float* scales) {
@@ -627,9 +658,33 @@ void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, fl
   gemm_int8(compute, nullptr, 0, &a, a.rows(), b, c, ldc, nullptr, epilogue);
 }
 
+namespace {
+// A head's scores q·kᵀ (len × len, row stride ldscores) on the int8 GEMM: the keys quantized as a weight's
+// rows, the queries as a GEMM's A (as many rows of zeros past the last as complete the last tile).
+void int8_scores_of_head(const detail::IsaKernels& kernels, Int8Isa isa, const float* queries, std::size_t ldqkv,
+                         int len, int head_dim, int hidden, Compute::Scratch& scratch, float* scores,
+                         std::size_t ldscores) {
+  QuantizedMatrix& keys = scratch.quantized_keys;
+  keys.quantize_transposed(queries + hidden, ldqkv, len, head_dim, isa);
+  const auto stride = static_cast<std::size_t>(keys.groups()) * kInt8Group;
+  const std::size_t height = round_up(static_cast<std::size_t>(len), kInt8TileRows);
+  scratch.quantized.resize(height * stride);
+  scratch.row_scales.assign(height * static_cast<std::size_t>(keys.blocks()), 0.0f);
+  const detail::Int8Quantize quantize = detail::int8_quantize(isa);
+  for (int r = 0; r < len; ++r)
+    quantize(queries + r * ldqkv, head_dim, scratch.quantized.data() + r * stride, static_cast<int>(stride),
+             scratch.row_scales.data() + static_cast<std::size_t>(r) * keys.blocks());
+  std::fill(scratch.quantized.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(len) * stride),
+            scratch.quantized.end(), std::uint8_t{128});
+  multiply_int8(kernels, detail::int8_tile_blocks(isa), scratch.quantized.data(), stride, scratch.row_scales.data(),
+                len, keys, scores, ldscores, nullptr, false, nullptr, 0);
+}
+}  // namespace
+
 void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<const int> offsets, int heads,
-               int head_dim, float* ctx, std::size_t ldctx) {
+               int head_dim, float* ctx, std::size_t ldctx, bool int8_scores) {
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
+  const Int8Isa int8_isa = compute.int8_isa();
   const int sequences = static_cast<int>(offsets.size()) - 1;
   const int hidden = heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -649,9 +704,13 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     std::fill_n(zeros, depth, 0.0f);
     const TileScratch tiles{scratch.tile.reserve(kTileRows * kPanelCols), zeros};
     // Scores q·kᵀ for the whole sequence, then softmax, then times the values.
-    scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim, compute.isa());
     float* scores = scratch.scores.reserve(height * width);
-    multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles, true);
+    if (int8_scores)
+      int8_scores_of_head(kernels, int8_isa, rows, ldqkv, len, head_dim, hidden, scratch, scores, width);
+    else {
+      scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim, compute.isa());
+      multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles, true);
+    }
     for (int r = 0; r < len; ++r) kernels.softmax(scores + r * width, len, scale);
     scratch.values.pack(rows + 2 * hidden, ldqkv, len, head_dim);
     float* context = scratch.context.reserve(height * head_width);

@@ -104,6 +104,9 @@ class QuantizedMatrix {
   // As PackedMatrix::pack_transposed.
   void quantize_transposed(const float* w, std::size_t ldw, int n, int k);
   void quantize_transposed(std::span<const float* const> rows, int k);
+  // As quantize_transposed(w, ldw, n, k), each row of W quantized by `isa`'s kernel (the same bytes and
+  // scales): for the attention's keys, quantized per head on every pass.
+  void quantize_transposed(const float* w, std::size_t ldw, int n, int k, Int8Isa isa);
 
   int k() const { return k_; }
   int n() const { return n_; }
@@ -183,6 +186,7 @@ class Compute {
   struct Scratch {
     FloatBuffer zeros, scores, tile, context;
     PackedMatrix keys, values;
+    QuantizedMatrix quantized_keys;       // the attention's, with int8 scores
     std::vector<std::uint8_t> quantized;  // the int8 GEMM's rows of A
     std::vector<float> row_scales;
   };
@@ -216,9 +220,11 @@ void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, fl
 // Multi-head self-attention over sequences packed without padding: sequence s is rows [offsets[s],
 // offsets[s+1]) of qkv, whose row holds the token's queries, keys and values (3 × heads × head_dim values,
 // row stride ldqkv; head h at h·head_dim within each). Row r of ctx (row stride ldctx) receives, per head,
-// softmax(q·kᵀ / √head_dim)·v over the keys of r's own sequence.
+// softmax(q·kᵀ / √head_dim)·v over the keys of r's own sequence. With int8_scores, q·kᵀ is computed by
+// the int8 GEMM on compute's int8 path: each token's queries quantized as a GEMM's rows, its keys as a
+// weight's row (per token and head); the softmax and the product with the values stay in fp32.
 void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<const int> offsets, int heads,
-               int head_dim, float* ctx, std::size_t ldctx);
+               int head_dim, float* ctx, std::size_t ldctx, bool int8_scores = false);
 
 // Row kernels.
 // y = (x - mean) / sqrt(var + eps) · gamma + beta over n values (biased variance); y may be x.
@@ -300,8 +306,13 @@ inline Int8TileBlock int8_block(const Int8TileJob& job, int b) {
 }
 // As quantize_row, with the same results.
 using Int8Quantize = void (*)(const float* x, int k, std::uint8_t* out, int padded, float* scales);
+// One row of a weight (k values) quantized as QuantizedMatrix quantizes it: q (k values, then zeros to a
+// whole group), and per block of kInt8Block its scale and Σ q.
+using Int8QuantizeWeights = void (*)(const float* w, int k, std::int8_t* q, float* scales, std::int32_t* sums);
 // Null when the path is not compiled into this build.
 Int8Tile int8_tile(Int8Isa isa);
+Int8QuantizeWeights int8_quantize_weights(Int8Isa isa);
+Int8QuantizeWeights int8_quantize_weights_avx2();
 Int8Accumulate int8_accumulate_portable();
 Int8TileBlocks int8_tile_blocks(Int8Isa isa);
 Int8Quantize int8_quantize(Int8Isa isa);

@@ -147,8 +147,51 @@ LOGCLF_AVX2 void avx2_quantize_row(const float* x, int k, std::uint8_t* out, int
   }
 }
 
+// quantize_weights_row with the same float operations, eight values at a time: vcvtps2dq rounds to the
+// nearest, ties to even, as nearbyint does in the default rounding mode.
+LOGCLF_AVX2 void avx2_quantize_weights(const float* w, int k, std::int8_t* q, float* scales, std::int32_t* sums) {
+  std::fill(q + k, q + (k + kInt8Group - 1) / kInt8Group * kInt8Group, std::int8_t{0});
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int b0 = 0; b0 < k; b0 += kInt8Block) {
+    const int n = std::min(kInt8Block, k - b0);
+    const int full = n / 8 * 8;
+    const float* wb = w + b0;
+    std::int8_t* qb = q + b0;
+    __m256 top8 = _mm256_setzero_ps();
+    for (int i = 0; i < full; i += 8) top8 = _mm256_max_ps(top8, _mm256_andnot_ps(sign, _mm256_loadu_ps(wb + i)));
+    __m128 t = _mm_max_ps(_mm256_castps256_ps128(top8), _mm256_extractf128_ps(top8, 1));
+    t = _mm_max_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_max_ss(t, _mm_movehdup_ps(t));
+    float top = _mm_cvtss_f32(t);
+    for (int i = full; i < n; ++i) top = std::max(top, std::fabs(wb[i]));
+    const float inverse = top > 0.0f ? kInt8WeightMax / top : 0.0f;
+    const __m256 inv = _mm256_set1_ps(inverse);
+    const __m256i high = _mm256_set1_epi32(kInt8WeightMax), low = _mm256_set1_epi32(-kInt8WeightMax);
+    __m256i sum8 = _mm256_setzero_si256();
+    for (int i = 0; i < full; i += 8) {
+      __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(wb + i), inv));
+      v = _mm256_min_epi32(high, _mm256_max_epi32(low, v));
+      sum8 = _mm256_add_epi32(sum8, v);
+      const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(qb + i), _mm_packs_epi16(words, words));
+    }
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum8), _mm256_extracti128_si256(sum8, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+    std::int32_t sum = _mm_cvtsi128_si32(s4);
+    for (int i = full; i < n; ++i) {
+      const int v = std::clamp(static_cast<int>(std::nearbyint(wb[i] * inverse)), -kInt8WeightMax, kInt8WeightMax);
+      qb[i] = static_cast<std::int8_t>(v);
+      sum += v;
+    }
+    *scales++ = top / kInt8WeightMax;
+    *sums++ = sum;
+  }
+}
+
 }  // namespace
 
+detail::Int8QuantizeWeights detail::int8_quantize_weights_avx2() { return avx2_quantize_weights; }
 detail::Int8TileBlocks detail::int8_tile_blocks_avx2() { return avx2_tile_blocks; }
 detail::Int8Quantize detail::int8_quantize_avx2() { return avx2_quantize_row; }
 detail::Int8Tile detail::int8_tile_avx2() { return avx2_tile; }
@@ -165,6 +208,7 @@ detail::Int8Tile detail::int8_tile_avx512vnni() { return nullptr; }
 detail::Int8TileBlocks detail::int8_tile_blocks_avx2() { return nullptr; }
 detail::Int8TileBlocks detail::int8_tile_blocks_avx512vnni() { return nullptr; }
 detail::Int8Quantize detail::int8_quantize_avx2() { return nullptr; }
+detail::Int8QuantizeWeights detail::int8_quantize_weights_avx2() { return nullptr; }
 }  // namespace logclf::encoder::e5
 
 #endif
