@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "e5_attention_reference.h"
 #include "encoder/e5/kernels.h"
 
 namespace logclf::encoder::e5 {
@@ -62,29 +63,8 @@ TEST(E5Int8, AttentionWithInt8ScoresComputesTheQuantizedProduct) {
     const int heads = 2, hidden = heads * head_dim;
     const std::size_t ld = 3 * static_cast<std::size_t>(hidden) + 1;
     const auto qkv = random_values(static_cast<std::size_t>(tokens) * ld, 50 + head_dim, 3.0f);
-    std::vector<double> ref(static_cast<std::size_t>(tokens) * hidden);
-    for (std::size_t s = 0; s + 1 < offsets.size(); ++s)
-      for (int h = 0; h < heads; ++h)
-        for (int i = offsets[s]; i < offsets[s + 1]; ++i) {
-          const auto q = dequantized_query(&qkv[i * ld + h * head_dim], head_dim);
-          std::vector<double> w;
-          double top = -1e300;
-          for (int j = offsets[s]; j < offsets[s + 1]; ++j) {
-            const auto k = dequantized_key(&qkv[j * ld + hidden + h * head_dim], head_dim);
-            double dot = 0.0;
-            for (int d = 0; d < head_dim; ++d) dot += q[static_cast<std::size_t>(d)] * k[static_cast<std::size_t>(d)];
-            w.push_back(dot / std::sqrt(static_cast<double>(head_dim)));
-            top = std::max(top, w.back());
-          }
-          double sum = 0.0;
-          for (double& v : w) sum += v = std::exp(v - top);
-          for (int d = 0; d < head_dim; ++d) {
-            double o = 0.0;
-            for (int j = offsets[s]; j < offsets[s + 1]; ++j)
-              o += w[static_cast<std::size_t>(j - offsets[s])] / sum * qkv[j * ld + 2 * hidden + h * head_dim + d];
-            ref[static_cast<std::size_t>(i) * hidden + h * head_dim + d] = o;
-          }
-        }
+    const std::vector<double> ref =
+        testing_attention::reference(qkv, ld, offsets, heads, head_dim, dequantized_query, dequantized_key);
     const std::size_t ldctx = static_cast<std::size_t>(hidden) + 3;
     std::vector<float> first;
     for (const Int8Isa isa : paths)

@@ -1,5 +1,6 @@
 // The encoder's kernels, each against a plain double-precision implementation written here, for every
 // instruction set this CPU runs and on one and two threads.
+#include "e5_attention_reference.h"
 #include "encoder/e5/kernels.h"
 
 #include <gtest/gtest.h>
@@ -232,31 +233,9 @@ TEST(E5Kernels, AttentionMatchesReference) {
     const int hidden = heads * head_dim;
     const std::size_t ld = 3 * static_cast<std::size_t>(hidden) + 1;
     const auto qkv = random_values(tokens * ld, 30 + head_dim, 2.0f);
-    // Reference: per sequence and head, softmax(q·kᵀ/√d)·v in double.
-    std::vector<double> ref(static_cast<std::size_t>(tokens) * hidden);
-    for (std::size_t s = 0; s + 1 < offsets.size(); ++s) {
-      for (int h = 0; h < heads; ++h) {
-        for (int i = offsets[s]; i < offsets[s + 1]; ++i) {
-          std::vector<double> w;
-          double top = -1e300;
-          for (int j = offsets[s]; j < offsets[s + 1]; ++j) {
-            double dot = 0.0;
-            for (int d = 0; d < head_dim; ++d)
-              dot += static_cast<double>(qkv[i * ld + h * head_dim + d]) * qkv[j * ld + hidden + h * head_dim + d];
-            w.push_back(dot / std::sqrt(static_cast<double>(head_dim)));
-            top = std::max(top, w.back());
-          }
-          double sum = 0.0;
-          for (double& v : w) sum += v = std::exp(v - top);
-          for (int d = 0; d < head_dim; ++d) {
-            double o = 0.0;
-            for (int j = offsets[s]; j < offsets[s + 1]; ++j)
-              o += w[j - offsets[s]] / sum * qkv[j * ld + 2 * hidden + h * head_dim + d];
-            ref[static_cast<std::size_t>(i) * hidden + h * head_dim + d] = o;
-          }
-        }
-      }
-    }
+    const std::vector<double> ref = testing_attention::reference(qkv, ld, offsets, heads, head_dim,
+                                                                 testing_attention::as_doubles,
+                                                                 testing_attention::as_doubles);
     for (const Isa isa : isas()) {
       for (const int threads : {1, 2}) {
         SCOPED_TRACE(std::string(to_string(isa)) + " threads " + std::to_string(threads) + " head_dim " +

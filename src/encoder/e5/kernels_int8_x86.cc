@@ -107,22 +107,29 @@ LOGCLF_AVX2 void avx2_tile_blocks(const detail::Int8TileJob& job) {
   }
 }
 
+// max |x| over n values, eight at a time (exact in any order).
+LOGCLF_AVX2 inline __attribute__((always_inline)) float avx2_abs_max(const float* x, int n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const int full = n / 8 * 8;
+  __m256 top8 = _mm256_setzero_ps();
+  for (int i = 0; i < full; i += 8) top8 = _mm256_max_ps(top8, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+  __m128 t = _mm_max_ps(_mm256_castps256_ps128(top8), _mm256_extractf128_ps(top8, 1));
+  t = _mm_max_ps(t, _mm_movehl_ps(t, t));
+  t = _mm_max_ss(t, _mm_movehdup_ps(t));
+  float top = _mm_cvtss_f32(t);
+  for (int i = full; i < n; ++i) top = std::max(top, std::fabs(x[i]));
+  return top;
+}
+
 // quantize_row with the same float operations, eight values at a time (the maximum is exact in any order).
 LOGCLF_AVX2 void avx2_quantize_row(const float* x, int k, std::uint8_t* out, int padded, float* scales) {
   std::fill(out + k, out + padded, std::uint8_t{128});
-  const __m256 sign = _mm256_set1_ps(-0.0f);
   for (int b0 = 0; b0 < k; b0 += kInt8Block) {
     const int n = std::min(kInt8Block, k - b0);
     const int full = n / 8 * 8;
     const float* xb = x + b0;
     std::uint8_t* ob = out + b0;
-    __m256 top8 = _mm256_setzero_ps();
-    for (int i = 0; i < full; i += 8) top8 = _mm256_max_ps(top8, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + i)));
-    __m128 t = _mm_max_ps(_mm256_castps256_ps128(top8), _mm256_extractf128_ps(top8, 1));
-    t = _mm_max_ps(t, _mm_movehl_ps(t, t));
-    t = _mm_max_ss(t, _mm_movehdup_ps(t));
-    float top = _mm_cvtss_f32(t);
-    for (int i = full; i < n; ++i) top = std::max(top, std::fabs(xb[i]));
+    const float top = avx2_abs_max(xb, n);
     *scales++ = top / 127.0f;
     if (top == 0.0f) {
       std::fill(ob, ob + n, std::uint8_t{128});
@@ -151,19 +158,12 @@ LOGCLF_AVX2 void avx2_quantize_row(const float* x, int k, std::uint8_t* out, int
 // nearest, ties to even, as nearbyint does in the default rounding mode.
 LOGCLF_AVX2 void avx2_quantize_weights(const float* w, int k, std::int8_t* q, float* scales, std::int32_t* sums) {
   std::fill(q + k, q + (k + kInt8Group - 1) / kInt8Group * kInt8Group, std::int8_t{0});
-  const __m256 sign = _mm256_set1_ps(-0.0f);
   for (int b0 = 0; b0 < k; b0 += kInt8Block) {
     const int n = std::min(kInt8Block, k - b0);
     const int full = n / 8 * 8;
     const float* wb = w + b0;
     std::int8_t* qb = q + b0;
-    __m256 top8 = _mm256_setzero_ps();
-    for (int i = 0; i < full; i += 8) top8 = _mm256_max_ps(top8, _mm256_andnot_ps(sign, _mm256_loadu_ps(wb + i)));
-    __m128 t = _mm_max_ps(_mm256_castps256_ps128(top8), _mm256_extractf128_ps(top8, 1));
-    t = _mm_max_ps(t, _mm_movehl_ps(t, t));
-    t = _mm_max_ss(t, _mm_movehdup_ps(t));
-    float top = _mm_cvtss_f32(t);
-    for (int i = full; i < n; ++i) top = std::max(top, std::fabs(wb[i]));
+    const float top = avx2_abs_max(wb, n);
     const float inverse = top > 0.0f ? kInt8WeightMax / top : 0.0f;
     const __m256 inv = _mm256_set1_ps(inverse);
     const __m256i high = _mm256_set1_epi32(kInt8WeightMax), low = _mm256_set1_epi32(-kInt8WeightMax);
