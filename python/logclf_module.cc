@@ -327,8 +327,8 @@ Thread-safe: any number of threads may classify at once.)")
 
 encoder: None accepts the model's own; 'lexical' or 'e5-small-v2' requires it (with path None,
 'e5-small-v2' loads the built-in E5 model). encoder_dir: the E5 weights (default: $LOGCLF_E5_DIR, then
-the Hugging Face cache). precision: 'fp32', 'int8' or 'auto' for E5's Linear layers. threads: of the E5
-forward pass (0: all cores). Raises logclf.Error naming what is missing or bad.)")
+the Hugging Face cache). precision: 'fp32', 'int8' or 'auto' for E5's Linear layers and attention scores.
+threads: of the E5 forward pass (0: all cores). Raises logclf.Error naming what is missing or bad.)")
       .def(
           "classify",
           [](PyClassifier& self, const std::string& message, const std::optional<std::string>& source) {

@@ -67,8 +67,9 @@ class SentenceEncoder {
   };
   Shape shape() const;
   int threads() const;         // of the forward pass
-  Precision precision() const;  // of the Linear layers, auto resolved
-  // The kernels the forward pass runs, e.g. "int8 Linear layers (int8 avx2 kernel), avx2+fma kernels for the rest".
+  Precision precision() const;  // of the Linear layers and attention scores, auto resolved
+  // The kernels the forward pass runs, e.g. "int8 Linear layers and attention scores (int8 avx2 kernel),
+  // avx2+fma kernels for the rest".
   std::string kernels() const;
 
   explicit SentenceEncoder(std::shared_ptr<const detail::SentenceEncoderImpl> impl);

@@ -22,13 +22,13 @@ inline EncoderOptions cli_encoder_options() {
   return options;
 }
 
-// --precision of the E5 encoder's Linear layers.
+// --precision of the E5 encoder's Linear layers and attention scores.
 inline CLI::Option* add_precision_option(CLI::App* app, Precision& precision) {
   return app
       ->add_option_function<std::string>(
           "--precision", [&precision](const std::string& value) { precision = *parse_precision(value); },
-          "arithmetic of the E5 encoder's Linear layers: fp32, int8 (weights quantized at load time) or auto "
-          "(int8 where the CPU has AVX2 or AVX-512 VNNI, else fp32); default: " +
+          "arithmetic of the E5 encoder's Linear layers and attention scores: fp32, int8 (weights quantized at "
+          "load time) or auto (int8 where the CPU has AVX2 or AVX-512 VNNI, else fp32); default: " +
               std::string(to_string(precision)))
       ->check(CLI::IsMember({"fp32", "int8", "auto"}));
 }

@@ -1,5 +1,5 @@
 // The BERT forward pass of the E5 encoder (Hugging Face BertModel in eval mode) with sentence-transformers'
-// mean pooling and L2 normalisation on the CPU, in F32 or with int8 Linear layers.
+// mean pooling and L2 normalisation on the CPU, in F32 or with int8 Linear layers and attention scores.
 #pragma once
 
 #include <cstdint>

@@ -200,8 +200,8 @@ std::string SentenceEncoder::kernels() const {
   using namespace encoder::e5;
   const std::string rest(to_string(best_isa()));
   if (precision() == Precision::int8)
-    return "int8 Linear layers (" + std::string(to_string(impl_->encoder->model().int8_isa())) + " kernel), " + rest +
-           " kernels for the rest";
+    return "int8 Linear layers and attention scores (" +
+           std::string(to_string(impl_->encoder->model().int8_isa())) + " kernel), " + rest + " kernels for the rest";
   return "fp32, " + rest + " kernels";
 }
 
