@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <utility>
@@ -206,6 +207,11 @@ TEST(E5Kernels, SoftmaxMatchesReference) {
       SCOPED_TRACE(std::string(to_string(isa)) + " n " + std::to_string(n));
       auto x = random_values(n, 20 + n, 30.0f);
       x[0] = -1e4f;  // a very small score gets weight zero, not NaN
+      // The row's padding holds anything (here NaN and infinities), takes no part and becomes zeros.
+      const auto padded = (n + kSoftmaxPadding - 1) / kSoftmaxPadding * kSoftmaxPadding;
+      for (int j = n; j < padded; ++j)
+        x.push_back(j % 3 == 0 ? std::numeric_limits<float>::quiet_NaN()
+                               : (j % 3 == 1 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity());
       const float scale = 0.17677669f;  // 1/√32
       std::vector<double> ref(n);
       double top = -1e300, sum = 0.0;
@@ -218,6 +224,7 @@ TEST(E5Kernels, SoftmaxMatchesReference) {
         total += x[j];
       }
       EXPECT_NEAR(total, 1.0, 1e-5);
+      for (int j = n; j < padded; ++j) EXPECT_EQ(x[j], 0.0f) << j;
     }
   }
 }

@@ -20,6 +20,8 @@ constexpr int kGemmRowBlock = 96;
 constexpr int kGemmDepthBlock = 384;
 static_assert(kGemmRowBlock % kTileRows == 0);
 
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
 // ---- portable kernels: plain loops the compiler may vectorise for the baseline ISA -----------------------
 
 void epilogue_row_portable(const float* in, float* out, int n, const float* bias, bool gelu, const float* residual);
@@ -80,6 +82,7 @@ void softmax_portable(float* x, int n, float scale) {
   }
   const float inv = 1.0f / sum;
   for (int j = 0; j < n; ++j) x[j] *= inv;
+  std::fill(x + n, x + round_up(static_cast<std::size_t>(n), kSoftmaxPadding), 0.0f);
 }
 
 void pack_transposed_portable(const float* w, std::size_t ldw, int n, int k, float* dst);
@@ -148,8 +151,6 @@ void multiply(const detail::IsaKernels& kernels, const float* a, std::size_t lda
     }
   }
 }
-
-std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
 // Plain integer arithmetic: the reference the vector paths must equal exactly.
 void int8_tile_portable(int groups, const std::uint8_t* const* a, const std::int8_t* panel, std::int32_t* c) {
@@ -524,6 +525,8 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
         if (any)
           kernels.epilogue_row(sums[r], cr, cols, bias == nullptr ? nullptr : bias + j0, gelu,
                                residual == nullptr ? nullptr : residual + (t0 + r) * residual_stride + j0);
+        else if (cols == kPanelCols)
+          std::memcpy(cr, sums[r], sizeof sums[r]);  // a constant size: inlined, not a call per row
         else
           std::copy_n(sums[r], cols, cr);
       }
@@ -697,7 +700,8 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     // The scores and the head's context are computed into buffers padded to whole tiles, so that no tile
     // takes the slow path for the edges (a sequence's length is rarely a multiple of the tile's sides).
     const std::size_t height = round_up(static_cast<std::size_t>(len), kTileRows);
-    const std::size_t width = round_up(static_cast<std::size_t>(len), kPanelCols);
+    const std::size_t width = round_up(static_cast<std::size_t>(len), kPanelCols);  // softmax's padding too
+    static_assert(kPanelCols % kSoftmaxPadding == 0);
     const std::size_t head_width = round_up(static_cast<std::size_t>(head_dim), kPanelCols);
     const std::size_t depth = std::max(static_cast<std::size_t>(len), static_cast<std::size_t>(head_dim));
     float* zeros = scratch.zeros.reserve(depth);
@@ -716,8 +720,14 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     float* context = scratch.context.reserve(height * head_width);
     multiply(kernels, scores, width, len, 0, len, scratch.values, context, head_width, false, nullptr, tiles, true);
     float* out = ctx + static_cast<std::size_t>(offsets[s]) * ldctx + h * head_dim;
-    for (int r = 0; r < len; ++r)
-      std::memcpy(out + r * ldctx, context + r * head_width, static_cast<std::size_t>(head_dim) * sizeof(float));
+    // By whole panels where they fit: copies of a constant size are inlined, not a call per row.
+    const int whole = head_dim / kPanelCols * kPanelCols;
+    for (int r = 0; r < len; ++r) {
+      const float* from = context + r * head_width;
+      float* to = out + r * ldctx;
+      for (int j = 0; j < whole; j += kPanelCols) std::memcpy(to + j, from + j, kPanelCols * sizeof(float));
+      if (whole < head_dim) std::memcpy(to + whole, from + whole, static_cast<std::size_t>(head_dim - whole) * sizeof(float));
+    }
   });
 }
 

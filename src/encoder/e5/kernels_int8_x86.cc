@@ -121,12 +121,23 @@ LOGCLF_AVX2 inline __attribute__((always_inline)) float avx2_abs_max(const float
   return top;
 }
 
-// quantize_row with the same float operations, eight values at a time (the maximum is exact in any order).
+// Eight values times `inverse`, rounded to the nearest integer and clamped to [low, high].
+LOGCLF_AVX2 inline __attribute__((always_inline)) __m256i avx2_round_clamp(const float* x, __m256 inverse,
+                                                                          __m256i low, __m256i high) {
+  return _mm256_min_epi32(high, _mm256_max_epi32(low, _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), inverse))));
+}
+
+// quantize_row with the same results, 32 values at a time: vcvtps2dq rounds to the nearest, ties to even, as
+// the portable kernel's adding and subtracting of 1.5 · 2^23 does, and clamping the integers clamps as the
+// floats would. The bytes are packed with signed saturation (none: |q| ≤ 127), put back in order across the
+// two 128-bit lanes, and q + 128 is q with its sign bit flipped.
 LOGCLF_AVX2 void avx2_quantize_row(const float* x, int k, std::uint8_t* out, int padded, float* scales) {
   std::fill(out + k, out + padded, std::uint8_t{128});
+  const __m256i high = _mm256_set1_epi32(127), low = _mm256_set1_epi32(-127);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   for (int b0 = 0; b0 < k; b0 += kInt8Block) {
     const int n = std::min(kInt8Block, k - b0);
-    const int full = n / 8 * 8;
     const float* xb = x + b0;
     std::uint8_t* ob = out + b0;
     const float top = avx2_abs_max(xb, n);
@@ -136,18 +147,25 @@ LOGCLF_AVX2 void avx2_quantize_row(const float* x, int k, std::uint8_t* out, int
       continue;
     }
     const float inverse = 127.0f / top;
-    constexpr float kRound = 12582912.0f;
-    const __m256 inv = _mm256_set1_ps(inverse), round = _mm256_set1_ps(kRound);
-    const __m256 high = _mm256_set1_ps(127.0f), low = _mm256_set1_ps(-127.0f);
-    const __m256i bias = _mm256_set1_epi32(128);
-    for (int i = 0; i < full; i += 8) {
-      __m256 q = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(xb + i), inv), round), round);
-      q = _mm256_min_ps(high, _mm256_max_ps(low, q));
-      const __m256i v = _mm256_add_epi32(_mm256_cvtps_epi32(q), bias);
-      const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(ob + i), _mm_packus_epi16(words, words));
+    const __m256 inv = _mm256_set1_ps(inverse);
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+      const __m256i words =
+          _mm256_packs_epi16(_mm256_packs_epi32(avx2_round_clamp(xb + i, inv, low, high),
+                                                avx2_round_clamp(xb + i + 8, inv, low, high)),
+                             _mm256_packs_epi32(avx2_round_clamp(xb + i + 16, inv, low, high),
+                                                avx2_round_clamp(xb + i + 24, inv, low, high)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ob + i),
+                          _mm256_xor_si256(_mm256_permutevar8x32_epi32(words, order), flip));
     }
-    for (int i = full; i < n; ++i) {
+    for (; i + 8 <= n; i += 8) {
+      const __m256i v = avx2_round_clamp(xb + i, inv, low, high);
+      const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(ob + i),
+                       _mm_xor_si128(_mm_packs_epi16(words, words), _mm256_castsi256_si128(flip)));
+    }
+    constexpr float kRound = 12582912.0f;
+    for (; i < n; ++i) {
       const float q = std::min(127.0f, std::max(-127.0f, (xb[i] * inverse + kRound) - kRound));
       ob[i] = static_cast<std::uint8_t>(static_cast<int>(q) + 128);
     }
@@ -169,8 +187,7 @@ LOGCLF_AVX2 void avx2_quantize_weights(const float* w, int k, std::int8_t* q, fl
     const __m256i high = _mm256_set1_epi32(kInt8WeightMax), low = _mm256_set1_epi32(-kInt8WeightMax);
     __m256i sum8 = _mm256_setzero_si256();
     for (int i = 0; i < full; i += 8) {
-      __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(wb + i), inv));
-      v = _mm256_min_epi32(high, _mm256_max_epi32(low, v));
+      const __m256i v = avx2_round_clamp(wb + i, inv, low, high);
       sum8 = _mm256_add_epi32(sum8, v);
       const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
       _mm_storel_epi64(reinterpret_cast<__m128i*>(qb + i), _mm_packs_epi16(words, words));
