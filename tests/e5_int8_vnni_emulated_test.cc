@@ -24,13 +24,14 @@ TEST(E5Int8, EmulatedVnniTileEqualsPortableExactly) {
   testing_int8::expect_tile_equals_portable(vnni::tile, "emulated avx512-vnni");
 }
 
-// A tile's whole product, block by block (one to three blocks of 16 groups, the last one possibly shorter),
-// against the portable one: the same floats bit for bit.
+// A tile's whole product, block by block (one to three blocks of 16 groups, the last one possibly shorter;
+// 8 groups, a head of 32 values, take the one-block path), against the portable one: the same floats bit
+// for bit.
 TEST(E5Int8, EmulatedVnniTileBlocksEqualPortableExactly) {
   std::mt19937 rng(19);
   std::uniform_real_distribution<float> scale(1e-4f, 0.05f);
   std::uniform_int_distribution<int> offset(-200000, 200000);
-  for (int groups : {1, 7, 16, 17, 40, 48}) {
+  for (int groups : {1, 7, 8, 16, 17, 40, 48}) {
     for (int round = 0; round < 3; ++round) {
       const testing_int8::TileOperands t = testing_int8::tile_operands(groups, round, rng);
       const int blocks = (groups + 15) / 16;

@@ -201,30 +201,46 @@ TEST(E5Kernels, GeluMatchesErfForm) {
   }
 }
 
+// Rows of several lengths, 1 to 6 at a time (the AVX2 kernel takes four side by side, then one by one), each
+// against a double-precision softmax; every row's padding holds anything (here NaN and infinities), takes no
+// part and becomes zeros, and nothing past the padding changes.
 TEST(E5Kernels, SoftmaxMatchesReference) {
   for (const Isa isa : isas()) {
     for (const int n : {1, 3, 8, 13, 77, 300}) {
-      SCOPED_TRACE(std::string(to_string(isa)) + " n " + std::to_string(n));
-      auto x = random_values(n, 20 + n, 30.0f);
-      x[0] = -1e4f;  // a very small score gets weight zero, not NaN
-      // The row's padding holds anything (here NaN and infinities), takes no part and becomes zeros.
-      const auto padded = (n + kSoftmaxPadding - 1) / kSoftmaxPadding * kSoftmaxPadding;
-      for (int j = n; j < padded; ++j)
-        x.push_back(j % 3 == 0 ? std::numeric_limits<float>::quiet_NaN()
-                               : (j % 3 == 1 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity());
-      const float scale = 0.17677669f;  // 1/√32
-      std::vector<double> ref(n);
-      double top = -1e300, sum = 0.0;
-      for (int j = 0; j < n; ++j) top = std::max(top, static_cast<double>(x[j]));
-      for (int j = 0; j < n; ++j) sum += ref[j] = std::exp((x[j] - top) * scale);
-      softmax(isa, x.data(), n, scale);
-      double total = 0.0;
-      for (int j = 0; j < n; ++j) {
-        ASSERT_NEAR(x[j], ref[j] / sum, 1e-6) << j;
-        total += x[j];
+      for (const int rows : {1, 4, 6}) {
+        SCOPED_TRACE(std::string(to_string(isa)) + " n " + std::to_string(n) + ", rows " + std::to_string(rows));
+        const int padded = (n + kSoftmaxPadding - 1) / kSoftmaxPadding * kSoftmaxPadding;
+        const int stride = padded + 8;
+        std::vector<float> x(static_cast<std::size_t>(rows) * stride, 5.0f);
+        for (int r = 0; r < rows; ++r) {
+          const auto values = random_values(n, 20 + n + 100 * r, 30.0f);
+          float* row = x.data() + r * stride;
+          std::copy(values.begin(), values.end(), row);
+          row[r % n] = -1e4f;  // a very small score gets weight zero, not NaN
+          for (int j = n; j < padded; ++j)
+            row[j] = j % 3 == 0 ? std::numeric_limits<float>::quiet_NaN()
+                                : (j % 3 == 1 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
+        }
+        const std::vector<float> before = x;
+        const float scale = 0.17677669f;  // 1/√32
+        softmax(isa, x.data(), rows, n, static_cast<std::size_t>(stride), scale);
+        for (int r = 0; r < rows; ++r) {
+          const float* in = before.data() + r * stride;
+          const float* out = x.data() + r * stride;
+          double top = -1e300, sum = 0.0;
+          std::vector<double> ref(static_cast<std::size_t>(n));
+          for (int j = 0; j < n; ++j) top = std::max(top, static_cast<double>(in[j]));
+          for (int j = 0; j < n; ++j) sum += ref[static_cast<std::size_t>(j)] = std::exp((in[j] - top) * scale);
+          double total = 0.0;
+          for (int j = 0; j < n; ++j) {
+            ASSERT_NEAR(out[j], ref[static_cast<std::size_t>(j)] / sum, 1e-6) << "row " << r << ", " << j;
+            total += out[j];
+          }
+          EXPECT_NEAR(total, 1.0, 1e-5) << "row " << r;
+          for (int j = n; j < padded; ++j) EXPECT_EQ(out[j], 0.0f) << "row " << r << ", " << j;
+          for (int j = padded; j < stride; ++j) EXPECT_EQ(out[j], 5.0f) << "row " << r << ", " << j;
+        }
       }
-      EXPECT_NEAR(total, 1.0, 1e-5);
-      for (int j = n; j < padded; ++j) EXPECT_EQ(x[j], 0.0f) << j;
     }
   }
 }

@@ -73,16 +73,19 @@ void gelu_portable(float* x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) x[i] = gelu_scalar(x[i]);
 }
 
-void softmax_portable(float* x, int n, float scale) {
-  const float top = *std::max_element(x, x + n);
-  float sum = 0.0f;
-  for (int j = 0; j < n; ++j) {
-    x[j] = std::exp((x[j] - top) * scale);
-    sum += x[j];
+void softmax_portable(float* rows, int count, int n, std::size_t stride, float scale) {
+  for (int r = 0; r < count; ++r) {
+    float* x = rows + r * stride;
+    const float top = *std::max_element(x, x + n);
+    float sum = 0.0f;
+    for (int j = 0; j < n; ++j) {
+      x[j] = std::exp((x[j] - top) * scale);
+      sum += x[j];
+    }
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < n; ++j) x[j] *= inv;
+    std::fill(x + n, x + round_up(static_cast<std::size_t>(n), kSoftmaxPadding), 0.0f);
   }
-  const float inv = 1.0f / sum;
-  for (int j = 0; j < n; ++j) x[j] *= inv;
-  std::fill(x + n, x + round_up(static_cast<std::size_t>(n), kSoftmaxPadding), 0.0f);
 }
 
 void pack_transposed_portable(const float* w, std::size_t ldw, int n, int k, float* dst);
@@ -323,6 +326,10 @@ void PackedMatrix::pack(const float* b, std::size_t ldb, int k, int n) {
     const int cols = std::min(kPanelCols, n - j0);
     for (int i = 0; i < k; ++i) {
       float* out = dst + (static_cast<std::size_t>(p) * k + i) * kPanelCols;
+      if (cols == kPanelCols) {
+        std::memcpy(out, b + i * ldb + j0, kPanelCols * sizeof(float));  // a constant size: inlined, not a call
+        continue;
+      }
       std::memcpy(out, b + i * ldb + j0, static_cast<std::size_t>(cols) * sizeof(float));
       std::fill(out + cols, out + kPanelCols, 0.0f);
     }
@@ -528,7 +535,7 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
         else if (cols == kPanelCols)
           std::memcpy(cr, sums[r], sizeof sums[r]);  // a constant size: inlined, not a call per row
         else
-          std::copy_n(sums[r], cols, cr);
+          for (int j = 0; j < cols; ++j) cr[j] = sums[r][j];
       }
     }
   }
@@ -715,7 +722,7 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
       scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim, compute.isa());
       multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles, true);
     }
-    for (int r = 0; r < len; ++r) kernels.softmax(scores + r * width, len, scale);
+    kernels.softmax(scores, len, len, width, scale);
     scratch.values.pack(rows + 2 * hidden, ldqkv, len, head_dim);
     float* context = scratch.context.reserve(height * head_width);
     multiply(kernels, scores, width, len, 0, len, scratch.values, context, head_width, false, nullptr, tiles, true);
@@ -737,6 +744,8 @@ void layer_norm(Isa isa, const float* x, float* y, int n, const float* gamma, co
 
 void gelu(Isa isa, float* x, std::size_t n) { kernels_for(isa).gelu(x, n); }
 
-void softmax(Isa isa, float* x, int n, float scale) { kernels_for(isa).softmax(x, n, scale); }
+void softmax(Isa isa, float* x, int rows, int n, std::size_t stride, float scale) {
+  kernels_for(isa).softmax(x, rows, n, stride, scale);
+}
 
 }  // namespace logclf::encoder::e5

@@ -231,10 +231,11 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
 void layer_norm(Isa isa, const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
 // x ← x · Φ(x) = x/2 · (1 + erf(x/√2)).
 void gelu(Isa isa, float* x, std::size_t n);
-// x ← softmax(scale · x) over n > 0 values, x holding n rounded up to a multiple of kSoftmaxPadding: the
-// values past n become zeros (so that the vector kernels need no masked loads and stores).
+// Each of `rows` rows of x (row stride `stride`) ← softmax(scale · row) over its first n > 0 values. A row
+// holds n rounded up to a multiple of kSoftmaxPadding: the values past n become zeros (so that the vector
+// kernels need no masked loads and stores).
 inline constexpr int kSoftmaxPadding = 8;
-void softmax(Isa isa, float* x, int n, float scale);
+void softmax(Isa isa, float* x, int rows, int n, std::size_t stride, float scale);
 
 namespace detail {
 // The bias, GELU and residual parts of an Epilogue for one tile: bias at the tile's first column, residual
@@ -258,7 +259,7 @@ struct IsaKernels {
   void (*epilogue_row)(const float* in, float* out, int n, const float* bias, bool gelu, const float* residual);
   void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
   void (*gelu)(float* x, std::size_t n);
-  void (*softmax)(float* x, int n, float scale);  // as softmax(): x padded to kSoftmaxPadding
+  void (*softmax)(float* x, int rows, int n, std::size_t stride, float scale);  // as softmax()
   // dst = Wᵀ in PackedMatrix's layout (panels() · k · kPanelCols floats), W having n rows of k values with
   // row stride ldw.
   void (*pack_transposed)(const float* w, std::size_t ldw, int n, int k, float* dst);
