@@ -73,7 +73,7 @@ TEST(E5Int8, AttentionWithInt8ScoresComputesTheQuantizedProduct) {
                      std::to_string(head_dim));
         Compute compute(threads, best_isa(), isa);
         std::vector<float> ctx(static_cast<std::size_t>(tokens) * ldctx, 7.0f);
-        attention(compute, qkv.data(), ld, offsets, heads, head_dim, ctx.data(), ldctx, true);
+        attention(compute, QkvLayout{qkv.data(), ld, static_cast<std::size_t>(head_dim)}, offsets, heads, head_dim, ctx.data(), ldctx, true);
         for (int i = 0; i < tokens; ++i) {
           for (int j = 0; j < hidden; ++j)
             ASSERT_NEAR(ctx[i * ldctx + j], ref[static_cast<std::size_t>(i) * hidden + j], 2e-5) << i << "," << j;
@@ -84,7 +84,7 @@ TEST(E5Int8, AttentionWithInt8ScoresComputesTheQuantizedProduct) {
         EXPECT_EQ(ctx, first);
         // The int8 scores were used: the fp32 ones give other vectors, by more than the tolerance.
         std::vector<float> fp32(ctx.size(), 7.0f);
-        attention(compute, qkv.data(), ld, offsets, heads, head_dim, fp32.data(), ldctx, false);
+        attention(compute, QkvLayout{qkv.data(), ld, static_cast<std::size_t>(head_dim)}, offsets, heads, head_dim, fp32.data(), ldctx, false);
         double largest = 0.0;
         for (std::size_t i = 0; i < ctx.size(); ++i) largest = std::max(largest, std::fabs(double(fp32[i]) - ctx[i]));
         EXPECT_GT(largest, 1e-3);

@@ -126,22 +126,41 @@ Operands operands(const Shape& s) {
   return o;
 }
 
-std::vector<float> int8_gemm(const Operands& o, const Shape& s, Int8Isa isa, int threads) {
+// With `epilogue`, a bias and a residual: the tiles of C that the tile writes with them itself, and the edges
+// that the epilogue's pass adds them to.
+std::vector<float> int8_gemm(const Operands& o, const Shape& s, Int8Isa isa, int threads, bool epilogue = false) {
   Compute compute(threads, Isa::portable, isa);
   std::vector<float> c(static_cast<std::size_t>(s.m) * s.n, -1.0f);
-  gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, c.data(), static_cast<std::size_t>(s.n));
+  const std::vector<float> bias = random_values(static_cast<std::size_t>(s.n), 17, 2.0f);
+  const std::vector<float> residual = random_values(static_cast<std::size_t>(s.m) * (s.n + 3), 19, 5.0f);
+  const Epilogue parts{.bias = bias.data(), .residual = residual.data(),
+                       .residual_stride = static_cast<std::size_t>(s.n) + 3};
+  gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, c.data(), static_cast<std::size_t>(s.n),
+       epilogue ? parts : Epilogue{});
   return c;
 }
 
 // The whole GEMM on `isa` against the portable one: equal integer sums, dequantized by the same float
-// operations, give the same floats bit for bit.
+// operations, give the same floats bit for bit. With a bias and a residual, C is the product plus the bias,
+// plus the residual, in that order of float additions, whichever way each tile takes.
 void expect_gemm_equals_portable(Int8Isa isa) {
   for (const Shape& s : kShapes) {
     const Operands o = operands(s);
     const std::vector<float> want = int8_gemm(o, s, Int8Isa::portable, 1);
-    for (int threads : {1, 2})
+    std::vector<float> with_parts(want.size());
+    const std::vector<float> bias = random_values(static_cast<std::size_t>(s.n), 17, 2.0f);
+    const std::vector<float> residual = random_values(static_cast<std::size_t>(s.m) * (s.n + 3), 19, 5.0f);
+    for (int i = 0; i < s.m; ++i)
+      for (int j = 0; j < s.n; ++j)
+        with_parts[static_cast<std::size_t>(i) * s.n + j] =
+            (want[static_cast<std::size_t>(i) * s.n + j] + bias[static_cast<std::size_t>(j)]) +
+            residual[static_cast<std::size_t>(i) * (s.n + 3) + j];
+    for (int threads : {1, 2}) {
       EXPECT_EQ(int8_gemm(o, s, isa, threads), want) << to_string(isa) << ", " << threads << " threads, " << s.m
                                                      << "×" << s.n << "×" << s.k;
+      EXPECT_EQ(int8_gemm(o, s, isa, threads, true), with_parts)
+          << to_string(isa) << " with bias and residual, " << threads << " threads, " << s.m << "×" << s.n << "×" << s.k;
+    }
   }
 }
 
@@ -200,6 +219,8 @@ void expect_quantize_weights_equals_portable(Int8Isa isa) {
     }
   }
 }
+
+TEST(E5Int8, PortablePathAddsBiasAndResidualAfterTheProduct) { expect_gemm_equals_portable(Int8Isa::portable); }
 
 TEST(E5Int8, Avx2PathEqualsPortableExactly) {
   REQUIRE_PATH(Int8Isa::avx2);

@@ -22,6 +22,13 @@ struct TileOperands {
 
 // Round 0: every product at its largest (where vpmaddubsw would saturate with 8-bit weights); 1: alternating
 // signs of the largest; 2: random.
+inline std::vector<float> random_floats(int n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> value(-4.0f, 4.0f);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (float& x : v) x = value(rng);
+  return v;
+}
+
 inline TileOperands tile_operands(int groups, int round, std::mt19937& rng) {
   std::uniform_int_distribution<int> bytes(0, 255), weights(-kInt8WeightMax, kInt8WeightMax);
   TileOperands t;

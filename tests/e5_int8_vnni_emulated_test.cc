@@ -52,12 +52,30 @@ TEST(E5Int8, EmulatedVnniTileBlocksEqualPortableExactly) {
       job.row_scales = row_scales.data();
       job.row_stride = static_cast<std::size_t>(blocks);
       std::vector<float> want(kInt8TileRows * kPanelCols, -1.0f), got(want.size(), -2.0f);
-      job.sums = want.data();
+      job.out = want.data();
       detail::int8_tile_blocks(Int8Isa::portable)(job);
-      job.sums = got.data();
+      job.out = got.data();
       vnni::tile_blocks(job);
       EXPECT_EQ(got, want) << groups << " groups, round " << round;
       EXPECT_NE(want, std::vector<float>(want.size(), -1.0f)) << "the portable path wrote nothing";
+      // With a bias and a residual, into rows 24 apart (what lies between them untouched).
+      const std::vector<float> bias = testing_int8::random_floats(kPanelCols, rng);
+      const std::vector<float> residual = testing_int8::random_floats(kInt8TileRows * 20, rng);
+      job.bias = bias.data();
+      job.residual = residual.data();
+      job.residual_stride = 20;
+      job.out_stride = 24;
+      std::vector<float> want_parts(kInt8TileRows * 24, -1.0f), got_parts(want_parts);
+      job.out = want_parts.data();
+      detail::int8_tile_blocks(Int8Isa::portable)(job);
+      job.out = got_parts.data();
+      vnni::tile_blocks(job);
+      EXPECT_EQ(got_parts, want_parts) << groups << " groups, round " << round << ", with bias and residual";
+      for (int r = 0; r < kInt8TileRows; ++r)
+        for (int j = 0; j < kPanelCols; ++j)
+          EXPECT_EQ(want_parts[static_cast<std::size_t>(r) * 24 + j],
+                    (want[static_cast<std::size_t>(r) * kPanelCols + j] + bias[static_cast<std::size_t>(j)]) +
+                        residual[static_cast<std::size_t>(r) * 20 + j]);
     }
   }
 }

@@ -266,7 +266,7 @@ TEST(E5Kernels, AttentionMatchesReference) {
         Compute compute(threads, isa);
         const std::size_t ldctx = static_cast<std::size_t>(hidden) + 3;
         std::vector<float> ctx(tokens * ldctx, 7.0f);
-        attention(compute, qkv.data(), ld, offsets, heads, head_dim, ctx.data(), ldctx);
+        attention(compute, QkvLayout{qkv.data(), ld, static_cast<std::size_t>(head_dim)}, offsets, heads, head_dim, ctx.data(), ldctx);
         for (int i = 0; i < tokens; ++i) {
           for (int j = 0; j < hidden; ++j)
             ASSERT_NEAR(ctx[i * ldctx + j], ref[static_cast<std::size_t>(i) * hidden + j], 1e-5) << i << "," << j;

@@ -386,7 +386,8 @@ void BertModel::Impl::forward(std::span<const std::span<const std::int32_t>> seq
   const auto eps = static_cast<float>(config.layer_norm_eps);
   for (const Layer& layer : layers) {
     linear(x, hs, tokens, layer.qkv, qkv, 3 * hs, Epilogue{.bias = layer.qkv_bias.data()});
-    attention(compute, qkv, 3 * hs, offsets, heads, h / heads, ctx, hs, int8);
+    attention(compute, QkvLayout{qkv, 3 * hs, static_cast<std::size_t>(h / heads)}, offsets, heads, h / heads, ctx, hs,
+              int8);
     linear(ctx, hs, tokens, layer.output, y, hs,
          Epilogue{.bias = layer.output_bias.data(), .residual = x, .residual_stride = hs,
                   .ln_gamma = layer.attention_ln_gamma.data(), .ln_beta = layer.attention_ln_beta.data(),

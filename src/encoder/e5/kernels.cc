@@ -178,13 +178,20 @@ void int8_accumulate_portable(const std::int32_t* acc, const std::int32_t* offse
 }
 
 void int8_tile_blocks_portable(const detail::Int8TileJob& job) {
-  std::fill_n(job.sums, kInt8TileRows * kPanelCols, 0.0f);
+  float sums[kInt8TileRows * kPanelCols] = {};
   std::int32_t acc[kInt8TileRows * kPanelCols];
   for (int b = 0; b < detail::int8_blocks(job); ++b) {
     const detail::Int8TileBlock block = detail::int8_block(job, b);
     int8_tile_portable(block.groups, block.a, block.panel, acc);
-    int8_accumulate_portable(acc, block.offsets, block.row_scales, job.row_stride, block.column_scales, job.sums);
+    int8_accumulate_portable(acc, block.offsets, block.row_scales, job.row_stride, block.column_scales, sums);
   }
+  for (int r = 0; r < kInt8TileRows; ++r)
+    for (int j = 0; j < kPanelCols; ++j) {
+      float v = sums[r * kPanelCols + j];
+      if (job.bias != nullptr) v += job.bias[j];
+      if (job.residual != nullptr) v += job.residual[r * job.residual_stride + j];
+      job.out[r * job.out_stride + j] = v;
+    }
 }
 
 }  // namespace
@@ -493,7 +500,7 @@ detail::Int8TileJob tile_job(const QuantizedMatrix& b, float* sums) {
   job.groups = b.groups();
   job.block_stride = static_cast<std::size_t>(b.panels()) * kPanelCols;
   job.row_stride = static_cast<std::size_t>(b.blocks());
-  job.sums = sums;
+  job.out = sums;
   return job;
 }
 
@@ -523,6 +530,21 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
       // The exact integer sum of each block, scaled by the rows' scales of that block, summed in float.
       for (int r = 0; r < kInt8TileRows; ++r) job.a[r] = qa + (t0 + r) * stride;
       job.row_scales = row_scales + static_cast<std::size_t>(t0) * blocks_k;
+      if (!gelu && valid == kInt8TileRows && cols == kPanelCols) {
+        // A whole tile without GELU: written into C with its bias and residual by the tile itself, not through
+        // a buffer and the epilogue's pass (measured on Zen 4, 1,280 rows on one core: the queries', keys' and
+        // values' GEMM 3.5% faster, the attention output's 9%).
+        job.bias = bias == nullptr ? nullptr : bias + j0;
+        job.residual = residual == nullptr ? nullptr : residual + t0 * residual_stride + j0;
+        job.residual_stride = residual_stride;
+        job.out = cb + static_cast<std::size_t>(t0) * ldc + j0;
+        job.out_stride = ldc;
+        tile_blocks(job);
+        continue;
+      }
+      job.bias = job.residual = nullptr;
+      job.out = &sums[0][0];
+      job.out_stride = kPanelCols;
       tile_blocks(job);
       for (int r = 0; r < valid; ++r) {
         float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;
@@ -671,11 +693,11 @@ void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, fl
 namespace {
 // A head's scores q·kᵀ (len × len, row stride ldscores) on the int8 GEMM: the keys quantized as a weight's
 // rows, the queries as a GEMM's A (as many rows of zeros past the last as complete the last tile).
-void int8_scores_of_head(const detail::IsaKernels& kernels, Int8Isa isa, const float* queries, std::size_t ldqkv,
-                         int len, int head_dim, int hidden, Compute::Scratch& scratch, float* scores,
-                         std::size_t ldscores) {
+void int8_scores_of_head(const detail::IsaKernels& kernels, Int8Isa isa, const float* queries,
+                         const float* key_rows, std::size_t ldqkv, int len, int head_dim, Compute::Scratch& scratch,
+                         float* scores, std::size_t ldscores) {
   QuantizedMatrix& keys = scratch.quantized_keys;
-  keys.quantize_transposed(queries + hidden, ldqkv, len, head_dim, isa);
+  keys.quantize_transposed(key_rows, ldqkv, len, head_dim, isa);
   const auto stride = static_cast<std::size_t>(keys.groups()) * kInt8Group;
   const std::size_t height = round_up(static_cast<std::size_t>(len), kInt8TileRows);
   scratch.quantized.resize(height * stride);
@@ -691,19 +713,20 @@ void int8_scores_of_head(const detail::IsaKernels& kernels, Int8Isa isa, const f
 }
 }  // namespace
 
-void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<const int> offsets, int heads,
-               int head_dim, float* ctx, std::size_t ldctx, bool int8_scores) {
+void attention(Compute& compute, const QkvLayout& qkv, std::span<const int> offsets, int heads, int head_dim,
+               float* ctx, std::size_t ldctx, bool int8_scores) {
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
   const Int8Isa int8_isa = compute.int8_isa();
   const int sequences = static_cast<int>(offsets.size()) - 1;
-  const int hidden = heads * head_dim;
+  const std::size_t ldqkv = qkv.row_stride;
+  const std::size_t to_keys = static_cast<std::size_t>(heads) * qkv.head_stride;  // from a head's queries
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   compute.pool().parallel_for(sequences * heads, [&](int task, int thread) {
     Compute::Scratch& scratch = compute.scratch(thread);
     const int s = task / heads;
     const int h = task % heads;
     const int len = offsets[s + 1] - offsets[s];
-    const float* rows = qkv + static_cast<std::size_t>(offsets[s]) * ldqkv + h * head_dim;
+    const float* rows = qkv.data + static_cast<std::size_t>(offsets[s]) * ldqkv + h * qkv.head_stride;
     // The scores and the head's context are computed into buffers padded to whole tiles, so that no tile
     // takes the slow path for the edges (a sequence's length is rarely a multiple of the tile's sides).
     const std::size_t height = round_up(static_cast<std::size_t>(len), kTileRows);
@@ -717,13 +740,13 @@ void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<
     // Scores q·kᵀ for the whole sequence, then softmax, then times the values.
     float* scores = scratch.scores.reserve(height * width);
     if (int8_scores)
-      int8_scores_of_head(kernels, int8_isa, rows, ldqkv, len, head_dim, hidden, scratch, scores, width);
+      int8_scores_of_head(kernels, int8_isa, rows, rows + to_keys, ldqkv, len, head_dim, scratch, scores, width);
     else {
-      scratch.keys.pack_transposed(rows + hidden, ldqkv, len, head_dim, compute.isa());
+      scratch.keys.pack_transposed(rows + to_keys, ldqkv, len, head_dim, compute.isa());
       multiply(kernels, rows, ldqkv, len, 0, head_dim, scratch.keys, scores, width, false, nullptr, tiles, true);
     }
     kernels.softmax(scores, len, len, width, scale);
-    scratch.values.pack(rows + 2 * hidden, ldqkv, len, head_dim);
+    scratch.values.pack(rows + 2 * to_keys, ldqkv, len, head_dim);
     float* context = scratch.context.reserve(height * head_width);
     multiply(kernels, scores, width, len, 0, len, scratch.values, context, head_width, false, nullptr, tiles, true);
     float* out = ctx + static_cast<std::size_t>(offsets[s]) * ldctx + h * head_dim;

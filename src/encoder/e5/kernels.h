@@ -217,14 +217,24 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Quanti
 void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, float* c, std::size_t ldc,
           const Epilogue& epilogue = {});
 
-// Multi-head self-attention over sequences packed without padding: sequence s is rows [offsets[s],
-// offsets[s+1]) of qkv, whose row holds the token's queries, keys and values (3 × heads × head_dim values,
-// row stride ldqkv; head h at h·head_dim within each). Row r of ctx (row stride ldctx) receives, per head,
+// Where attention() finds the tokens' queries, keys and values: head h's queries of token t at
+// data + t · row_stride + h · head_stride, its keys heads · head_stride further, its values 2 · heads ·
+// head_stride further. Token-major (a GEMM's rows of 3 × heads × head_dim values): row_stride 3 · heads ·
+// head_dim, head_stride head_dim. Head-major (a GEMM's output in column blocks of head_dim, see
+// ColumnBlocks): row_stride head_dim, head_stride tokens · head_dim, so that a head's rows are contiguous.
+struct QkvLayout {
+  const float* data;
+  std::size_t row_stride;
+  std::size_t head_stride;
+};
+
+// Multi-head self-attention over sequences packed without padding: sequence s is tokens [offsets[s],
+// offsets[s+1]) of qkv. Row r of ctx (row stride ldctx) receives, per head at h·head_dim,
 // softmax(q·kᵀ / √head_dim)·v over the keys of r's own sequence. With int8_scores, q·kᵀ is computed by
 // the int8 GEMM on compute's int8 path: each token's queries quantized as a GEMM's rows, its keys as a
 // weight's row (per token and head); the softmax and the product with the values stay in fp32.
-void attention(Compute& compute, const float* qkv, std::size_t ldqkv, std::span<const int> offsets, int heads,
-               int head_dim, float* ctx, std::size_t ldctx, bool int8_scores = false);
+void attention(Compute& compute, const QkvLayout& qkv, std::span<const int> offsets, int heads, int head_dim,
+               float* ctx, std::size_t ldctx, bool int8_scores = false);
 
 // Row kernels.
 // y = (x - mean) / sqrt(var + eps) · gamma + beta over n values (biased variance); y may be x.
@@ -274,8 +284,11 @@ using Int8Tile = void (*)(int groups, const std::uint8_t* const* a, const std::i
 using Int8Accumulate = void (*)(const std::int32_t* acc, const std::int32_t* offsets, const float* row_scales,
                                 std::size_t row_stride, const float* column_scales, float* sums);
 // One tile's whole product: for each block of kInt8Block k, the exact sums of an Int8Tile over its groups
-// (the last block's possibly fewer), then an Int8Accumulate of them into `sums`, which starts at zero. One
-// call per tile, so that the blocks' loop, not each block, pays for the call and the setting up.
+// (the last block's possibly fewer), then an Int8Accumulate of them into float sums that start at zero;
+// then, in this order of float additions, + bias[j] and + residual[r · residual_stride + j] where given (an
+// Epilogue's parts without GELU, as epilogue_row adds them), stored at out + r · out_stride. One call per
+// tile, so that the blocks' loop, not each block, pays for the call and the setting up; and a tile of C
+// written in place, with its bias and residual, needs no second pass over it.
 struct Int8TileJob {
   int groups = 0;                                 // of the whole k
   const std::uint8_t* a[kInt8TileRows] = {};      // the tile's rows, from k = 0
@@ -285,7 +298,11 @@ struct Int8TileJob {
   std::size_t block_stride = 0;
   const float* row_scales = nullptr;              // row r's scale of block b at [r · row_stride + b]
   std::size_t row_stride = 0;
-  float* sums = nullptr;                          // kInt8TileRows × kPanelCols, row-major: the result
+  const float* bias = nullptr;                    // from the panel's first column, or null
+  const float* residual = nullptr;                // from the tile's first row and the panel's first column,
+  std::size_t residual_stride = 0;                //   or null
+  float* out = nullptr;                           // kInt8TileRows rows of kPanelCols: the result,
+  std::size_t out_stride = kPanelCols;            //   row r at + r · out_stride
 };
 using Int8TileBlocks = void (*)(const Int8TileJob& job);
 // Block b of a job, for the paths' loops over blocks.

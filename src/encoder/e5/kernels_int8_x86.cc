@@ -88,7 +88,7 @@ LOGCLF_AVX2 inline __attribute__((always_inline)) void avx2_accumulate_row(__m25
 
 // The sums start at -offsets, so that they end as acc - offsets with no step of their own (exact: integers).
 LOGCLF_AVX2 void avx2_tile_blocks(const detail::Int8TileJob& job) {
-  std::fill_n(job.sums, kInt8TileRows * kPanelCols, 0.0f);
+  alignas(32) float sums[kInt8TileRows * kPanelCols] = {};
   const __m256i zero = _mm256_setzero_si256();
   for (int b = 0; b < detail::int8_blocks(job); ++b) {
     const detail::Int8TileBlock block = detail::int8_block(job, b);
@@ -100,11 +100,18 @@ LOGCLF_AVX2 void avx2_tile_blocks(const detail::Int8TileJob& job) {
     const __m256 s0 = _mm256_loadu_ps(block.column_scales), s1 = _mm256_loadu_ps(block.column_scales + 8);
     const float* rs = block.row_scales;
     const std::size_t step = job.row_stride;
-    avx2_accumulate_row(c00, c01, _mm256_set1_ps(rs[0]), s0, s1, job.sums);
-    avx2_accumulate_row(c10, c11, _mm256_set1_ps(rs[step]), s0, s1, job.sums + kPanelCols);
-    avx2_accumulate_row(c20, c21, _mm256_set1_ps(rs[2 * step]), s0, s1, job.sums + 2 * kPanelCols);
-    avx2_accumulate_row(c30, c31, _mm256_set1_ps(rs[3 * step]), s0, s1, job.sums + 3 * kPanelCols);
+    avx2_accumulate_row(c00, c01, _mm256_set1_ps(rs[0]), s0, s1, sums);
+    avx2_accumulate_row(c10, c11, _mm256_set1_ps(rs[step]), s0, s1, sums + kPanelCols);
+    avx2_accumulate_row(c20, c21, _mm256_set1_ps(rs[2 * step]), s0, s1, sums + 2 * kPanelCols);
+    avx2_accumulate_row(c30, c31, _mm256_set1_ps(rs[3 * step]), s0, s1, sums + 3 * kPanelCols);
   }
+  for (int r = 0; r < kInt8TileRows; ++r)
+    for (int h = 0; h < kPanelCols; h += 8) {
+      __m256 v = _mm256_load_ps(sums + r * kPanelCols + h);
+      if (job.bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(job.bias + h));
+      if (job.residual != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(job.residual + r * job.residual_stride + h));
+      _mm256_storeu_ps(job.out + r * job.out_stride + h, v);
+    }
 }
 
 // max |x| over n values, eight at a time (exact in any order).
