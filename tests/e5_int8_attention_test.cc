@@ -88,6 +88,19 @@ TEST(E5Int8, AttentionWithInt8ScoresComputesTheQuantizedProduct) {
         double largest = 0.0;
         for (std::size_t i = 0; i < ctx.size(); ++i) largest = std::max(largest, std::fabs(double(fp32[i]) - ctx[i]));
         EXPECT_GT(largest, 1e-3);
+        // The same queries, keys and values head by head (each head's rows contiguous, as the int8 encoder's
+        // GEMM writes them): the same vectors bit for bit, with int8 and with fp32 scores.
+        const auto d = static_cast<std::size_t>(head_dim), m = static_cast<std::size_t>(tokens);
+        std::vector<float> head_major(3 * static_cast<std::size_t>(heads) * m * d);
+        for (std::size_t t = 0; t < m; ++t)
+          for (std::size_t col = 0; col < 3 * static_cast<std::size_t>(hidden); ++col)
+            head_major[col / d * m * d + t * d + col % d] = qkv[t * ld + col];
+        const QkvLayout by_head{head_major.data(), d, m * d};
+        for (const bool int8_scores : {true, false}) {
+          std::vector<float> again(ctx.size(), 7.0f);
+          attention(compute, by_head, offsets, heads, head_dim, again.data(), ldctx, int8_scores);
+          EXPECT_EQ(again, int8_scores ? ctx : fp32) << (int8_scores ? "int8" : "fp32") << " scores, head-major";
+        }
       }
   }
 }

@@ -220,6 +220,46 @@ void expect_quantize_weights_equals_portable(Int8Isa isa) {
   }
 }
 
+// C in column blocks holds the plain C's values, block by block, on every path; the GEMM refuses blocks that
+// are not whole panels, and a LayerNorm (which needs whole rows).
+TEST(E5Int8, GemmWritesColumnBlocks) {
+  const Shape s{37, 96, 70};
+  const Operands o = operands(s);
+  const std::vector<float> bias = random_values(static_cast<std::size_t>(s.n), 23, 1.0f);
+  const Epilogue with_bias{.bias = bias.data()};
+  for (const Int8Isa isa : {Int8Isa::portable, Int8Isa::avx2, Int8Isa::avx512vnni}) {
+    if (!int8_isa_supported(isa)) continue;
+    for (const int width : {16, 32, 96}) {
+      SCOPED_TRACE(std::string(to_string(isa)) + ", blocks of " + std::to_string(width));
+      Compute compute(2, Isa::portable, isa);
+      std::vector<float> plain(static_cast<std::size_t>(s.m) * s.n);
+      gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, plain.data(), static_cast<std::size_t>(s.n),
+           with_bias);
+      const std::size_t ldc = static_cast<std::size_t>(width) + 5, stride = static_cast<std::size_t>(s.m) * ldc + 3;
+      std::vector<float> blocked(static_cast<std::size_t>(s.n / width) * stride, -9.0f);
+      gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, blocked.data(), ldc,
+           ColumnBlocks{width, stride}, with_bias);
+      std::size_t written = 0;
+      for (int i = 0; i < s.m; ++i)
+        for (int j = 0; j < s.n; ++j, ++written)
+          ASSERT_EQ(blocked[static_cast<std::size_t>(j / width) * stride + i * ldc + j % width],
+                    plain[static_cast<std::size_t>(i) * s.n + j])
+              << i << "," << j;
+      EXPECT_EQ(static_cast<std::size_t>(std::count(blocked.begin(), blocked.end(), -9.0f)), blocked.size() - written)
+          << "values written outside the blocks' columns";
+    }
+  }
+  Compute compute(1, Isa::portable, Int8Isa::portable);
+  std::vector<float> c(static_cast<std::size_t>(s.m) * s.n), gamma(static_cast<std::size_t>(s.n), 1.0f), beta(gamma.size());
+  EXPECT_THROW(gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, c.data(), 24,
+                    ColumnBlocks{24, static_cast<std::size_t>(s.m) * 24}),
+               Error);
+  EXPECT_THROW(gemm(compute, o.a.data(), static_cast<std::size_t>(s.k), s.m, o.b, c.data(), 32,
+                    ColumnBlocks{32, static_cast<std::size_t>(s.m) * 32},
+                    Epilogue{.ln_gamma = gamma.data(), .ln_beta = beta.data()}),
+               Error);
+}
+
 TEST(E5Int8, PortablePathAddsBiasAndResidualAfterTheProduct) { expect_gemm_equals_portable(Int8Isa::portable); }
 
 TEST(E5Int8, Avx2PathEqualsPortableExactly) {

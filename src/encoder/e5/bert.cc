@@ -384,10 +384,19 @@ void BertModel::Impl::forward(std::span<const std::span<const std::int32_t>> seq
   });
 
   const auto eps = static_cast<float>(config.layer_norm_eps);
+  const int head_dim = h / heads;
+  const auto head_size = static_cast<std::size_t>(head_dim);
+  // int8: the queries, keys and values written head by head (each head's rows contiguous), where a head is
+  // whole panels of the GEMM; else as the GEMM's rows.
+  const bool head_major = int8 && head_dim % kPanelCols == 0;
+  const QkvLayout layout = head_major ? QkvLayout{qkv, head_size, rows * head_size} : QkvLayout{qkv, 3 * hs, head_size};
   for (const Layer& layer : layers) {
-    linear(x, hs, tokens, layer.qkv, qkv, 3 * hs, Epilogue{.bias = layer.qkv_bias.data()});
-    attention(compute, QkvLayout{qkv, 3 * hs, static_cast<std::size_t>(h / heads)}, offsets, heads, h / heads, ctx, hs,
-              int8);
+    const Epilogue qkv_bias{.bias = layer.qkv_bias.data()};
+    if (head_major)
+      gemm(compute, x, hs, tokens, layer.qkv.int8, qkv, head_size, ColumnBlocks{head_dim, rows * head_size}, qkv_bias);
+    else
+      linear(x, hs, tokens, layer.qkv, qkv, 3 * hs, qkv_bias);
+    attention(compute, layout, offsets, heads, head_dim, ctx, hs, int8);
     linear(ctx, hs, tokens, layer.output, y, hs,
          Epilogue{.bias = layer.output_bias.data(), .residual = x, .residual_stride = hs,
                   .ln_gamma = layer.attention_ln_gamma.data(), .ln_beta = layer.attention_ln_beta.data(),

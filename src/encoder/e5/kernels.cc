@@ -510,12 +510,13 @@ void set_panel(detail::Int8TileJob& job, const QuantizedMatrix& b, int p) {
   job.column_scales = b.scales(0) + p * kPanelCols;
 }
 
-// C (rows × b.n(), row stride ldc) = the bias, GELU and residual parts of an epilogue on A_q · B_q, A_q being
-// rows quantized A rows (as many more as complete the last tile) of `stride` bytes at qa with their scales per
-// block in row_scales (row r's block k at [r · b.blocks() + k]).
+// C (rows × b.n(), row stride ldc, in column blocks when given) = the bias, GELU and residual parts of an
+// epilogue on A_q · B_q, A_q being rows quantized A rows (as many more as complete the last tile) of `stride`
+// bytes at qa with their scales per block in row_scales (row r's block k at [r · b.blocks() + k]).
 void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks tile_blocks, const std::uint8_t* qa,
-                   std::size_t stride, const float* row_scales, int rows, const QuantizedMatrix& b, float* cb,
-                   std::size_t ldc, const float* bias, bool gelu, const float* residual, std::size_t residual_stride) {
+                   std::size_t stride, const float* row_scales, int rows, const QuantizedMatrix& b, float* c,
+                   std::size_t ldc, const ColumnBlocks* column_blocks, const float* bias, bool gelu,
+                   const float* residual, std::size_t residual_stride) {
   const int n = b.n();
   const int blocks_k = b.blocks();
   const bool any = bias != nullptr || gelu || residual != nullptr;
@@ -524,6 +525,10 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
   for (int p = 0; p < b.panels(); ++p) {
     const int j0 = p * kPanelCols;
     const int cols = std::min(kPanelCols, n - j0);
+    // The panel's first column in row 0.
+    float* cb = column_blocks == nullptr ? c + j0
+                                         : c + static_cast<std::size_t>(j0 / column_blocks->width) * column_blocks->stride +
+                                               j0 % column_blocks->width;
     set_panel(job, b, p);
     for (int t0 = 0; t0 < rows; t0 += kInt8TileRows) {
       const int valid = std::min(kInt8TileRows, rows - t0);
@@ -537,7 +542,7 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
         job.bias = bias == nullptr ? nullptr : bias + j0;
         job.residual = residual == nullptr ? nullptr : residual + t0 * residual_stride + j0;
         job.residual_stride = residual_stride;
-        job.out = cb + static_cast<std::size_t>(t0) * ldc + j0;
+        job.out = cb + static_cast<std::size_t>(t0) * ldc;
         job.out_stride = ldc;
         tile_blocks(job);
         continue;
@@ -547,7 +552,7 @@ void multiply_int8(const detail::IsaKernels& kernels, detail::Int8TileBlocks til
       job.out_stride = kPanelCols;
       tile_blocks(job);
       for (int r = 0; r < valid; ++r) {
-        float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc + j0;
+        float* cr = cb + static_cast<std::size_t>(t0 + r) * ldc;
         // The epilogue reads the sums where the tile left them, not from a copy in C: a copy's stores
         // would not forward to the epilogue's loads (measured: the copy and the epilogue took 17% of an
         // int8 run on AVX-512 VNNI, 10% without it).
@@ -606,8 +611,8 @@ void multiply_int8_quantized(const detail::IsaKernels& kernels, detail::Int8Tile
 // The int8 GEMMs' loop over row blocks: A from floats (quantized block by block into the thread's scratch) or
 // quantized ahead; C as floats (then the LayerNorm when asked) or quantized.
 void gemm_int8(Compute& compute, const float* a, std::size_t lda, const QuantizedRows* a_quantized, int m,
-               const QuantizedMatrix& b, float* c, std::size_t ldc, QuantizedRows* c_quantized,
-               const Epilogue& epilogue) {
+               const QuantizedMatrix& b, float* c, std::size_t ldc, const ColumnBlocks* column_blocks,
+               QuantizedRows* c_quantized, const Epilogue& epilogue) {
   const detail::IsaKernels& kernels = kernels_for(compute.isa());
   const detail::Int8TileBlocks tile_blocks = detail::int8_tile_blocks(compute.int8_isa());
   const detail::Int8Quantize quantize = detail::int8_quantize(compute.int8_isa());
@@ -648,8 +653,8 @@ void gemm_int8(Compute& compute, const float* a, std::size_t lda, const Quantize
       return;
     }
     float* cb = c + static_cast<std::size_t>(i0) * ldc;
-    multiply_int8(kernels, tile_blocks, qa, stride, row_scales, rows, b, cb, ldc, epilogue.bias, epilogue.gelu,
-                  residual, epilogue.residual_stride);
+    multiply_int8(kernels, tile_blocks, qa, stride, row_scales, rows, b, cb, ldc, column_blocks, epilogue.bias,
+                  epilogue.gelu, residual, epilogue.residual_stride);
     if (epilogue.ln_gamma != nullptr)
       for (int r = 0; r < rows; ++r)
         kernels.layer_norm(cb + r * ldc, cb + r * ldc, n, epilogue.ln_gamma, epilogue.ln_beta, epilogue.ln_eps);
@@ -673,21 +678,30 @@ void QuantizedRows::resize(int rows, int k) {
 
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
           std::size_t ldc, const Epilogue& epilogue) {
-  gemm_int8(compute, a, lda, nullptr, m, b, c, ldc, nullptr, epilogue);
+  gemm_int8(compute, a, lda, nullptr, m, b, c, ldc, nullptr, nullptr, epilogue);
+}
+
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
+          std::size_t ldc, const ColumnBlocks& blocks, const Epilogue& epilogue) {
+  if (epilogue.ln_gamma != nullptr) throw Error("an int8 GEMM with C in column blocks takes no LayerNorm");
+  if (blocks.width <= 0 || blocks.width % kPanelCols != 0)
+    throw Error("int8 GEMM: column blocks of " + std::to_string(blocks.width) + " columns; a positive multiple of " +
+                std::to_string(kPanelCols) + " is needed");
+  gemm_int8(compute, a, lda, nullptr, m, b, c, ldc, &blocks, nullptr, epilogue);
 }
 
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, QuantizedRows& c,
           const Epilogue& epilogue) {
   if (epilogue.ln_gamma != nullptr) throw Error("an int8 GEMM with quantized output takes no LayerNorm");
   c.resize(m, b.n());
-  gemm_int8(compute, a, lda, nullptr, m, b, nullptr, 0, &c, epilogue);
+  gemm_int8(compute, a, lda, nullptr, m, b, nullptr, 0, nullptr, &c, epilogue);
 }
 
 void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, float* c, std::size_t ldc,
           const Epilogue& epilogue) {
   if (a.k() != b.k())
     throw Error("int8 GEMM: A has rows of " + std::to_string(a.k()) + " values, B " + std::to_string(b.k()));
-  gemm_int8(compute, nullptr, 0, &a, a.rows(), b, c, ldc, nullptr, epilogue);
+  gemm_int8(compute, nullptr, 0, &a, a.rows(), b, c, ldc, nullptr, nullptr, epilogue);
 }
 
 namespace {
@@ -709,7 +723,7 @@ void int8_scores_of_head(const detail::IsaKernels& kernels, Int8Isa isa, const f
   std::fill(scratch.quantized.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(len) * stride),
             scratch.quantized.end(), std::uint8_t{128});
   multiply_int8(kernels, detail::int8_tile_blocks(isa), scratch.quantized.data(), stride, scratch.row_scales.data(),
-                len, keys, scores, ldscores, nullptr, false, nullptr, 0);
+                len, keys, scores, ldscores, nullptr, nullptr, false, nullptr, 0);
 }
 }  // namespace
 

@@ -213,6 +213,16 @@ void gemm(Compute& compute, const float* a, std::size_t lda, int m, const Quanti
 // would give.
 void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, QuantizedRows& c,
           const Epilogue& epilogue = {});
+// A float C in column blocks: row i's columns [q·width, (q+1)·width) at c + q·stride + i·ldc, width a positive
+// multiple of kPanelCols. For the queries', keys' and values' GEMM: attention() then reads each head's rows
+// contiguously (QkvLayout's head-major form), not 128 bytes out of every 4.5 KB row.
+struct ColumnBlocks {
+  int width;
+  std::size_t stride;
+};
+// As the int8 gemm, C in column blocks (the epilogue without LayerNorm).
+void gemm(Compute& compute, const float* a, std::size_t lda, int m, const QuantizedMatrix& b, float* c,
+          std::size_t ldc, const ColumnBlocks& blocks, const Epilogue& epilogue = {});
 // As the int8 gemm, with A already quantized (a.rows() rows of a.k() == b.k() values).
 void gemm(Compute& compute, const QuantizedRows& a, const QuantizedMatrix& b, float* c, std::size_t ldc,
           const Epilogue& epilogue = {});
